@@ -1,0 +1,52 @@
+/*
+ * NAME        am.h - types every authmilter module shares
+ * DESCRIPTION The three kinds of failure (STYLE.md §8): AM_PANIC for a broken
+ *             invariant (aborts), am_fatal() in start-up code only (exits),
+ *             and recoverable results: a function returns enum am_status and
+ *             fills a caller's struct am_why with the reason. lib/ code never
+ *             logs what it returns; the caller adds context and logs once.
+ *             struct am_str is a borrowed view (pointer + length), never freed.
+ * THREADS     everything here is reentrant.
+ */
+#ifndef AM_H
+#define AM_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum am_status {
+	AM_OK = 0,		/* done */
+	AM_TEMPFAIL = 1,	/* transient: DNS timeout, store busy */
+	AM_PERMFAIL = 2,	/* permanent: bad input, bad record */
+};
+
+/* am_why - reason text for a non-OK result; always NUL-terminated. */
+struct am_why {
+	char text[256];
+};
+
+/* am_str - borrowed view into someone else's bytes; not NUL-terminated. */
+struct am_str {
+	const char *p;
+	size_t len;
+};
+
+#define AM_FMT(a, b) __attribute__((format(printf, a, b)))
+#define AM_WUR __attribute__((warn_unused_result))
+
+/* am_why_set - format a reason into why (truncates only the reason text). */
+void am_why_set(struct am_why *why, const char *fmt, ...) AM_FMT(2, 3);
+
+/* am_status_name - "ok", "tempfail", "permfail". */
+const char *am_status_name(enum am_status st);
+
+/* am_panic - report an interface violation and abort(). */
+_Noreturn void am_panic(const char *file, int line, const char *fmt, ...)
+    AM_FMT(3, 4);
+#define AM_PANIC(...) am_panic(__FILE__, __LINE__, __VA_ARGS__)
+
+/* am_fatal - start-up only: log the message and exit(1). */
+_Noreturn void am_fatal(const char *fmt, ...) AM_FMT(1, 2);
+
+#endif

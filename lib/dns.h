@@ -1,0 +1,100 @@
+/*
+ * NAME        am_dns - the one caching resolver (libunbound) for everything
+ * DESCRIPTION am_dns_new() builds one shared libunbound context: async mode
+ *             (threads, never fork) set before anything else, forwarders from
+ *             opts->nameservers ("addr[@port], ..."; NULL/empty = the system's
+ *             /etc/resolv.conf), DNSSEC trust anchor from
+ *             opts->trust_anchor_file (NULL/empty = no validation), debug
+ *             output silenced, and one poller thread that runs ub_process().
+ *             With opts->local_only the context answers only from local data
+ *             (a static "." zone: unknown names are NXDOMAIN, no traffic) --
+ *             for unit tests; data is added with am_dns_add_local() using
+ *             unbound's local-data syntax ("name. 300 IN TXT \"v=spf1 -all\"").
+ *             am_dns_add_local_zone() adds a local zone with a type
+ *             ("refuse" answers REFUSED, for temperror tests).
+ *
+ *             am_dns_start() begins one query and returns an owned handle;
+ *             am_dns_wait() waits for it until deadline (an absolute
+ *             CLOCK_MONOTONIC time in ms, see am_dns_deadline()) and fills
+ *             *ans; am_dns_query_free() releases the handle (cancelling the
+ *             query if still running) and may be called at any time.
+ *             am_dns_lookup() = start + wait + free.
+ *
+ *             Result mapping (LIBRARY-NOTES §5): an answer with records is
+ *             AM_DNS_OK; NXDOMAIN is AM_DNS_NXDOMAIN; NOERROR without records
+ *             is AM_DNS_NODATA; SERVFAIL, REFUSED, other rcodes, an unbound
+ *             error, a DNSSEC-bogus answer or the deadline passing are
+ *             AM_DNS_TEMPERROR with the reason in ans->why.
+ *
+ *             struct am_dns_answer owns its copies: rdata of each record
+ *             (uncompressed wire rdata as libunbound gives it) and the whole
+ *             answer packet (wire format, with the question section; what
+ *             libopendkim's DNS hook wants). am_dns_answer_release() frees them.
+ *             am_dns_txt() joins the character-strings of TXT record i into a
+ *             C string in out (returns AM_PERMFAIL if it does not fit or the
+ *             rdata is malformed).
+ * THREADS     one context shared by all threads; start/wait/free of one query
+ *             from one thread at a time; different queries in parallel.
+ */
+#ifndef AM_DNS_H
+#define AM_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "am.h"
+#include "buf.h"
+
+enum am_dns_result {
+	AM_DNS_OK = 0,		/* one or more records */
+	AM_DNS_NXDOMAIN,	/* name does not exist */
+	AM_DNS_NODATA,		/* name exists, no record of that type */
+	AM_DNS_TEMPERROR,	/* SERVFAIL, REFUSED, timeout, bogus, error */
+};
+
+struct am_dns_opts {
+	const char *nameservers;	/* "addr[@port], ..." or NULL */
+	const char *trust_anchor_file;	/* DNSSEC root key, or NULL */
+	bool local_only;		/* answer only from local data */
+};
+
+struct am_dns_answer {
+	enum am_dns_result result;	/* see above */
+	int rcode;			/* DNS rcode, or -1 when none */
+	bool secure;			/* DNSSEC validated */
+	bool bogus;			/* DNSSEC validation failed */
+	uint32_t ttl;			/* seconds */
+	size_t count;			/* number of records */
+	uint8_t **data;			/* owned: rdata of record i */
+	size_t *len;			/* owned: length of data[i] in bytes */
+	uint8_t *packet;		/* owned: whole answer, wire format */
+	size_t packet_len;		/* bytes; 0 when there was no packet */
+	char why[160];			/* reason for TEMPERROR, else "" */
+};
+
+struct am_dns;
+struct am_dns_query;
+
+struct am_dns *am_dns_new(const struct am_dns_opts *opts, struct am_why *why);
+struct am_dns *am_dns_free(struct am_dns *dns);
+enum am_status am_dns_add_local(struct am_dns *dns, const char *rr,
+    struct am_why *why);
+enum am_status am_dns_add_local_zone(struct am_dns *dns, const char *zone,
+    const char *type, struct am_why *why);
+
+/* am_dns_deadline - now (CLOCK_MONOTONIC) + timeout_ms, in ms. */
+uint64_t am_dns_deadline(unsigned timeout_ms);
+struct am_dns_query *am_dns_start(struct am_dns *dns, const char *name,
+    int rrtype);
+void am_dns_wait(struct am_dns_query *q, uint64_t deadline_ms,
+    struct am_dns_answer *ans);
+struct am_dns_query *am_dns_query_free(struct am_dns_query *q);
+void am_dns_lookup(struct am_dns *dns, const char *name, int rrtype,
+    unsigned timeout_ms, struct am_dns_answer *ans);
+void am_dns_answer_release(struct am_dns_answer *ans);
+enum am_status am_dns_txt(const struct am_dns_answer *ans, size_t i,
+    struct am_buf *out);
+const char *am_dns_result_name(enum am_dns_result r);
+
+#endif
