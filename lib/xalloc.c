@@ -40,7 +40,7 @@ am_xreallocarray(void *p, size_t n, size_t len)
 
 	if (len != 0 && n > SIZE_MAX / len)
 		AM_PANIC("array size overflow: %zu x %zu", n, len);
-	q = realloc(p, n * len ? n * len : 1);
+	q = realloc(p, n * len != 0 ? n * len : 1);
 	if (q == NULL)
 		AM_PANIC("out of memory resizing to %zu x %zu bytes", n, len);
 	return q;
