@@ -1,7 +1,7 @@
 /*
  * am.c - the failure primitives declared in am.h.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /*
  * buf.c - the capped growable buffer of buf.h.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stdarg.h>
 #include <stdint.h>

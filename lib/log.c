@@ -4,7 +4,7 @@
  * the one global); each line is written with one write(2) so lines from
  * different threads never interleave.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <errno.h>
 #include <fcntl.h>

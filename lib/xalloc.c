@@ -1,7 +1,7 @@
 /*
  * xalloc.c - allocation wrappers; out of memory is a panic, never silent.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,0 +1,75 @@
+/*
+ * NAME        am_config - configuration file parser and immutable snapshot
+ * DESCRIPTION The file is "Key value" lines: '#' starts a comment (at the
+ *             start of a line or after white space), blank lines are ignored,
+ *             keys are case-insensitive, the value is the rest of the line with
+ *             surrounding white space removed. "Include FILE" reads another
+ *             file in place (relative paths are relative to the including
+ *             file; include loops are an error). Every key is declared once in
+ *             config_keys.def; struct am_config is generated from it.
+ *
+ *             am_config_load() parses path into a new snapshot (refcount 1).
+ *             It reports *every* problem, each as one "FILE:LINE: message"
+ *             line appended to errs (unknown key, duplicate key, bad value,
+ *             out of range, missing file, include loop), and returns NULL if
+ *             there was any. Warnings that do not fail the load (e.g. the
+ *             default TrustAnchorFile missing) are appended to warns (may be
+ *             NULL) in the same form. am_config_defaults() builds the snapshot
+ *             of the built-in defaults (the "embedded default config"); it
+ *             cannot fail.
+ *
+ *             am_config_ref() adds a reference; am_config_unref() drops one,
+ *             frees the snapshot at zero, accepts NULL and returns NULL.
+ *             am_config_print_defaults() writes conf/authmilter.conf: every
+ *             key commented out at its default with its doc (this is how the
+ *             committed file is generated). am_config_print() writes the
+ *             effective value of every key of a snapshot.
+ * THREADS     a snapshot is immutable after load; ref/unref are atomic, so a
+ *             snapshot may be shared by any number of threads.
+ */
+#ifndef AM_CONFIG_H
+#define AM_CONFIG_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "am.h"
+#include "buf.h"
+#include "netaddr.h"
+
+enum am_action {
+	AM_ACTION_ACCEPT = 0,
+	AM_ACTION_TEMPFAIL,
+	AM_ACTION_REJECT,
+	AM_ACTION_QUARANTINE,
+};
+
+#define AM_CTYPE_STRING char *
+#define AM_CTYPE_PATH char *
+#define AM_CTYPE_BOOL bool
+#define AM_CTYPE_INT long
+#define AM_CTYPE_SECONDS long
+#define AM_CTYPE_NETSET struct am_netset *
+#define AM_CTYPE_ACTION enum am_action
+
+struct am_config {
+#define AM_KEY(name, type, def, min, max, field, doc) AM_CTYPE_##type field;
+#include "config_keys.def"
+#undef AM_KEY
+	char *source;		/* owned: file loaded, or "(built-in defaults)" */
+	char **text;		/* owned, private to config.c: the source text
+				 * of each key's value, in config_keys.def order */
+	atomic_int refs;	/* references; the snapshot is freed at 0 */
+};
+
+struct am_config *am_config_load(const char *path, struct am_buf *errs,
+    struct am_buf *warns);
+struct am_config *am_config_defaults(void);
+struct am_config *am_config_ref(struct am_config *cfg);
+struct am_config *am_config_unref(struct am_config *cfg);
+void am_config_print_defaults(FILE *fp);
+void am_config_print(const struct am_config *cfg, FILE *fp);
+const char *am_action_name(enum am_action a);
+
+#endif
