@@ -28,13 +28,12 @@ struct am_buf {
 void am_buf_init(struct am_buf *b, size_t max_len);
 void am_buf_release(struct am_buf *b);
 void am_buf_reset(struct am_buf *b);
-enum am_status am_buf_append(struct am_buf *b, const void *p, size_t len) AM_WUR;
-enum am_status am_buf_puts(struct am_buf *b, const char *s) AM_WUR;
-enum am_status am_buf_putc(struct am_buf *b, char c) AM_WUR;
+enum am_status am_buf_append(struct am_buf *b, const void *p, size_t len);
+enum am_status am_buf_puts(struct am_buf *b, const char *s);
+enum am_status am_buf_putc(struct am_buf *b, char c);
 enum am_status am_buf_printf(struct am_buf *b, const char *fmt, ...)
-    AM_FMT(2, 3) AM_WUR;
-enum am_status am_buf_vprintf(struct am_buf *b, const char *fmt, va_list ap)
-    AM_WUR;
+    AM_FMT(2, 3);
+enum am_status am_buf_vprintf(struct am_buf *b, const char *fmt, va_list ap);
 /* am_buf_truncate - shorten to len (len <= b->len, else panic). */
 void am_buf_truncate(struct am_buf *b, size_t len);
 /* am_buf_str - the data as a C string; "" for an empty buffer. Borrowed. */

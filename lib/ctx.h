@@ -1,0 +1,74 @@
+/*
+ * NAME        am_ctx, am_runtime - the process and its current configuration
+ * DESCRIPTION struct am_runtime is one immutable configuration snapshot plus
+ *             the objects built from it (the resolver; later the key store
+ *             and the SPF server). am_runtime_new() takes the config reference
+ *             it is given and builds the rest; it returns NULL with a reason
+ *             on failure (the config reference is then dropped).
+ *             am_runtime_ref()/am_runtime_unref() count references; the last
+ *             unref frees everything (unref accepts NULL, returns NULL).
+ *             opts may force local-only DNS (tests, authmilterctl --local-dns).
+ *
+ *             struct am_ctx is the process: the current runtime, swapped
+ *             atomically on reload (am_ctx_swap() takes the new runtime's
+ *             reference and drops the old one), and the counters.
+ *             am_ctx_acquire() returns a new reference to the current runtime:
+ *             a connection pins the runtime it started with and releases it
+ *             with am_runtime_unref() when it closes, so a reload never
+ *             changes the rules in the middle of a connection.
+ * THREADS     am_ctx_acquire/am_ctx_swap are serialised by ctx->lock; runtimes
+ *             are immutable; counters are atomics.
+ */
+#ifndef AM_CTX_H
+#define AM_CTX_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "am.h"
+#include "config.h"
+#include "dns.h"
+
+struct am_runtime {
+	struct am_config *cfg;	/* owned reference */
+	struct am_dns *dns;	/* owned resolver */
+	atomic_int refs;	/* references; freed at 0 */
+};
+
+struct am_runtime_opts {
+	bool local_dns;		/* resolver answers from local data only */
+};
+
+struct am_runtime *am_runtime_new(struct am_config *cfg,
+    const struct am_runtime_opts *opts, struct am_why *why);
+struct am_runtime *am_runtime_ref(struct am_runtime *rt);
+struct am_runtime *am_runtime_unref(struct am_runtime *rt);
+
+/* Counters the stats/metrics code reads; all monotonic. */
+struct am_stats {
+	atomic_ullong connections;	/* connections opened */
+	atomic_ullong messages;		/* messages that reached eom */
+	atomic_ullong aborted;		/* transactions aborted by the MTA */
+	atomic_ullong accepted;		/* verdict accept (incl. quarantine) */
+	atomic_ullong rejected;		/* verdict reject */
+	atomic_ullong tempfailed;	/* verdict tempfail */
+	atomic_ullong quarantined;	/* verdict quarantine */
+	atomic_ullong forged_removed;	/* forged headers deleted */
+	atomic_ullong internal_errors;	/* OnInternalError applied */
+	atomic_ullong reloads;		/* successful reloads */
+	atomic_ullong reload_failures;	/* rejected reloads */
+};
+
+struct am_ctx {
+	pthread_mutex_t lock;		/* covers current */
+	struct am_runtime *current;	/* owned reference */
+	struct am_stats stats;		/* atomics, no lock */
+};
+
+struct am_ctx *am_ctx_new(struct am_runtime *rt);
+struct am_ctx *am_ctx_free(struct am_ctx *ctx);
+struct am_runtime *am_ctx_acquire(struct am_ctx *ctx);
+void am_ctx_swap(struct am_ctx *ctx, struct am_runtime *rt);
+
+#endif

@@ -1,0 +1,401 @@
+/*
+ * session.c - the pipeline behind the milter callbacks and authmilterctl
+ * check. Each stage copies what it needs out of the MTA's arguments and
+ * macros; all decisions are made at end of message into a verdict.
+ *
+ * Forged-header removal (RFC 8601 §5, PITFALLS "Trust boundary"): every
+ * incoming header of a watched name is counted as it streams, kept or not, so
+ * the 1-based occurrence numbers given to smfi_chgheader() are exact even
+ * past MaxHeaders; the ones that claim our authserv-id are deleted.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "authres.h"
+#include "log.h"
+#include "msg.h"
+#include "xalloc.h"
+#include "session.h"
+
+#define AR_MAX_BYTES 16384	/* our Authentication-Results value */
+
+/* Headers we write, and remove when an incoming copy claims to be ours. */
+static const struct watched {
+	const char *name;
+	bool (*is_ours)(const char *value, size_t len, const char *id);
+} watched[] = {
+	{ "Authentication-Results", am_authres_is_ours },
+};
+#define NWATCHED (sizeof(watched) / sizeof(watched[0]))
+
+/* Requested with smfi_setsymlist; the list replaces the MTA's default. */
+static const char *const stage_macros[AM_STAGE_COUNT] = {
+	[AM_STAGE_CONNECT] = "j _ {daemon_name} {daemon_addr} {daemon_port} "
+	    "{client_addr} {client_port} {client_name} {client_ptr}",
+	[AM_STAGE_HELO] = "{tls_version} {cipher} {cipher_bits} "
+	    "{cert_subject} {cert_issuer} {verify} {tls_sni}",
+	[AM_STAGE_MAIL] = "i {auth_type} {auth_authen} {auth_author} "
+	    "{mail_addr} {tls_version} {cipher} {cipher_bits} "
+	    "{cert_subject} {cert_issuer} {verify}",
+	[AM_STAGE_RCPT] = "i {rcpt_addr}",
+	[AM_STAGE_DATA] = "i",
+	[AM_STAGE_EOH] = "i",
+	[AM_STAGE_EOM] = "i",
+};
+
+struct am_session {
+	struct am_ctx *ctx;		/* borrowed; outlives the session */
+	struct am_runtime *rt;		/* owned reference, pinned */
+	char conn_id[20];		/* "C" + connection number */
+	char *hostname;			/* owned; client name from the MTA */
+	struct am_addr addr;		/* client address, if has_addr */
+	bool has_addr;			/* addr is valid */
+	char addr_text[AM_ADDR_STRLEN];	/* addr as text, or "unknown" */
+	char *helo;			/* owned; last HELO/EHLO argument */
+	char *daemon_name;		/* owned; {daemon_name} or NULL */
+	/* per transaction; reset at MAIL FROM and abort */
+	struct am_msg *msg;		/* owned */
+	bool in_tx;			/* MAIL FROM seen */
+	enum am_mode mode;		/* decided at MAIL FROM */
+	char *auth_user;		/* owned; {auth_authen} or NULL */
+	size_t seen[NWATCHED];		/* watched headers counted so far */
+	size_t *forged[NWATCHED];	/* owned; occurrences claiming our id */
+	size_t nforged[NWATCHED];	/* entries in forged[i] */
+	struct timespec t_start;	/* CLOCK_MONOTONIC at MAIL FROM */
+};
+
+const char *
+am_session_macros(enum am_stage stage)
+{
+	if ((unsigned)stage >= AM_STAGE_COUNT)
+		AM_PANIC("am_session_macros: bad stage %d", (int)stage);
+	return stage_macros[stage];
+}
+
+/* macro_dup - an owned copy of a macro value, or NULL when absent/empty. */
+static char *
+macro_dup(am_macro_fn get, void *arg, const char *name)
+{
+	const char *v = get ? get(arg, name) : NULL;
+
+	return v != NULL && *v != '\0' ? am_xstrdup(v) : NULL;
+}
+
+/* am_session_new - a session on the context's current runtime. */
+struct am_session *
+am_session_new(struct am_ctx *ctx)
+{
+	struct am_session *s = am_xcalloc(1, sizeof(*s));
+	unsigned long long n;
+
+	s->ctx = ctx;
+	s->rt = am_ctx_acquire(ctx);
+	s->msg = am_msg_new();
+	n = atomic_fetch_add(&ctx->stats.connections, 1) + 1;
+	(void)snprintf(s->conn_id, sizeof(s->conn_id), "C%llu", n);
+	(void)snprintf(s->addr_text, sizeof(s->addr_text), "unknown");
+	return s;
+}
+
+/* tx_reset - forget the current transaction. */
+static void
+tx_reset(struct am_session *s)
+{
+	size_t i;
+
+	am_msg_reset(s->msg);
+	free(s->auth_user);
+	s->auth_user = NULL;
+	for (i = 0; i < NWATCHED; i++) {
+		free(s->forged[i]);
+		s->forged[i] = NULL;
+		s->nforged[i] = s->seen[i] = 0;
+	}
+	s->in_tx = false;
+	s->mode = AM_MODE_INBOUND;
+}
+
+struct am_session *
+am_session_free(struct am_session *s)
+{
+	if (s == NULL)
+		return NULL;
+	tx_reset(s);
+	s->msg = am_msg_free(s->msg);
+	free(s->hostname);
+	free(s->helo);
+	free(s->daemon_name);
+	s->rt = am_runtime_unref(s->rt);
+	free(s);
+	return NULL;
+}
+
+const char *
+am_session_id(const struct am_session *s)
+{
+	const char *qid = am_msg_queue_id(s->msg);
+
+	return qid != NULL ? qid : s->conn_id;
+}
+
+const struct am_runtime *
+am_session_runtime(const struct am_session *s)
+{
+	return s->rt;
+}
+
+enum am_mode
+am_session_mode(const struct am_session *s)
+{
+	return s->mode;
+}
+
+/* am_session_connect - remember the client; fall back to {client_addr}. */
+void
+am_session_connect(struct am_session *s, const char *hostname,
+    const struct am_addr *addr, am_macro_fn get, void *arg)
+{
+	const char *text;
+
+	free(s->hostname);
+	s->hostname = am_xstrdup(hostname ? hostname : "unknown");
+	s->has_addr = false;
+	if (addr != NULL) {
+		s->addr = *addr;
+		s->has_addr = true;
+	} else if ((text = get ? get(arg, "{client_addr}") : NULL) != NULL &&
+	    am_addr_parse(text, &s->addr) == AM_OK) {
+		s->has_addr = true;
+	}
+	if (s->has_addr)
+		(void)am_addr_format(&s->addr, s->addr_text,
+		    sizeof(s->addr_text));
+	free(s->daemon_name);
+	s->daemon_name = macro_dup(get, arg, "{daemon_name}");
+}
+
+void
+am_session_helo(struct am_session *s, const char *helo, am_macro_fn get,
+    void *arg)
+{
+	free(s->helo);
+	s->helo = am_xstrdup(helo ? helo : "");
+}
+
+/* decide_mode - RFC-less local policy: authenticated or internal = outbound */
+static enum am_mode
+decide_mode(const struct am_session *s)
+{
+	if (s->auth_user != NULL)
+		return AM_MODE_OUTBOUND;
+	if (s->has_addr &&
+	    am_netset_contains(s->rt->cfg->internal_hosts, &s->addr))
+		return AM_MODE_OUTBOUND;
+	return AM_MODE_INBOUND;
+}
+
+void
+am_session_mail(struct am_session *s, const char *sender, am_macro_fn get,
+    void *arg)
+{
+	char *qid;
+
+	tx_reset(s);
+	s->in_tx = true;
+	(void)clock_gettime(CLOCK_MONOTONIC, &s->t_start);
+	am_msg_set_sender(s->msg, sender ? sender : "");
+	s->auth_user = macro_dup(get, arg, "{auth_authen}");
+	/* Sendmail assigns the queue id before MAIL; Postfix only at DATA. */
+	if ((qid = macro_dup(get, arg, "i")) != NULL) {
+		am_msg_set_queue_id(s->msg, qid);
+		free(qid);
+	}
+	s->mode = decide_mode(s);
+}
+
+void
+am_session_rcpt(struct am_session *s, const char *rcpt, am_macro_fn get,
+    void *arg)
+{
+	am_msg_add_rcpt(s->msg, rcpt ? rcpt : "");
+}
+
+/* note_watched - count a watched header; remember it when it claims us. */
+static void
+note_watched(struct am_session *s, size_t w, const char *value, size_t len)
+{
+	size_t n = ++s->seen[w];
+
+	if (!watched[w].is_ours(value, len, s->rt->cfg->authserv_id))
+		return;
+	s->forged[w] = am_xreallocarray(s->forged[w], s->nforged[w] + 1,
+	    sizeof(size_t));
+	s->forged[w][s->nforged[w]++] = n;
+}
+
+void
+am_session_header(struct am_session *s, const char *name, const char *value,
+    size_t len)
+{
+	const struct am_config *cfg = s->rt->cfg;
+	size_t w;
+
+	for (w = 0; w < NWATCHED; w++)
+		if (strcasecmp(name, watched[w].name) == 0)
+			note_watched(s, w, value, len);
+	(void)am_msg_add_header(s->msg, name, value, len,
+	    (size_t)cfg->max_headers, (size_t)cfg->max_header_length);
+}
+
+void
+am_session_eoh(struct am_session *s, am_macro_fn get, void *arg)
+{
+	char *qid;
+
+	if (am_msg_queue_id(s->msg) == NULL &&
+	    (qid = macro_dup(get, arg, "i")) != NULL) {
+		am_msg_set_queue_id(s->msg, qid);
+		free(qid);
+	}
+}
+
+void
+am_session_body(struct am_session *s, const void *p, size_t len)
+{
+	am_msg_add_body(s->msg, len);
+}
+
+void
+am_session_abort(struct am_session *s)
+{
+	if (s->in_tx)
+		atomic_fetch_add(&s->ctx->stats.aborted, 1);
+	tx_reset(s);
+}
+
+/* internal_error - apply OnInternalError; the reason goes to the summary. */
+static void
+internal_error(struct am_session *s, struct am_verdict *v, const char *what)
+{
+	atomic_fetch_add(&s->ctx->stats.internal_errors, 1);
+	if (s->rt->cfg->on_internal_error == AM_ACTION_TEMPFAIL)
+		am_verdict_set(v, AM_DISP_TEMPFAIL, "451", "4.3.0",
+		    "authmilter: temporary local problem, try again later");
+	(void)am_buf_printf(&v->summary, "internal-error=\"%s\" ", what);
+}
+
+/* add_authres - build and queue our Authentication-Results header. */
+static void
+add_authres(struct am_session *s, struct am_verdict *v)
+{
+	struct am_authres *ar = am_authres_new(s->rt->cfg->authserv_id);
+	struct am_buf out;
+
+	am_buf_init(&out, AR_MAX_BYTES);
+	if (am_authres_format(ar, &out) == AM_OK)
+		am_verdict_insert(v, "Authentication-Results", am_buf_str(&out));
+	else
+		internal_error(s, v, "Authentication-Results too long");
+	am_buf_release(&out);
+	ar = am_authres_free(ar);
+}
+
+/* delete_forged - queue deletion of every watched header claiming our id. */
+static size_t
+delete_forged(struct am_session *s, struct am_verdict *v)
+{
+	size_t w, i, n = 0;
+
+	for (w = 0; w < NWATCHED; w++)
+		for (i = 0; i < s->nforged[w]; i++, n++)
+			am_verdict_delete(v, watched[w].name, s->forged[w][i]);
+	return n;
+}
+
+/* elapsed_ms - milliseconds since MAIL FROM. */
+static long
+elapsed_ms(const struct am_session *s)
+{
+	struct timespec now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - s->t_start.tv_sec) * 1000L +
+	    (now.tv_nsec - s->t_start.tv_nsec) / 1000000L;
+}
+
+/* summarise - the one log line for the message (STYLE.md §14). */
+static void
+summarise(struct am_session *s, struct am_verdict *v, size_t removed)
+{
+	char anoms[128];
+	unsigned flags = am_msg_anomalies(s->msg);
+	struct am_buf head;
+
+	am_buf_init(&head, 2048);
+	(void)am_buf_printf(&head, "client=%s[%s] helo=%s mode=%s%s%s "
+	    "from=<%s> rcpts=%zu headers=%zu body=%llu removed=%zu ",
+	    s->hostname ? s->hostname : "unknown", s->addr_text,
+	    s->helo ? s->helo : "", s->mode == AM_MODE_INBOUND ?
+	    "inbound" : "outbound", s->auth_user ? " auth=" : "",
+	    s->auth_user ? s->auth_user : "",
+	    am_msg_sender(s->msg) ? am_msg_sender(s->msg) : "",
+	    am_msg_rcpt_count(s->msg), am_msg_header_total(s->msg),
+	    (unsigned long long)am_msg_body_bytes(s->msg), removed);
+	if (flags)
+		(void)am_buf_printf(&head, "anomalies=%s ",
+		    am_msg_anomaly_names(flags, anoms, sizeof(anoms)));
+	(void)am_buf_append(&head, v->summary.data, v->summary.len);
+	(void)am_buf_printf(&head, "action=%s elapsed=%ldms",
+	    am_disposition_name(v->disp), elapsed_ms(s));
+	am_buf_reset(&v->summary);
+	(void)am_buf_append(&v->summary, head.data, head.len);
+	am_buf_release(&head);
+}
+
+/* count_verdict - per-disposition counters. */
+static void
+count_verdict(struct am_stats *st, const struct am_verdict *v, size_t removed)
+{
+	atomic_fetch_add(&st->messages, 1);
+	atomic_fetch_add(&st->forged_removed, removed);
+	switch (v->disp) {
+	case AM_DISP_ACCEPT:
+		atomic_fetch_add(&st->accepted, 1);
+		break;
+	case AM_DISP_QUARANTINE:
+		atomic_fetch_add(&st->accepted, 1);
+		atomic_fetch_add(&st->quarantined, 1);
+		break;
+	case AM_DISP_REJECT:
+		atomic_fetch_add(&st->rejected, 1);
+		break;
+	case AM_DISP_TEMPFAIL:
+		atomic_fetch_add(&st->tempfailed, 1);
+		break;
+	}
+}
+
+/* am_session_eom - decide everything for the message into v (initialised). */
+void
+am_session_eom(struct am_session *s, am_macro_fn get, void *arg,
+    struct am_verdict *v)
+{
+	size_t removed;
+
+	am_session_eoh(s, get, arg);
+	am_verdict_set(v, AM_DISP_ACCEPT, "", "", "");
+	removed = delete_forged(s, v);
+	if (s->mode == AM_MODE_INBOUND)
+		add_authres(s, v);
+	am_verdict_finish(v);
+	summarise(s, v, removed);
+	count_verdict(&s->ctx->stats, v, removed);
+	/* The message state stays readable (queue id for the log line) until
+	 * the next MAIL FROM, abort or close resets it. */
+	s->in_tx = false;
+}

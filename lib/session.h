@@ -1,0 +1,85 @@
+/*
+ * NAME        am_session - one SMTP connection run through the pipeline
+ * DESCRIPTION The milter callbacks and authmilterctl check drive the same
+ *             stage functions in SMTP order; at end of message
+ *             am_session_eom() fills a verdict with every action to take.
+ *             am_session_new() pins the context's current runtime (config +
+ *             resolver) for the whole connection and returns an owned session
+ *             (am_session_free(), accepts NULL, returns NULL).
+ *
+ *             Macros are read through a callback (name -> value or NULL) so
+ *             that lib/ never sees libmilter; values are copied before the
+ *             stage function returns. am_session_macros() lists, per stage,
+ *             the macros the milter asks the MTA for (smfi_setsymlist).
+ *
+ *             am_session_mail() starts a transaction (the previous message's
+ *             state is reset); am_session_abort() discards it. Header values
+ *             are passed as received (leading space kept with
+ *             SMFIP_HDR_LEADSPC, folded lines separated by "\n").
+ *
+ *             Mode: a transaction is outbound when the client authenticated
+ *             ({auth_authen}) or its address is in InternalHosts; otherwise
+ *             inbound. Inbound messages get our Authentication-Results header;
+ *             every message loses incoming Authentication-Results headers that
+ *             claim our AuthservID (PITFALLS "Trust boundary").
+ * THREADS     one session is used by one callback at a time (libmilter
+ *             serialises a connection's callbacks); sessions share the
+ *             context, which is thread-safe.
+ */
+#ifndef AM_SESSION_H
+#define AM_SESSION_H
+
+#include <stddef.h>
+
+#include "am.h"
+#include "ctx.h"
+#include "netaddr.h"
+#include "verdict.h"
+
+enum am_stage {
+	AM_STAGE_CONNECT = 0,
+	AM_STAGE_HELO,
+	AM_STAGE_MAIL,
+	AM_STAGE_RCPT,
+	AM_STAGE_DATA,
+	AM_STAGE_EOH,
+	AM_STAGE_EOM,
+	AM_STAGE_COUNT,
+};
+
+enum am_mode {
+	AM_MODE_INBOUND = 0,	/* verify, add Authentication-Results */
+	AM_MODE_OUTBOUND,	/* authenticated or internal client */
+};
+
+typedef const char *(*am_macro_fn)(void *arg, const char *name);
+
+struct am_session;
+
+/* am_session_macros - space-separated macro names for one stage. */
+const char *am_session_macros(enum am_stage stage);
+
+struct am_session *am_session_new(struct am_ctx *ctx);
+struct am_session *am_session_free(struct am_session *s);
+/* am_session_id - log prefix: the queue id, else a connection id. */
+const char *am_session_id(const struct am_session *s);
+const struct am_runtime *am_session_runtime(const struct am_session *s);
+enum am_mode am_session_mode(const struct am_session *s);
+
+void am_session_connect(struct am_session *s, const char *hostname,
+    const struct am_addr *addr, am_macro_fn get, void *arg);
+void am_session_helo(struct am_session *s, const char *helo, am_macro_fn get,
+    void *arg);
+void am_session_mail(struct am_session *s, const char *sender, am_macro_fn get,
+    void *arg);
+void am_session_rcpt(struct am_session *s, const char *rcpt, am_macro_fn get,
+    void *arg);
+void am_session_header(struct am_session *s, const char *name,
+    const char *value, size_t len);
+void am_session_eoh(struct am_session *s, am_macro_fn get, void *arg);
+void am_session_body(struct am_session *s, const void *p, size_t len);
+void am_session_eom(struct am_session *s, am_macro_fn get, void *arg,
+    struct am_verdict *v);
+void am_session_abort(struct am_session *s);
+
+#endif

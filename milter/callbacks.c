@@ -1,0 +1,258 @@
+/*
+ * callbacks.c - libmilter glue: turn callback arguments into am_session_*
+ * calls, and the verdict into smfi_* calls. No decisions are made here.
+ */
+#include "autoconf.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmilter/mfapi.h>
+
+#include "log.h"
+#include "netaddr.h"
+#include "session.h"
+#include "verdict.h"
+#include "xalloc.h"
+#include "callbacks.h"
+
+/* Set once before smfi_main(); read-only afterwards. */
+static struct am_ctx *process_ctx;
+
+struct conn {
+	struct am_session *s;	/* owned */
+	bool leadspc;		/* SMFIP_HDR_LEADSPC negotiated */
+	bool noreply_hdr;	/* SMFIP_NR_HDR negotiated */
+};
+
+void
+am_callbacks_set_ctx(struct am_ctx *ctx)
+{
+	process_ctx = ctx;
+}
+
+/* get_macro - am_macro_fn over smfi_getsymval. */
+static const char *
+get_macro(void *arg, const char *name)
+{
+	return smfi_getsymval((SMFICTX *)arg, (char *)name);
+}
+
+/* conn_get - the connection state, created on first use. */
+static struct conn *
+conn_get(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL) {
+		c = am_xcalloc(1, sizeof(*c));
+		c->s = am_session_new(process_ctx);
+		(void)smfi_setpriv(ctx, c);
+	}
+	return c;
+}
+
+static const struct {
+	int stage;		/* SMFIM_* */
+	enum am_stage am;	/* our stage */
+} symlists[] = {
+	{ SMFIM_CONNECT, AM_STAGE_CONNECT }, { SMFIM_HELO, AM_STAGE_HELO },
+	{ SMFIM_ENVFROM, AM_STAGE_MAIL }, { SMFIM_ENVRCPT, AM_STAGE_RCPT },
+	{ SMFIM_DATA, AM_STAGE_DATA }, { SMFIM_EOH, AM_STAGE_EOH },
+	{ SMFIM_EOM, AM_STAGE_EOM },
+};
+
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+	struct conn *c;
+	size_t i;
+
+	if ((f0 & need) != need) {
+		am_log_err("MTA offers actions 0x%lx, need 0x%lx", f0, need);
+		return SMFIS_REJECT;
+	}
+	c = conn_get(ctx);
+	*pf0 = need | (f0 & (SMFIF_QUARANTINE | SMFIF_SETSYMLIST));
+	*pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NOUNKNOWN |
+	    SMFIP_NODATA | SMFIP_SKIP);
+	*pf2 = *pf3 = 0;
+	c->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	c->noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
+	if (*pf0 & SMFIF_SETSYMLIST)
+		for (i = 0; i < sizeof(symlists) / sizeof(symlists[0]); i++)
+			(void)smfi_setsymlist(ctx, symlists[i].stage,
+			    (char *)am_session_macros(symlists[i].am));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct conn *c = conn_get(ctx);
+	struct am_addr addr;
+	bool ok = hostaddr != NULL &&
+	    am_addr_from_sockaddr(hostaddr, &addr) == AM_OK;
+
+	am_session_connect(c->s, hostname, ok ? &addr : NULL, get_macro, ctx);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_helo(SMFICTX *ctx, char *helo)
+{
+	am_session_helo(conn_get(ctx)->s, helo, get_macro, ctx);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	am_session_mail(conn_get(ctx)->s, argv[0], get_macro, ctx);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	am_session_rcpt(conn_get(ctx)->s, argv[0], get_macro, ctx);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = conn_get(ctx);
+
+	am_session_header(c->s, name, value, strlen(value));
+	return c->noreply_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_eoh(SMFICTX *ctx)
+{
+	am_session_eoh(conn_get(ctx)->s, get_macro, ctx);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_body(SMFICTX *ctx, unsigned char *p, size_t len)
+{
+	am_session_body(conn_get(ctx)->s, p, len);
+	return SMFIS_CONTINUE;
+}
+
+/* apply_headers - deletions (already in safe order), then insertions at 0. */
+static void
+apply_headers(SMFICTX *ctx, const struct conn *c, const struct am_verdict *v)
+{
+	char *value;
+	size_t i;
+
+	for (i = 0; i < v->ndel; i++)
+		if (smfi_chgheader(ctx, v->del[i].name, (int)v->del[i].n,
+		    NULL) != MI_SUCCESS)
+			am_log_warn("%s: cannot delete %s #%zu",
+			    am_session_id(c->s), v->del[i].name, v->del[i].n);
+	for (i = v->nins; i-- > 0;) {
+		if (asprintf(&value, "%s%s", c->leadspc ? " " : "",
+		    v->ins[i].value) < 0)
+			AM_PANIC("out of memory");
+		if (smfi_insheader(ctx, 0, v->ins[i].name, value) != MI_SUCCESS)
+			am_log_warn("%s: cannot insert %s", am_session_id(c->s),
+			    v->ins[i].name);
+		free(value);
+	}
+}
+
+/* apply_disposition - the SMTP outcome. */
+static sfsistat
+apply_disposition(SMFICTX *ctx, const struct am_verdict *v)
+{
+	char text[2 * sizeof(v->reply) + 1];
+
+	switch (v->disp) {
+	case AM_DISP_ACCEPT:
+		return SMFIS_CONTINUE;
+	case AM_DISP_QUARANTINE:
+		(void)smfi_quarantine(ctx, (char *)v->quarantine);
+		return SMFIS_CONTINUE;
+	case AM_DISP_REJECT:
+	case AM_DISP_TEMPFAIL:
+		(void)smfi_setreply(ctx, (char *)v->rcode, (char *)v->xcode,
+		    (char *)am_verdict_reply_escape(v->reply, text,
+		    sizeof(text)));
+		return v->disp == AM_DISP_REJECT ? SMFIS_REJECT :
+		    SMFIS_TEMPFAIL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+	struct conn *c = conn_get(ctx);
+	struct am_verdict v;
+	sfsistat rc;
+
+	am_verdict_init(&v);
+	am_session_eom(c->s, get_macro, ctx, &v);
+	if (v.disp == AM_DISP_ACCEPT || v.disp == AM_DISP_QUARANTINE)
+		apply_headers(ctx, c, &v);
+	rc = apply_disposition(ctx, &v);
+	am_log_info("%s: %s", am_session_id(c->s), am_buf_str(&v.summary));
+	am_verdict_release(&v);
+	return rc;
+}
+
+static sfsistat
+cb_abort(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		am_session_abort(c->s);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		c->s = am_session_free(c->s);
+		free(c);
+		(void)smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc desc = {
+	.xxfi_name = "authmilter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
+	    SMFIF_SETSYMLIST,
+	.xxfi_connect = cb_connect,
+	.xxfi_helo = cb_helo,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = cb_header,
+	.xxfi_eoh = cb_eoh,
+	.xxfi_body = cb_body,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_negotiate = cb_negotiate,
+};
+
+struct smfiDesc *
+am_callbacks_desc(void)
+{
+	return &desc;
+}

@@ -1,0 +1,309 @@
+/*
+ * main.c - the authmilter daemon: options, configuration, socket,
+ * privileges, reload thread, then libmilter's main loop.
+ *
+ * Start-up order (STYLE.md §16, §17): parse and check the configuration (-n
+ * stops there); bind the socket as the invoking user; detach; write the pid
+ * file; drop privileges; open the log; block the signals every thread must
+ * not take; build the runtime (its resolver thread inherits the mask); start
+ * the SIGUSR1 reload thread; hand over to smfi_main(), which owns SIGHUP,
+ * SIGTERM and SIGINT through its own signal thread.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "buf.h"
+#include "config.h"
+#include "ctx.h"
+#include "log.h"
+#include "callbacks.h"
+
+struct opts {
+	const char *config_path;	/* -c, or NULL for the default */
+	bool foreground;		/* -f */
+	bool check_only;		/* -n */
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: authmilter [-fnV] [-c config-file]\n");
+	exit(2);
+}
+
+static void
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			o->config_path = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'n':
+			o->check_only = true;
+			break;
+		case 'V':
+			printf("authmilter %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+/* load_config - the named file, the default file, or the built-in defaults
+ * when no -c was given and the default file does not exist. Every problem is
+ * printed as FILE:LINE: message. */
+static struct am_config *
+load_config(const char *path, bool explicit)
+{
+	struct am_buf errs, warns;
+	struct am_config *cfg;
+
+	if (!explicit && access(path, F_OK) != 0 && errno == ENOENT) {
+		am_log_info("%s does not exist: using built-in defaults", path);
+		return am_config_defaults();
+	}
+	am_buf_init(&errs, 1 << 20);
+	am_buf_init(&warns, 1 << 20);
+	cfg = am_config_load(path, &errs, &warns);
+	if (warns.len)
+		am_log_warn("%.*s", (int)warns.len - (warns.data[warns.len - 1]
+		    == '\n'), warns.data);
+	if (cfg == NULL)
+		am_log_err("%.*s", (int)errs.len - (errs.len &&
+		    errs.data[errs.len - 1] == '\n'), errs.data);
+	am_buf_release(&errs);
+	am_buf_release(&warns);
+	return cfg;
+}
+
+/* lookup_user - "user" or "user:group" into uid/gid. */
+static void
+lookup_user(const char *spec, uid_t *uid, gid_t *gid, char *name, size_t len)
+{
+	const char *colon = strchr(spec, ':');
+	struct passwd *pw;
+	struct group *gr;
+
+	(void)snprintf(name, len, "%.*s", colon ? (int)(colon - spec) :
+	    (int)strlen(spec), spec);
+	if ((pw = getpwnam(name)) == NULL)
+		am_fatal("UserID: no such user \"%s\"", name);
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (colon != NULL) {
+		if ((gr = getgrnam(colon + 1)) == NULL)
+			am_fatal("UserID: no such group \"%s\"", colon + 1);
+		*gid = gr->gr_gid;
+	}
+}
+
+/* drop_privileges - become UserID for good, or stay (warn when root). */
+static void
+drop_privileges(const struct am_config *cfg)
+{
+	char name[256];
+	uid_t uid;
+	gid_t gid;
+
+	if (cfg->user_id[0] == '\0') {
+		if (geteuid() == 0)
+			am_log_warn("running as root: set UserID to an "
+			    "unprivileged user");
+		return;
+	}
+	lookup_user(cfg->user_id, &uid, &gid, name, sizeof(name));
+	if (strncmp(cfg->socket, "unix:", 5) == 0 ||
+	    strncmp(cfg->socket, "local:", 6) == 0)
+		if (chown(strchr(cfg->socket, ':') + 1, uid, gid) != 0)
+			am_log_warn("chown %s: %s", cfg->socket,
+			    strerror(errno));
+	if (geteuid() == 0 && initgroups(name, gid) != 0)
+		am_fatal("initgroups %s: %s", name, strerror(errno));
+	if (setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0)
+		am_fatal("cannot drop privileges to %s: %s", cfg->user_id,
+		    strerror(errno));
+	if (uid != 0 && setuid(0) == 0)
+		am_fatal("privileges were not dropped: setuid(0) succeeded");
+}
+
+static void
+write_pidfile(const char *path)
+{
+	FILE *fp;
+
+	if (path[0] == '\0')
+		return;
+	if ((fp = fopen(path, "w")) == NULL)
+		am_fatal("PidFile %s: %s", path, strerror(errno));
+	fprintf(fp, "%ld\n", (long)getpid());
+	if (fclose(fp) != 0)
+		am_fatal("PidFile %s: %s", path, strerror(errno));
+}
+
+static void
+detach(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		am_fatal("fork: %s", strerror(errno));
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		am_fatal("setsid: %s", strerror(errno));
+	if (chdir("/") != 0)
+		am_fatal("chdir /: %s", strerror(errno));
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		(void)dup2(fd, 0);
+		(void)dup2(fd, 1);
+		(void)dup2(fd, 2);
+		if (fd > 2)
+			(void)close(fd);
+	}
+}
+
+static void
+open_log(const struct am_config *cfg, bool foreground)
+{
+	struct am_why why;
+
+	am_log_set_debug(cfg->debug);
+	if (foreground)
+		return;
+	if (cfg->log_file[0] != '\0') {
+		if (am_log_open(AM_LOG_FILE, "authmilter", cfg->log_file,
+		    &why) != AM_OK)
+			am_fatal("LogFile: %s", why.text);
+	} else if (cfg->syslog) {
+		(void)am_log_open(AM_LOG_SYSLOG, "authmilter", NULL, NULL);
+	}
+}
+
+struct reloader {
+	struct am_ctx *ctx;	/* the process context */
+	const char *path;	/* configuration file to re-read */
+	bool explicit;		/* -c was given */
+};
+
+/* reload_main - sigwait for SIGUSR1; build a new runtime and swap it in. */
+static void *
+reload_main(void *arg)
+{
+	struct reloader *r = arg;
+	struct am_runtime *rt;
+	struct am_config *cfg;
+	struct am_why why;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0 || sig != SIGUSR1)
+			continue;
+		am_log_info("reloading %s", r->path);
+		if ((cfg = load_config(r->path, r->explicit)) == NULL ||
+		    (rt = am_runtime_new(cfg, NULL, &why)) == NULL) {
+			if (cfg != NULL)
+				am_log_err("reload: %s", why.text);
+			am_log_err("reload failed: keeping the running "
+			    "configuration");
+			atomic_fetch_add(&r->ctx->stats.reload_failures, 1);
+			continue;
+		}
+		am_ctx_swap(r->ctx, rt);
+		atomic_fetch_add(&r->ctx->stats.reloads, 1);
+		am_log_info("reloaded %s", r->path);
+	}
+	return NULL;
+}
+
+static void
+open_socket(const struct am_config *cfg)
+{
+	if (smfi_setconn((char *)cfg->socket) != MI_SUCCESS)
+		am_fatal("Socket %s: not a valid milter socket", cfg->socket);
+	if (smfi_register(*am_callbacks_desc()) != MI_SUCCESS)
+		am_fatal("smfi_register failed");
+	if (smfi_opensocket(true) != MI_SUCCESS)
+		am_fatal("Socket %s: cannot listen (in use, or no permission)",
+		    cfg->socket);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct reloader r;
+	struct am_config *cfg;
+	struct am_runtime *rt;
+	struct am_ctx *ctx;
+	struct am_why why;
+	pthread_t tid;
+	sigset_t set;
+	struct opts o;
+	int rc;
+
+	parse_opts(argc, argv, &o);
+	r.path = o.config_path ? o.config_path : AM_DEFAULT_CONFIG;
+	r.explicit = o.config_path != NULL;
+	if ((cfg = load_config(r.path, r.explicit)) == NULL)
+		return 1;
+	if (o.check_only) {
+		printf("authmilter: configuration %s OK\n", cfg->source);
+		am_config_unref(cfg);
+		return 0;
+	}
+	open_socket(cfg);
+	if (!o.foreground)
+		detach();
+	write_pidfile(cfg->pid_file);
+	drop_privileges(cfg);
+	open_log(cfg, o.foreground);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	(void)pthread_sigmask(SIG_BLOCK, &set, NULL);
+	(void)signal(SIGPIPE, SIG_IGN);
+	if ((rt = am_runtime_new(cfg, NULL, &why)) == NULL)
+		am_fatal("%s", why.text);
+	ctx = am_ctx_new(rt);
+	am_callbacks_set_ctx(ctx);
+	r.ctx = ctx;
+	if (pthread_create(&tid, NULL, reload_main, &r) != 0)
+		am_fatal("cannot start the reload thread");
+	(void)pthread_detach(tid);
+	am_log_info("authmilter %s listening on %s (authserv-id %s)",
+	    PACKAGE_VERSION, rt->cfg->socket, rt->cfg->authserv_id);
+	rc = smfi_main();
+	am_log_info("authmilter stopping");
+	/* XXX the reload thread is still blocked in sigwait; the context is
+	 * left to process exit rather than freed under it. */
+	return rc == MI_SUCCESS ? 0 : 1;
+}
