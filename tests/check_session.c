@@ -1,0 +1,352 @@
+/*
+ * check_session - the pipeline the milter and authmilterctl share: forged
+ * Authentication-Results removal (PITFALLS "Trust boundary"), our header at
+ * the top, inbound/outbound mode, reload pinning, the summary line.
+ */
+#include "autoconf.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "ctx.h"
+#include "session.h"
+#include "verdict.h"
+
+#define AR "Authentication-Results"
+
+/* new_ctx - a context on a config written from text (local-only DNS). */
+static struct am_ctx *
+new_ctx(const char *text)
+{
+	char path[] = "/tmp/check_session.XXXXXX";
+	struct am_runtime_opts o = { .local_dns = true };
+	struct am_buf errs;
+	struct am_config *cfg;
+	struct am_runtime *rt;
+	struct am_why why;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	am_buf_init(&errs, 65536);
+	cfg = am_config_load(path, &errs, NULL);
+	unlink(path);
+	if (cfg == NULL)
+		ck_abort_msg("config: %s", am_buf_str(&errs));
+	am_buf_release(&errs);
+	rt = am_runtime_new(cfg, &o, &why);
+	if (rt == NULL)
+		ck_abort_msg("runtime: %s", why.text);
+	return am_ctx_new(rt);
+}
+
+#define BASE_CFG "AuthservID mx.test.example\nInternalHosts 10.0.0.0/8\n" \
+	"TrustAnchorFile\n"
+
+struct macros {
+	const char *auth;	/* {auth_authen} */
+	const char *qid;	/* i */
+};
+
+static const char *
+get(void *arg, const char *name)
+{
+	struct macros *m = arg;
+
+	if (m == NULL)
+		return NULL;
+	if (strcmp(name, "{auth_authen}") == 0)
+		return m->auth;
+	if (strcmp(name, "i") == 0)
+		return m->qid;
+	return NULL;
+}
+
+/* run - connect from ip, send the headers (name, value pairs, NULL-ended). */
+static void
+run(struct am_session *s, const char *ip, struct macros *m,
+    const char *const *hdrs, struct am_verdict *v)
+{
+	struct am_addr addr;
+	size_t i;
+
+	ck_assert_int_eq(am_addr_parse(ip, &addr), AM_OK);
+	am_session_connect(s, "client.example", &addr, get, m);
+	am_session_helo(s, "client.example", get, m);
+	am_session_mail(s, "<sender@example.org>", get, m);
+	am_session_rcpt(s, "<rcpt@example.net>", get, m);
+	for (i = 0; hdrs[i] != NULL; i += 2)
+		am_session_header(s, hdrs[i], hdrs[i + 1], strlen(hdrs[i + 1]));
+	am_session_eoh(s, get, m);
+	am_session_body(s, "hello\r\n", 7);
+	am_verdict_init(v);
+	am_session_eom(s, get, m, v);
+}
+
+START_TEST(inbound_adds_ar_on_top_and_removes_forged)
+{
+	static const char *const hdrs[] = {
+		AR, " mx.test.example; spf=pass smtp.mailfrom=example.org",
+		"From", " a@example.org",
+		AR, " other.example; dkim=pass header.d=example.org",
+		AR, " MX.Test.Example; dkim=pass header.d=example.org",
+		AR, " mx.test.example; (unterminated comment",
+		AR, " \"mx.test.example\"; spf=pass smtp.mailfrom=x",
+		AR, " mx.test.example.evil.example; spf=pass",
+		NULL,
+	};
+	struct am_ctx *ctx = new_ctx(BASE_CFG);
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+
+	run(s, "192.0.2.10", NULL, hdrs, &v);
+	ck_assert_int_eq(v.disp, AM_DISP_ACCEPT);
+	/* ours: occurrences 1, 3, 4, 5 of six A-R; deleted highest first */
+	ck_assert_uint_eq(v.ndel, 4);
+	ck_assert_uint_eq(v.del[0].n, 5);
+	ck_assert_uint_eq(v.del[1].n, 4);
+	ck_assert_uint_eq(v.del[2].n, 3);
+	ck_assert_uint_eq(v.del[3].n, 1);
+	ck_assert_uint_eq(v.nins, 1);
+	ck_assert_str_eq(v.ins[0].name, AR);
+	ck_assert_str_eq(v.ins[0].value, "mx.test.example; none");
+	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
+	    "mode=inbound"));
+	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary), "removed=4"));
+	ck_assert_uint_eq(atomic_load(&ctx->stats.forged_removed), 4);
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+/* Forged headers past MaxHeaders are not kept but must still be removed,
+ * with exact occurrence numbers. */
+START_TEST(forged_beyond_max_headers_removed)
+{
+	const char *hdrs[2 * 40 + 1];
+	struct am_ctx *ctx = new_ctx(BASE_CFG "MaxHeaders 10\n");
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+	size_t i;
+
+	for (i = 0; i < 38; i += 2) {
+		hdrs[i] = "X-Filler";
+		hdrs[i + 1] = " padding";
+	}
+	hdrs[38] = AR;
+	hdrs[39] = " other.example; none";
+	hdrs[40] = NULL;
+	/* the 20th header: an A-R of someone else, then ours below it */
+	run(s, "192.0.2.10", NULL, hdrs, &v);
+	ck_assert_uint_eq(v.ndel, 0);
+	am_verdict_release(&v);
+	hdrs[39] = " mx.test.example; dkim=pass";
+	run(s, "192.0.2.10", NULL, hdrs, &v);
+	ck_assert_uint_eq(v.ndel, 1);
+	ck_assert_uint_eq(v.del[0].n, 1);
+	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
+	    "anomalies=too-many-headers"));
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(internal_client_is_outbound)
+{
+	static const char *const hdrs[] = {
+		AR, " mx.test.example; spf=pass", "From", " a@example.org",
+		NULL,
+	};
+	struct am_ctx *ctx = new_ctx(BASE_CFG);
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+
+	run(s, "10.1.2.3", NULL, hdrs, &v);
+	ck_assert_int_eq(am_session_mode(s), AM_MODE_OUTBOUND);
+	ck_assert_uint_eq(v.nins, 0);
+	ck_assert_uint_eq(v.ndel, 1);	/* forged still removed */
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+/* The default InternalHosts covers IPv4 and IPv6 loopback (PITFALLS). */
+START_TEST(default_internal_hosts_cover_loopback)
+{
+	static const char *const hdrs[] = { "From", " a@example.org", NULL };
+	struct am_ctx *ctx = new_ctx("TrustAnchorFile\n");
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+
+	run(s, "::1", NULL, hdrs, &v);
+	ck_assert_int_eq(am_session_mode(s), AM_MODE_OUTBOUND);
+	am_verdict_release(&v);
+	run(s, "127.0.0.1", NULL, hdrs, &v);
+	ck_assert_int_eq(am_session_mode(s), AM_MODE_OUTBOUND);
+	am_verdict_release(&v);
+	run(s, "::ffff:127.0.0.1", NULL, hdrs, &v);
+	ck_assert_int_eq(am_session_mode(s), AM_MODE_OUTBOUND);
+	am_verdict_release(&v);
+	run(s, "192.0.2.1", NULL, hdrs, &v);
+	ck_assert_int_eq(am_session_mode(s), AM_MODE_INBOUND);
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(authenticated_is_outbound_and_logged)
+{
+	static const char *const hdrs[] = { "From", " a@example.org", NULL };
+	struct macros m = { .auth = "alice", .qid = "4ABCDEF" };
+	struct am_ctx *ctx = new_ctx(BASE_CFG);
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+
+	run(s, "192.0.2.10", &m, hdrs, &v);
+	ck_assert_int_eq(am_session_mode(s), AM_MODE_OUTBOUND);
+	ck_assert_uint_eq(v.nins, 0);
+	ck_assert_str_eq(am_session_id(s), "4ABCDEF");
+	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
+	    "mode=outbound auth=alice"));
+	am_verdict_release(&v);
+	/* the next transaction without auth is inbound again */
+	run(s, "192.0.2.10", NULL, hdrs, &v);
+	ck_assert_int_eq(am_session_mode(s), AM_MODE_INBOUND);
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+/* PITFALLS: authserv-ids with a job id or odd characters are quoted. */
+START_TEST(authserv_id_quoted)
+{
+	static const char *const hdrs[] = {
+		AR, " \"mx.test.example/job1\"; spf=pass", NULL,
+	};
+	struct am_ctx *ctx = new_ctx("AuthservID mx.test.example/job1\n"
+	    "TrustAnchorFile\n");
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+
+	run(s, "192.0.2.10", NULL, hdrs, &v);
+	ck_assert_str_eq(v.ins[0].value, "\"mx.test.example/job1\"; none");
+	ck_assert_uint_eq(v.ndel, 1);
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+/* A connection keeps the configuration it started with across a reload. */
+START_TEST(reload_pins_running_connections)
+{
+	static const char *const hdrs[] = { "From", " a@example.org", NULL };
+	struct am_ctx *ctx = new_ctx(BASE_CFG);
+	struct am_ctx *other = new_ctx("AuthservID new.test.example\n"
+	    "TrustAnchorFile\n");
+	struct am_session *old_s = am_session_new(ctx), *new_s;
+	struct am_verdict v;
+
+	am_ctx_swap(ctx, am_ctx_acquire(other));
+	other = am_ctx_free(other);
+	new_s = am_session_new(ctx);
+	run(old_s, "192.0.2.10", NULL, hdrs, &v);
+	ck_assert_str_eq(v.ins[0].value, "mx.test.example; none");
+	am_verdict_release(&v);
+	run(new_s, "192.0.2.10", NULL, hdrs, &v);
+	ck_assert_str_eq(v.ins[0].value, "new.test.example; none");
+	am_verdict_release(&v);
+	am_session_free(old_s);
+	am_session_free(new_s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(abort_resets_transaction)
+{
+	static const char *const hdrs[] = { AR, " mx.test.example; none", NULL };
+	struct am_ctx *ctx = new_ctx(BASE_CFG);
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+	struct am_addr addr;
+
+	ck_assert_int_eq(am_addr_parse("192.0.2.10", &addr), AM_OK);
+	am_session_connect(s, "c", &addr, get, NULL);
+	am_session_mail(s, "<a@b>", get, NULL);
+	am_session_header(s, AR, " mx.test.example; none", 22);
+	am_session_abort(s);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.aborted), 1);
+	run(s, "192.0.2.10", NULL, hdrs, &v);
+	ck_assert_uint_eq(v.ndel, 1);
+	ck_assert_uint_eq(v.del[0].n, 1);	/* not 2: the abort reset it */
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(macro_lists_cover_later_issues)
+{
+	static const struct {
+		enum am_stage stage;
+		const char *want;
+	} need[] = {
+		{ AM_STAGE_CONNECT, "{daemon_name}" },
+		{ AM_STAGE_CONNECT, "{daemon_port}" },
+		{ AM_STAGE_CONNECT, "{client_addr}" },
+		{ AM_STAGE_HELO, "{tls_version}" },
+		{ AM_STAGE_HELO, "{cipher_bits}" },
+		{ AM_STAGE_HELO, "{verify}" },
+		{ AM_STAGE_MAIL, "{tls_version}" },
+		{ AM_STAGE_MAIL, "{auth_authen}" },
+		{ AM_STAGE_MAIL, "i" },
+		{ AM_STAGE_EOH, "i" },
+		{ AM_STAGE_EOM, "i" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (strstr(am_session_macros(need[i].stage), need[i].want) ==
+		    NULL)
+			ck_abort_msg("stage %d: got \"%s\", want %s",
+			    (int)need[i].stage,
+			    am_session_macros(need[i].stage), need[i].want);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("session");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, inbound_adds_ar_on_top_and_removes_forged);
+	tcase_add_test(tc, forged_beyond_max_headers_removed);
+	tcase_add_test(tc, internal_client_is_outbound);
+	tcase_add_test(tc, default_internal_hosts_cover_loopback);
+	tcase_add_test(tc, authenticated_is_outbound_and_logged);
+	tcase_add_test(tc, authserv_id_quoted);
+	tcase_add_test(tc, reload_pins_running_connections);
+	tcase_add_test(tc, abort_resets_transaction);
+	tcase_add_test(tc, macro_lists_cover_later_issues);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
