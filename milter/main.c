@@ -73,11 +73,30 @@ parse_opts(int argc, char **argv, struct opts *o)
 		usage();
 }
 
+/* report - print each "FILE:LINE: message" line: on stderr at start-up
+ * (as a compiler would), one log line each on reload. */
+static void
+report(const struct am_buf *lines, bool at_startup, bool is_error)
+{
+	const char *p = am_buf_str(lines), *nl;
+
+	for (; *p != '\0'; p = *nl ? nl + 1 : nl) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		if (at_startup)
+			fprintf(stderr, "%.*s\n", (int)(nl - p), p);
+		else if (is_error)
+			am_log_err("%.*s", (int)(nl - p), p);
+		else
+			am_log_warn("%.*s", (int)(nl - p), p);
+	}
+}
+
 /* load_config - the named file, the default file, or the built-in defaults
- * when no -c was given and the default file does not exist. Every problem is
- * printed as FILE:LINE: message. */
+ * when no -c was given and the default file does not exist. */
 static struct am_config *
-load_config(const char *path, bool explicit)
+load_config(const char *path, bool explicit, bool at_startup)
 {
 	struct am_buf errs, warns;
 	struct am_config *cfg;
@@ -89,12 +108,8 @@ load_config(const char *path, bool explicit)
 	am_buf_init(&errs, 1 << 20);
 	am_buf_init(&warns, 1 << 20);
 	cfg = am_config_load(path, &errs, &warns);
-	if (warns.len)
-		am_log_warn("%.*s", (int)warns.len - (warns.data[warns.len - 1]
-		    == '\n'), warns.data);
-	if (cfg == NULL)
-		am_log_err("%.*s", (int)errs.len - (errs.len &&
-		    errs.data[errs.len - 1] == '\n'), errs.data);
+	report(&warns, at_startup, false);
+	report(&errs, at_startup, true);
 	am_buf_release(&errs);
 	am_buf_release(&warns);
 	return cfg;
@@ -210,6 +225,19 @@ struct reloader {
 	bool explicit;		/* -c was given */
 };
 
+/* warn_restart_keys - keys that only a restart applies. */
+static void
+warn_restart_keys(struct am_ctx *ctx, const struct am_config *next)
+{
+	struct am_runtime *cur = am_ctx_acquire(ctx);
+
+	if (strcmp(cur->cfg->socket, next->socket) != 0)
+		am_log_warn("reload: Socket changes take effect at restart");
+	if (strcmp(cur->cfg->user_id, next->user_id) != 0)
+		am_log_warn("reload: UserID changes take effect at restart");
+	(void)am_runtime_unref(cur);
+}
+
 /* reload_main - sigwait for SIGUSR1; build a new runtime and swap it in. */
 static void *
 reload_main(void *arg)
@@ -227,7 +255,7 @@ reload_main(void *arg)
 		if (sigwait(&set, &sig) != 0 || sig != SIGUSR1)
 			continue;
 		am_log_info("reloading %s", r->path);
-		if ((cfg = load_config(r->path, r->explicit)) == NULL ||
+		if ((cfg = load_config(r->path, r->explicit, false)) == NULL ||
 		    (rt = am_runtime_new(cfg, NULL, &why)) == NULL) {
 			if (cfg != NULL)
 				am_log_err("reload: %s", why.text);
@@ -236,6 +264,7 @@ reload_main(void *arg)
 			atomic_fetch_add(&r->ctx->stats.reload_failures, 1);
 			continue;
 		}
+		warn_restart_keys(r->ctx, rt->cfg);
 		am_ctx_swap(r->ctx, rt);
 		atomic_fetch_add(&r->ctx->stats.reloads, 1);
 		am_log_info("reloaded %s", r->path);
@@ -271,7 +300,7 @@ main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	r.path = o.config_path ? o.config_path : AM_DEFAULT_CONFIG;
 	r.explicit = o.config_path != NULL;
-	if ((cfg = load_config(r.path, r.explicit)) == NULL)
+	if ((cfg = load_config(r.path, r.explicit, true)) == NULL)
 		return 1;
 	if (o.check_only) {
 		printf("authmilter: configuration %s OK\n", cfg->source);

@@ -1,0 +1,57 @@
+#!/bin/sh
+# run-all.sh - every test authmilter has, from a clean checkout:
+#   1. build/plain: make check (Check unit suites, static checks, Postfix e2e)
+#   2. build/asan:  the same suite built with -fsanitize=address,undefined
+#   3. valgrind --leak-check=full over the Check unit suites of build/plain
+# and one closing line "total: N passed, M failed". Exit 0 only if all pass.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+jobs=${JOBS:-2}
+rc=0
+
+[ -x configure ] || ./autogen.sh || exit 1
+
+build() { # build DIR CONFIGURE-ARGS...
+	dir=$1; shift
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs") || return 1
+	(cd "$dir" && make -s -j"$jobs" check) || {
+		cat "$dir"/test-suite.log 2>/dev/null | tail -n 200
+		return 1
+	}
+}
+
+echo "== make check (build/plain)"
+build build/plain --enable-werror || rc=1
+echo "== make check under ASan/UBSan (build/asan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    build build/asan --enable-sanitizers || rc=1
+
+echo "== valgrind over the unit suites"
+vpass=0; vfail=0
+for t in build/plain/tests/check_*; do
+	[ -x "$t" ] && [ "${t%.c}" = "$t" ] || continue
+	case $t in *.o|*.log|*.trs) continue;; esac
+	if (cd build/plain && CK_FORK=no CK_DEFAULT_TIMEOUT=120 \
+	    top_srcdir="$top" top_builddir="$top/build/plain" \
+	    valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+	    --error-exitcode=3 "$top/$t" > "$top/$t.valgrind" 2>&1); then
+		echo "ok - valgrind $t"; vpass=$((vpass+1))
+	else
+		echo "not ok - valgrind $t"; tail -n 40 "$t.valgrind"
+		vfail=$((vfail+1)); rc=1
+	fi
+done
+echo "valgrind: $vpass passed, $vfail failed"
+
+# Totals over every suite's own counts (Check "Checks: N, Failures: F,
+# Errors: E" lines and the scripts' "N passed, M failed" lines).
+cat build/plain/tests/*.log build/plain/tests/*/*.log \
+    build/asan/tests/*.log build/asan/tests/*/*.log 2>/dev/null | awk -v vp="$vpass" -v vf="$vfail" '
+	/Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/ {
+		gsub(/[^0-9 ]/, " "); n = split($0, a, " ")
+		p += a[n-2] - a[n-1] - a[n]; f += a[n-1] + a[n]; next }
+	/^[0-9]+ passed, [0-9]+ failed/ { p += $1; f += $3 }
+	END { printf "total: %d passed, %d failed\n", p + vp, f + vf }'
+exit $rc
