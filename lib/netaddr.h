@@ -15,7 +15,8 @@
  *             reason goes to why. am_netset_add_list() splits a value on
  *             commas and white space; a token that starts with '/' names a
  *             file with one entry per line ('#' comments, blank lines), whose
- *             errors name file:line in why.
+ *             errors name file:line in why. It stops at the first error;
+ *             entries before it stay in the set (callers discard the set).
  * THREADS     a set is immutable once built and may be shared read-only.
  */
 #ifndef AM_NETADDR_H
