@@ -18,6 +18,17 @@
  *             of the built-in defaults (the "embedded default config"); it
  *             cannot fail.
  *
+ *             errs and warns are borrowed and may be NULL; a line that does
+ *             not fit under the caller's cap is dropped, the load still
+ *             fails. Lines longer than 8 KiB, NUL bytes, and Include nested
+ *             more than 16 files deep are errors. An empty AuthservID is
+ *             replaced at load by this host's name (FQDN if gethostname() or
+ *             getaddrinfo(AI_CANONNAME) give one), so readers always see a
+ *             non-empty authserv_id. A PATH key whose value is its built-in
+ *             default and does not exist (TrustAnchorFile) is a warning and
+ *             becomes "". After a successful load every string field is
+ *             non-NULL and every NETSET field is a set (maybe empty).
+ *
  *             am_config_ref() adds a reference; am_config_unref() drops one,
  *             frees the snapshot at zero, accepts NULL and returns NULL.
  *             am_config_print_defaults() writes conf/authmilter.conf: every
