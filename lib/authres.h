@@ -15,18 +15,46 @@
  *             exceeds 78 characters where a break point exists (the first
  *             line counts the field name "Authentication-Results: ").
  *             AM_PERMFAIL if out's cap is hit.
+ *             Layout: "id;" then each resinfo on its own "\n\t" line; its
+ *             pieces (method=result, comment, reason=, each prop) joined by
+ *             " ", or by "\n\t" where the line would pass 78; a piece is
+ *             never split. Example: "mx.example.org;\n\tspf=pass
+ *             smtp.mailfrom=example.net;\n\tdkim=pass header.d=example.net".
+ *             out's old contents are replaced; on AM_PERMFAIL it is empty.
+ *             Strings are copied (the caller keeps its own): reason, comment,
+ *             value and authserv_id have each run of control characters
+ *             (bytes below 0x20, and 0x7f) turned into one space; a pvalue
+ *             "local@domain" is written with the local-part quoted when it is
+ *             not a dot-atom ("john doe"@example.com), and parses back to
+ *             the same unquoted string. method, result, ptype and property
+ *             must be keywords ([A-Za-z0-9_-]+): they are code constants, so
+ *             anything else, like NULL arguments, is a panic.
  *
  *             Parser: am_authres_parse() parses a header value (as received:
  *             folded lines with \n or \r\n, comments, quoted strings) into an
  *             owned struct am_authres_parsed (am_authres_parsed_free()). It
  *             never reads outside value[0..len) and rejects anything it cannot
- *             fully parse with AM_PERMFAIL and a reason.
+ *             fully parse with AM_PERMFAIL and a reason (why may be NULL;
+ *             *out is NULL then). Limits, each a PERMFAIL: len > 1 MiB,
+ *             comments nested deeper than 64, more than 256 resinfos, more
+ *             than 64 props in one. Any control character other than HTAB,
+ *             CR and LF (NUL included) is rejected. method, result, ptype and
+ *             property come back lower-cased; values keep their case, lose
+ *             their quoting, and have folds removed and HTAB made a space.
+ *             Comments and method versions ("dkim/1") are dropped. Lenient
+ *             where real headers need it: a bare pvalue may hold "/", "=",
+ *             "?" and 8-bit bytes (DKIM header.b=), and keywords may hold "_".
  *             am_authres_is_ours() answers the one question the milter asks of
  *             incoming headers: does this header claim our authserv-id? True
  *             when it parses with an authserv-id equal to ours (ASCII
  *             case-insensitive), and also when it does not parse but our id
  *             appears in it case-insensitively (an unparseable header that
  *             names us is treated as forged: PITFALLS "Trust boundary").
+ *             "Appears" also covers the value with comments, whitespace,
+ *             quotes and backslashes removed (mx(x).example.org). A header
+ *             that parses with another id is never ours, even when our id is
+ *             in a value or comment; "our.id.evil.com" is not "our.id".
+ *             our_id must be non-empty (panic otherwise).
  * THREADS     builder: one owner; parser: reentrant.
  */
 #ifndef AM_AUTHRES_H

@@ -1,0 +1,798 @@
+/*
+ * authres.c - Authentication-Results builder and parser (RFC 8601 §2.2).
+ *
+ * Builder. Caller strings are copied with each run of control characters
+ * turned into one space: a hostile macro or header never puts CR, LF or NUL
+ * into the header. Values are RFC 2045 tokens, else RFC 5322 quoted-strings;
+ * a pvalue [local-part] "@" domain-name keeps the domain bare and quotes the
+ * local-part only when it is not a dot-atom (§2.2). Layout: see authres.h.
+ *
+ * Parser. Recursive descent without recursion: the grammar is flat and nested
+ * comments are skipped with a depth counter (AR_MAX_DEPTH). Every read goes
+ * through in->i < in->len. Allocations are bounded by the input length and by
+ * AR_MAX_METHODS / AR_MAX_PROPS. Deliberate leniencies, each harmless to the
+ * trust decision because the authserv-id is parsed strictly: CR and LF are
+ * accepted anywhere whitespace is; keywords may contain "_"; a bare pvalue may
+ * contain "/", "=", "?" and 8-bit bytes (real DKIM header.b= values do).
+ */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+#include "buf.h"
+#include "authres.h"
+
+#define AR_FIELD_LEN	24	/* strlen("Authentication-Results: ") */
+#define AR_LINE_MAX	78	/* RFC 5322 §2.1.1 */
+#define AR_MAX_DEPTH	64	/* nested comment levels */
+#define AR_MAX_METHODS	256	/* resinfos in one header */
+#define AR_MAX_PROPS	64	/* propspecs in one resinfo */
+#define AR_MAX_LEN	(1024 * 1024)	/* bytes of one header value */
+#define AR_MAX_DIGITS	9	/* authres-version / method-version */
+#define AR_ALNUM	"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+	"abcdefghijklmnopqrstuvwxyz0123456789"
+
+/* ar_entry - one resinfo of a builder. */
+struct ar_entry {
+	struct am_authres_method m;	/* method, result, reason, props */
+	char *comment;			/* owned, sanitised, or NULL */
+};
+
+struct am_authres {
+	char *id;			/* owned, sanitised authserv-id */
+	size_t nentries;		/* resinfos added */
+	struct ar_entry *entries;	/* owned array of nentries */
+};
+
+/* ar_fmt - layout state of am_authres_format(). */
+struct ar_fmt {
+	struct am_buf *out;		/* borrowed: the caller's buffer */
+	struct am_buf piece;		/* owned: piece being laid out */
+	size_t col;			/* characters on the current line */
+};
+
+/* in_set - ch is a (non-NUL) member of set. */
+static bool
+in_set(unsigned char ch, const char *set)
+{
+	return ch != '\0' && strchr(set, ch) != NULL;
+}
+
+static bool
+is_ctl(unsigned char ch)
+{
+	return ch < 0x20 || ch == 0x7f;
+}
+
+/* is_tokch - RFC 2045 §5.1: not a tspecial, space or CTL (ASCII only). */
+static bool
+is_tokch(unsigned char ch)
+{
+	return ch > 0x20 && ch < 0x7f && !in_set(ch, "()<>@,;:\\\"/[]?=");
+}
+
+static bool
+is_digit(unsigned char ch)
+{
+	return in_set(ch, "0123456789");
+}
+
+/* is_kwch - RFC 5321 Keyword characters, plus "_" seen in the wild. */
+static bool
+is_kwch(unsigned char ch)
+{
+	return in_set(ch, AR_ALNUM "-_");
+}
+
+/* is_atext - RFC 5322 §3.2.3 atext. */
+static bool
+is_atext(unsigned char ch)
+{
+	return in_set(ch, AR_ALNUM "!#$%&'*+-/=?^_`{|}~");
+}
+
+/* is_pvch - lenient bare pvalue character: not a special the grammar uses. */
+static bool
+is_pvch(unsigned char ch)
+{
+	return ch > 0x20 && ch != 0x7f && !in_set(ch, "()<>,;:\\\"[]");
+}
+
+/* is_qpch - what may follow "\" in a quoted-pair: VCHAR, WSP, 8-bit. */
+static bool
+is_qpch(int ch)
+{
+	return ch == ' ' || ch == '\t' || (ch > 0x20 && ch != 0x7f);
+}
+
+static unsigned char
+lower(unsigned char ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch;
+}
+
+/* ci_contains - our id occurs in s[0..len), ASCII case-insensitively. */
+static bool
+ci_contains(const char *s, size_t len, const char *id)
+{
+	size_t i, j, idlen = strlen(id);
+
+	for (i = 0; idlen <= len && i <= len - idlen; i++) {
+		for (j = 0; j < idlen && lower(s[i + j]) == lower(id[j]); j++)
+			;
+		if (j == idlen)
+			return true;
+	}
+	return false;
+}
+
+static bool
+all_of(const char *s, size_t len, bool (*ok)(unsigned char))
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!ok((unsigned char)s[i]))
+			return false;
+	return len > 0;
+}
+
+/* is_dotted - runs of ok characters separated by single dots. */
+static bool
+is_dotted(const char *s, size_t len, bool (*ok)(unsigned char))
+{
+	size_t i, run = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.' && run == 0)
+			return false;
+		if (s[i] == '.')
+			run = 0;
+		else if (ok((unsigned char)s[i]))
+			run++;
+		else
+			return false;
+	}
+	return run > 0;
+}
+
+/* ------------------------------------------------------------- builder */
+
+/* sanitise - owned copy with each run of control characters as one space. */
+static char *
+sanitise(const char *s)
+{
+	size_t i, n = 0, len = strlen(s);
+	char *q = am_xmalloc(len + 1);
+
+	for (i = 0; i < len; i++) {
+		if (!is_ctl((unsigned char)s[i]))
+			q[n++] = s[i];
+		else if (i == 0 || !is_ctl((unsigned char)s[i - 1]))
+			q[n++] = ' ';	/* one space per run */
+	}
+	q[n] = '\0';
+	return q;
+}
+
+/* need_keyword - method, result, ptype and property are code constants. */
+static void
+need_keyword(const char *what, const char *s)
+{
+	if (s == NULL || !all_of(s, strlen(s), is_kwch))
+		AM_PANIC("am_authres: %s \"%s\" is not a keyword", what,
+		    s ? s : "(null)");
+}
+
+/* am_authres_new - empty builder for authserv_id. */
+struct am_authres *
+am_authres_new(const char *authserv_id)
+{
+	struct am_authres *ar;
+
+	if (authserv_id == NULL)
+		AM_PANIC("am_authres_new: NULL authserv_id");
+	ar = am_xcalloc(1, sizeof(*ar));
+	ar->id = sanitise(authserv_id);
+	return ar;
+}
+
+static void
+method_release(struct am_authres_method *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nprops; i++) {
+		free(m->props[i].ptype);
+		free(m->props[i].property);
+		free(m->props[i].value);
+	}
+	free(m->props);
+	free(m->method);
+	free(m->result);
+	free(m->reason);
+}
+
+/* am_authres_free - release a builder; accepts NULL, returns NULL. */
+struct am_authres *
+am_authres_free(struct am_authres *ar)
+{
+	size_t i;
+
+	if (ar == NULL)
+		return NULL;
+	for (i = 0; i < ar->nentries; i++) {
+		method_release(&ar->entries[i].m);
+		free(ar->entries[i].comment);
+	}
+	free(ar->entries);
+	free(ar->id);
+	free(ar);
+	return NULL;
+}
+
+/* am_authres_add_method - append one resinfo. */
+void
+am_authres_add_method(struct am_authres *ar, const char *method,
+    const char *result, const char *reason, const char *comment)
+{
+	struct ar_entry *e;
+
+	if (ar == NULL)
+		AM_PANIC("am_authres_add_method: NULL builder");
+	need_keyword("method", method);
+	need_keyword("result", result);
+	ar->entries = am_xreallocarray(ar->entries, ar->nentries + 1,
+	    sizeof(*ar->entries));
+	e = &ar->entries[ar->nentries++];
+	memset(e, 0, sizeof(*e));
+	e->m.method = am_xstrdup(method);
+	e->m.result = am_xstrdup(result);
+	e->m.reason = reason ? sanitise(reason) : NULL;
+	e->comment = comment ? sanitise(comment) : NULL;
+}
+
+/* am_authres_add_prop - append ptype.property=value to the last resinfo. */
+void
+am_authres_add_prop(struct am_authres *ar, const char *ptype,
+    const char *property, const char *value)
+{
+	struct am_authres_method *m;
+	struct am_authres_prop *p;
+
+	if (ar == NULL || ar->nentries == 0 || value == NULL)
+		AM_PANIC("am_authres_add_prop: no method added, or NULL value");
+	need_keyword("ptype", ptype);
+	need_keyword("property", property);
+	m = &ar->entries[ar->nentries - 1].m;
+	m->props = am_xreallocarray(m->props, m->nprops + 1, sizeof(*m->props));
+	p = &m->props[m->nprops++];
+	p->ptype = am_xstrdup(ptype);
+	p->property = am_xstrdup(property);
+	p->value = sanitise(value);
+}
+
+/* put_escaped - open, s[0..len) with the bytes in specials escaped, close:
+ * an RFC 5322 quoted-string or comment. */
+static enum am_status
+put_escaped(struct am_buf *b, char open, const char *s, size_t len,
+    const char *specials, char close)
+{
+	size_t i;
+
+	if (am_buf_putc(b, open) != AM_OK)
+		return AM_PERMFAIL;
+	for (i = 0; i < len; i++) {
+		if (in_set((unsigned char)s[i], specials) &&
+		    am_buf_putc(b, '\\') != AM_OK)
+			return AM_PERMFAIL;
+		if (am_buf_putc(b, s[i]) != AM_OK)
+			return AM_PERMFAIL;
+	}
+	return am_buf_putc(b, close);
+}
+
+/* put_value - RFC 8601 value: token, else quoted-string. */
+static enum am_status
+put_value(struct am_buf *b, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (all_of(s, len, is_tokch))
+		return am_buf_append(b, s, len);
+	return put_escaped(b, '"', s, len, "\"\\", '"');
+}
+
+/* put_pvalue - value, or [local-part] "@" domain-name with the local-part
+ * bare when it is a dot-atom and quoted otherwise. */
+static enum am_status
+put_pvalue(struct am_buf *b, const char *s)
+{
+	const char *at = strrchr(s, '@');
+	size_t llen;
+
+	if (at == NULL || !is_dotted(at + 1, strlen(at + 1), is_kwch))
+		return put_value(b, s);
+	llen = (size_t)(at - s);
+	if (llen == 0 || is_dotted(s, llen, is_atext))
+		return am_buf_puts(b, s);
+	if (put_escaped(b, '"', s, llen, "\"\\", '"') != AM_OK)
+		return AM_PERMFAIL;
+	return am_buf_puts(b, at);
+}
+
+/* emit - lay out f->piece (plus ";" when semi) after " " or "\n\t". */
+static enum am_status
+emit(struct ar_fmt *f, bool first, bool semi)
+{
+	size_t len;
+	bool fold;
+
+	if (semi && am_buf_putc(&f->piece, ';') != AM_OK)
+		return AM_PERMFAIL;
+	len = f->piece.len;
+	if (!first) {
+		fold = f->col + 1 + len > AR_LINE_MAX;
+		if (am_buf_puts(f->out, fold ? "\n\t" : " ") != AM_OK)
+			return AM_PERMFAIL;
+		f->col = fold ? 1 : f->col + 1;
+	}
+	f->col += len;
+	return am_buf_append(f->out, am_buf_str(&f->piece), len);
+}
+
+/* put_piece - piece k of a resinfo: method=result, comment, reason, props. */
+static enum am_status
+put_piece(struct am_buf *b, const struct ar_entry *e, size_t k)
+{
+	const struct am_authres_method *m = &e->m;
+	const struct am_authres_prop *p;
+
+	if (k-- == 0)
+		return am_buf_printf(b, "%s=%s", m->method, m->result);
+	if (e->comment && k-- == 0)
+		return put_escaped(b, '(', e->comment, strlen(e->comment),
+		    "()\\", ')');
+	if (m->reason && k-- == 0)
+		return am_buf_puts(b, "reason=") == AM_OK ?
+		    put_value(b, m->reason) : AM_PERMFAIL;
+	p = &m->props[k];
+	if (am_buf_printf(b, "%s.%s=", p->ptype, p->property) != AM_OK)
+		return AM_PERMFAIL;
+	return put_pvalue(b, p->value);
+}
+
+/* fmt_resinfo - one resinfo on a new line; semi: another one follows. */
+static enum am_status
+fmt_resinfo(struct ar_fmt *f, const struct ar_entry *e, bool semi)
+{
+	size_t k, n;
+	enum am_status st;
+
+	n = 1 + (e->comment != NULL) + (e->m.reason != NULL) + e->m.nprops;
+	st = am_buf_puts(f->out, "\n\t");
+	f->col = 1;
+	for (k = 0; st == AM_OK && k < n; k++) {
+		am_buf_reset(&f->piece);
+		st = put_piece(&f->piece, e, k);
+		if (st == AM_OK)
+			st = emit(f, k == 0, semi && k + 1 == n);
+	}
+	return st;
+}
+
+/* am_authres_format - the header value; out is replaced (empty on error). */
+enum am_status
+am_authres_format(const struct am_authres *ar, struct am_buf *out)
+{
+	struct ar_fmt f;
+	enum am_status st;
+	size_t i;
+
+	if (ar == NULL || out == NULL)
+		AM_PANIC("am_authres_format: NULL argument");
+	am_buf_reset(out);
+	f.out = out;
+	am_buf_init(&f.piece, out->max_len);
+	st = put_value(out, ar->id);
+	if (st == AM_OK)
+		st = am_buf_puts(out, ar->nentries ? ";" : "; none");
+	f.col = AR_FIELD_LEN + out->len;
+	for (i = 0; st == AM_OK && i < ar->nentries; i++)
+		st = fmt_resinfo(&f, &ar->entries[i], i + 1 < ar->nentries);
+	am_buf_release(&f.piece);
+	if (st != AM_OK)
+		am_buf_reset(out);
+	return st;
+}
+
+/* -------------------------------------------------------------- parser */
+
+/* ar_in - the parser's cursor. */
+struct ar_in {
+	const unsigned char *p;		/* borrowed input */
+	size_t len;			/* bytes in p */
+	size_t i;			/* next byte to read, <= len */
+	struct am_why *why;		/* reason on failure, may be NULL */
+};
+
+/* peek - next byte, or -1 at the end. */
+static int
+peek(const struct ar_in *in)
+{
+	return in->i < in->len ? in->p[in->i] : -1;
+}
+
+static enum am_status
+fail(const struct ar_in *in, const char *what)
+{
+	am_why_set(in->why, "Authentication-Results: %s at offset %zu", what,
+	    in->i);
+	return AM_PERMFAIL;
+}
+
+static size_t
+span(struct ar_in *in, bool (*ok)(unsigned char))
+{
+	size_t start = in->i;
+
+	while (in->i < in->len && ok(in->p[in->i]))
+		in->i++;
+	return in->i - start;
+}
+
+static bool
+is_bad_ctl(int ch)
+{
+	return is_ctl((unsigned char)ch) && ch != '\t' && ch != '\r' &&
+	    ch != '\n';
+}
+
+/* skip_comment - past one (possibly nested) comment starting at "(". */
+static enum am_status
+skip_comment(struct ar_in *in)
+{
+	size_t depth = 0;
+	int ch;
+
+	while ((ch = peek(in)) >= 0) {
+		if (is_bad_ctl(ch))
+			return fail(in, "control character in comment");
+		in->i++;
+		if (ch == '(' && ++depth > AR_MAX_DEPTH)
+			return fail(in, "comments nested too deeply");
+		if (ch == ')' && --depth == 0)
+			return AM_OK;
+		if (ch == '\\') {
+			if (!is_qpch(peek(in)))
+				return fail(in, "bad quoted-pair in comment");
+			in->i++;
+		}
+	}
+	return fail(in, "unterminated comment");
+}
+
+/* skip_cfws - past whitespace, folds and comments; *any: something skipped. */
+static enum am_status
+skip_cfws(struct ar_in *in, bool *any)
+{
+	size_t start = in->i;
+	int ch;
+
+	while ((ch = peek(in)) >= 0) {
+		if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
+			in->i++;
+		else if (ch != '(')
+			break;
+		else if (skip_comment(in) != AM_OK)
+			return AM_PERMFAIL;
+	}
+	if (any)
+		*any = in->i > start;
+	return AM_OK;
+}
+
+/* expect - the byte ch, then CFWS. */
+static enum am_status
+expect(struct ar_in *in, int ch, const char *what)
+{
+	if (peek(in) != ch)
+		return fail(in, what);
+	in->i++;
+	return skip_cfws(in, NULL);
+}
+
+/* get_quoted - append the content of the quoted-string at in to b. */
+static enum am_status
+get_quoted(struct ar_in *in, struct am_buf *b)
+{
+	int ch;
+
+	in->i++;
+	while ((ch = peek(in)) >= 0) {
+		in->i++;
+		if (ch == '"')
+			return AM_OK;
+		if (ch == '\r' || ch == '\n')
+			continue;	/* unfold */
+		if (is_bad_ctl(ch))
+			return fail(in, "control character in quoted-string");
+		if (ch == '\\') {
+			if (!is_qpch(peek(in)))
+				return fail(in, "bad quoted-pair");
+			ch = in->p[in->i++];
+		}
+		if (am_buf_putc(b, ch == '\t' ? ' ' : (char)ch) != AM_OK)
+			return fail(in, "quoted-string too long");
+	}
+	return fail(in, "unterminated quoted-string");
+}
+
+/* get_keyword - a Keyword, lower-cased, as an owned string. */
+static enum am_status
+get_keyword(struct ar_in *in, const char *what, char **out)
+{
+	size_t i, start = in->i, n = span(in, is_kwch);
+
+	if (n == 0)
+		return fail(in, what);
+	*out = am_xmemdup(in->p + start, n);
+	for (i = 0; i < n; i++)
+		(*out)[i] = (char)lower((unsigned char)(*out)[i]);
+	return AM_OK;
+}
+
+/* get_value - token or quoted-string; pv: also [local-part] "@" domain
+ * (and, leniently, any run of is_pvch bytes). */
+static enum am_status
+get_value(struct ar_in *in, bool pv, char **out)
+{
+	struct am_buf b;
+	size_t start, n;
+	bool quoted = peek(in) == '"';
+	enum am_status st = AM_OK;
+
+	am_buf_init(&b, in->len);
+	if (quoted)
+		st = get_quoted(in, &b);
+	if (st == AM_OK && (!quoted || (pv && peek(in) == '@'))) {
+		start = in->i;
+		n = span(in, pv ? is_pvch : is_tokch);
+		if (n <= (quoted ? 1u : 0u))	/* "@" needs a domain */
+			st = fail(in, "expected a value");
+		else if (am_buf_append(&b, in->p + start, n) != AM_OK)
+			st = fail(in, "value too long");
+	}
+	if (st == AM_OK)
+		*out = am_buf_export(&b);
+	am_buf_release(&b);
+	return st;
+}
+
+/* parse_id - [CFWS] authserv-id [CFWS authres-version] [CFWS]. */
+static enum am_status
+parse_id(struct ar_in *in, struct am_authres_parsed *r)
+{
+	size_t i, n, start;
+	bool ws;
+
+	if (skip_cfws(in, NULL) != AM_OK)
+		return AM_PERMFAIL;
+	if (get_value(in, false, &r->authserv_id) != AM_OK ||
+	    skip_cfws(in, &ws) != AM_OK)
+		return AM_PERMFAIL;
+	if (peek(in) < 0 || !is_digit((unsigned char)peek(in)))
+		return AM_OK;
+	if (!ws)
+		return fail(in, "expected space before version");
+	start = in->i;
+	if ((n = span(in, is_digit)) > AR_MAX_DIGITS)
+		return fail(in, "version too long");
+	for (r->version = 0, i = 0; i < n; i++)
+		r->version = r->version * 10 + (in->p[start + i] - '0');
+	return skip_cfws(in, NULL);
+}
+
+/* parse_prop - ptype [CFWS] "." [CFWS] property [CFWS] "=" pvalue. */
+static enum am_status
+parse_prop(struct ar_in *in, struct am_authres_method *m)
+{
+	struct am_authres_prop *p;
+
+	if (m->nprops == AR_MAX_PROPS)
+		return fail(in, "too many properties");
+	m->props = am_xreallocarray(m->props, m->nprops + 1, sizeof(*p));
+	p = &m->props[m->nprops++];
+	memset(p, 0, sizeof(*p));
+	if (get_keyword(in, "expected ptype", &p->ptype) != AM_OK ||
+	    skip_cfws(in, NULL) != AM_OK ||
+	    expect(in, '.', "expected '.' after ptype") != AM_OK ||
+	    get_keyword(in, "expected property", &p->property) != AM_OK ||
+	    skip_cfws(in, NULL) != AM_OK ||
+	    expect(in, '=', "expected '=' after property") != AM_OK)
+		return AM_PERMFAIL;
+	return get_value(in, true, &p->value);
+}
+
+/* parse_specs - [CFWS reasonspec] [CFWS 1*propspec] after the result. */
+static enum am_status
+parse_specs(struct ar_in *in, struct am_authres_method *m)
+{
+	size_t start, n;
+	bool ws, reason;
+
+	if (skip_cfws(in, &ws) != AM_OK)
+		return AM_PERMFAIL;
+	while (peek(in) >= 0 && is_kwch((unsigned char)peek(in))) {
+		if (!ws)
+			return fail(in, "expected space");
+		start = in->i;
+		n = span(in, is_kwch);
+		reason = n == 6 && ci_contains((const char *)in->p + start, n,
+		    "reason") && m->reason == NULL && m->nprops == 0;
+		if (skip_cfws(in, NULL) != AM_OK)
+			return AM_PERMFAIL;
+		if (reason && peek(in) == '=') {
+			if (expect(in, '=', "expected '='") != AM_OK ||
+			    get_value(in, false, &m->reason) != AM_OK)
+				return AM_PERMFAIL;
+		} else {
+			in->i = start;
+			if (parse_prop(in, m) != AM_OK)
+				return AM_PERMFAIL;
+		}
+		if (skip_cfws(in, &ws) != AM_OK)
+			return AM_PERMFAIL;
+	}
+	return AM_OK;
+}
+
+/* parse_resinfo - methodspec [reasonspec] [propspecs], after ";" [CFWS]. */
+static enum am_status
+parse_resinfo(struct ar_in *in, struct am_authres_parsed *r)
+{
+	struct am_authres_method *m;
+	size_t n;
+
+	if (r->nmethods == AR_MAX_METHODS)
+		return fail(in, "too many results");
+	r->methods = am_xreallocarray(r->methods, r->nmethods + 1,
+	    sizeof(*m));
+	m = &r->methods[r->nmethods++];
+	memset(m, 0, sizeof(*m));
+	if (get_keyword(in, "expected method", &m->method) != AM_OK ||
+	    skip_cfws(in, NULL) != AM_OK)
+		return AM_PERMFAIL;
+	if (peek(in) == '/') {
+		/* XXX method-version is checked, then dropped: no field. */
+		if (expect(in, '/', "expected '/'") != AM_OK)
+			return AM_PERMFAIL;
+		n = span(in, is_digit);
+		if (n == 0 || n > AR_MAX_DIGITS)
+			return fail(in, "bad method version");
+		if (skip_cfws(in, NULL) != AM_OK)
+			return AM_PERMFAIL;
+	}
+	if (expect(in, '=', "expected '=' after method") != AM_OK ||
+	    get_keyword(in, "expected result", &m->result) != AM_OK)
+		return AM_PERMFAIL;
+	return parse_specs(in, m);
+}
+
+/* parse_none - true (and consumed) when the rest is "none" [CFWS]. */
+static bool
+parse_none(struct ar_in *in)
+{
+	size_t start = in->i;
+
+	if (span(in, is_kwch) == 4 &&
+	    ci_contains((const char *)in->p + start, 4, "none") &&
+	    skip_cfws(in, NULL) == AM_OK && peek(in) < 0)
+		return true;
+	in->i = start;
+	return false;
+}
+
+/* parse_results - no-result / 1*resinfo, then the end of the value. */
+static enum am_status
+parse_results(struct ar_in *in, struct am_authres_parsed *r)
+{
+	do {
+		if (expect(in, ';', "expected ';'") != AM_OK)
+			return AM_PERMFAIL;
+		if (r->nmethods == 0 && parse_none(in)) {
+			r->is_none = true;
+			return AM_OK;
+		}
+		if (parse_resinfo(in, r) != AM_OK)
+			return AM_PERMFAIL;
+	} while (peek(in) >= 0);
+	return AM_OK;
+}
+
+/* am_authres_parse - parse one header value into an owned result. */
+enum am_status
+am_authres_parse(const char *value, size_t len,
+    struct am_authres_parsed **out, struct am_why *why)
+{
+	struct am_authres_parsed *r;
+	struct ar_in in = { (const unsigned char *)value, len, 0, why };
+
+	if (out == NULL || (value == NULL && len > 0))
+		AM_PANIC("am_authres_parse: NULL argument");
+	*out = NULL;
+	if (len > AR_MAX_LEN)
+		return fail(&in, "header too long");
+	r = am_xcalloc(1, sizeof(*r));
+	r->version = 1;
+	if (parse_id(&in, r) != AM_OK || parse_results(&in, r) != AM_OK) {
+		am_authres_parsed_free(r);
+		return AM_PERMFAIL;
+	}
+	*out = r;
+	return AM_OK;
+}
+
+/* am_authres_parsed_free - release a parse result; accepts NULL. */
+struct am_authres_parsed *
+am_authres_parsed_free(struct am_authres_parsed *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return NULL;
+	for (i = 0; i < r->nmethods; i++)
+		method_release(&r->methods[i]);
+	free(r->methods);
+	free(r->authserv_id);
+	free(r);
+	return NULL;
+}
+
+/* ---------------------------------------------------------- is_ours */
+
+/* squeeze - copy of s without comments, whitespace, quotes and backslashes:
+ * what a sloppier downstream parser might see as the authserv-id. */
+static size_t
+squeeze(const char *s, size_t len, char *q)
+{
+	size_t i, n = 0, depth = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' && depth > 0)
+			i++;
+		else if (s[i] == '(')
+			depth++;
+		else if (s[i] == ')' && depth > 0)
+			depth--;
+		else if (depth == 0 && !strchr(" \t\r\n\"\\", s[i]))
+			q[n++] = s[i];
+	}
+	return n;
+}
+
+/* am_authres_is_ours - does this header value claim our authserv-id? */
+bool
+am_authres_is_ours(const char *value, size_t len, const char *our_id)
+{
+	struct am_authres_parsed *r;
+	char *q;
+	bool ours;
+
+	if (our_id == NULL || *our_id == '\0' || (value == NULL && len > 0))
+		AM_PANIC("am_authres_is_ours: NULL or empty argument");
+	if (am_authres_parse(value, len, &r, NULL) == AM_OK) {
+		ours = strlen(r->authserv_id) == strlen(our_id) &&
+		    ci_contains(r->authserv_id, strlen(our_id), our_id);
+		am_authres_parsed_free(r);
+		return ours;
+	}
+	if (ci_contains(value, len, our_id))
+		return true;
+	q = am_xmalloc(len + 1);
+	ours = ci_contains(q, squeeze(value, len, q), our_id);
+	free(q);
+	return ours;
+}
