@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # tests/e2e/lib.sh - a throwaway Postfix instance on 127.0.0.1 with authmilter
 # attached, for end-to-end tests. Sourced by tests/e2e/*.sh (bash).
 #
@@ -390,9 +390,10 @@ EOF
 	chmod 755 "$E2E_DIR/deliver"
 	e2e_make_tls "$E2E_DIR/tls" || e2e_die "openssl failed: $(tail -3 "$E2E_DIR/tls/openssl.log")"
 
-	E2E_PORT_SMTP=$(e2e_free_port) && E2E_PORT_SUBMISSION=$(e2e_free_port) &&
-	    E2E_PORT_SMTPS=$(e2e_free_port) && E2E_PORT_MILTER=$(e2e_free_port) ||
-	    e2e_die "no free loopback ports"
+	if ! { E2E_PORT_SMTP=$(e2e_free_port) && E2E_PORT_SUBMISSION=$(e2e_free_port) &&
+	    E2E_PORT_SMTPS=$(e2e_free_port) && E2E_PORT_MILTER=$(e2e_free_port); }; then
+		e2e_die "no free loopback ports"
+	fi
 	e2e_log "dir $E2E_DIR ports smtp=$E2E_PORT_SMTP submission=$E2E_PORT_SUBMISSION smtps=$E2E_PORT_SMTPS milter=$E2E_PORT_MILTER"
 
 	e2e_postfix_write_config
@@ -401,29 +402,40 @@ EOF
 
 # --------------------------------------------------------------- authmilter
 
-# e2e_start_milter [CONFIG_LINE...]: write $E2E_DIR/authmilter.conf (Socket on
-# the milter port, AuthservID $E2E_AUTHSERV_ID, no syslog, no DNS trust
-# anchor, inbound-by-default InternalHosts, the given extra lines last) and run
+# e2e_start_milter [CONFIG_LINE...]: write $E2E_DIR/authmilter.conf and run
 # the daemon in the foreground, its stderr in $E2E_DIR/authmilter.log.
+# Defaults: Socket on the milter port, AuthservID $E2E_AUTHSERV_ID, no syslog,
+# no DNSSEC trust anchor, InternalHosts that do not contain 127.0.0.1 (so
+# plain test mail is inbound), Nameservers on a loopback port nobody listens
+# on (a stray lookup fails at once and never leaves the host), Debug on. A
+# given line replaces the default with the same key (authmilter rejects
+# duplicate keys); other given lines are appended.
 e2e_start_milter() {
-	local conf=$E2E_DIR/authmilter.conf line
+	local conf=$E2E_DIR/authmilter.conf line key given=" "
 	e2e_have_milter || { e2e_diag "no authmilter binary at $E2E_AUTHMILTER"; return 1; }
 	[ -z "$E2E_MILTER_PID" ] || e2e_stop_milter
-	# Nameservers: a loopback port with no listener, so a stray lookup fails
-	# at once instead of leaving the machine (tests that need DNS pass their
-	# own Nameservers line, which comes later and overrides this one).
 	E2E_PORT_DNS=${E2E_PORT_DNS:-$(e2e_free_port)}
+	for line in "$@"; do
+		key=${line%%[[:space:]]*}
+		given="$given${key,,} "
+	done
 	{
 		echo "# written by tests/e2e/lib.sh"
-		echo "Socket inet:$E2E_PORT_MILTER@127.0.0.1"
-		echo "AuthservID $E2E_AUTHSERV_ID"
-		echo "InternalHosts 192.0.2.250/32"
-		echo "Nameservers 127.0.0.1@$E2E_PORT_DNS"
-		echo "DNSTimeout 2"
-		echo "TrustAnchorFile"
-		echo "PidFile $E2E_DIR/authmilter.pid"
-		echo "Syslog no"
-		echo "Debug yes"
+		while IFS= read -r line; do
+			key=${line%%[[:space:]]*}
+			case $given in *" ${key,,} "*) continue ;; esac
+			printf '%s\n' "$line"
+		done <<EOF
+Socket inet:$E2E_PORT_MILTER@127.0.0.1
+AuthservID $E2E_AUTHSERV_ID
+InternalHosts 192.0.2.250/32
+Nameservers 127.0.0.1@$E2E_PORT_DNS
+DNSTimeout 2
+TrustAnchorFile
+PidFile $E2E_DIR/authmilter.pid
+Syslog no
+Debug yes
+EOF
 		for line in "$@"; do printf '%s\n' "$line"; done
 	} > "$conf"
 	"$E2E_AUTHMILTER" -f -c "$conf" >> "$E2E_DIR/authmilter.log" 2>&1 < /dev/null &
@@ -606,11 +618,11 @@ e2e_skip() {
 # e2e_show_transcript / e2e_show_message: failure context, '#'-prefixed.
 e2e_show_transcript() {
 	e2e_diag "  swaks transcript ($E2E_TRANSCRIPT):"
-	sed 's/^/#     /' "$E2E_TRANSCRIPT" 2>/dev/null | tail -${1:-25}
+	sed 's/^/#     /' "$E2E_TRANSCRIPT" 2>/dev/null | tail -n "${1:-25}"
 }
 e2e_show_file() {
 	e2e_diag "  $1:"
-	sed 's/^/#     /' "$1" 2>/dev/null | tail -${2:-25}
+	sed 's/^/#     /' "$1" 2>/dev/null | tail -n "${2:-25}"
 }
 
 # e2e_summary: print the plan and "N passed, M failed"; exit status 0/1.
