@@ -36,6 +36,7 @@
 
 enum ctype {
 	CT_STRING, CT_PATH, CT_BOOL, CT_INT, CT_SECONDS, CT_NETSET, CT_ACTION,
+	CT_PORTS, CT_HEADERNAME, CT_TLSVERSION, CT_TLSPOLICY,
 };
 
 /* One configuration key, generated from config_keys.def. */
@@ -317,6 +318,86 @@ release_none(void *slot)
 {
 }
 
+/* parse_ports - a comma/space separated list of port numbers 1..65535. */
+static enum am_status
+parse_ports(const struct key *k, const char *val, void *slot,
+    struct am_why *why)
+{
+	const char *p = val;
+	char *end;
+	long port;
+
+	while (*p != '\0') {
+		if (*p == ',' || *p == ' ' || *p == '\t') {
+			p++;
+			continue;
+		}
+		port = strtol(p, &end, 10);
+		if (end == p || port < 1 || port > 65535 ||
+		    (*end != '\0' && *end != ',' && *end != ' ' &&
+		    *end != '\t')) {
+			am_why_set(why, "\"%.64s\" is not a list of port numbers",
+			    val);
+			return AM_PERMFAIL;
+		}
+		p = end;
+	}
+	return parse_string(k, val, slot, why);
+}
+
+/* parse_headername - an RFC 5322 field name, or "none". */
+static enum am_status
+parse_headername(const struct key *k, const char *val, void *slot,
+    struct am_why *why)
+{
+	const unsigned char *p = (const unsigned char *)val;
+
+	if (*p == '\0') {
+		am_why_set(why, "a header name (or none) is required");
+		return AM_PERMFAIL;
+	}
+	for (; *p; p++)
+		if (*p < 33 || *p > 126 || *p == ':') {
+			am_why_set(why, "\"%.64s\" is not a header name", val);
+			return AM_PERMFAIL;
+		}
+	return parse_string(k, val, slot, why);
+}
+
+/* parse_tlsversion - TLSv1, TLSv1.1, TLSv1.2, TLSv1.3, or empty. */
+static enum am_status
+parse_tlsversion(const struct key *k, const char *val, void *slot,
+    struct am_why *why)
+{
+	if (*val != '\0' && am_tls_version_rank(val) < 10) {
+		am_why_set(why, "\"%.64s\" is not one of: TLSv1, TLSv1.1, "
+		    "TLSv1.2, TLSv1.3", val);
+		return AM_PERMFAIL;
+	}
+	return parse_string(k, val, slot, why);
+}
+
+/* parse_tlspolicy - RequireTLS rules (tls_policy.h). */
+static enum am_status
+parse_tlspolicy(const struct key *k, const char *val, void *slot,
+    struct am_why *why)
+{
+	struct am_tls_policy *pol = am_tls_policy_parse(val, why);
+
+	if (pol == NULL)
+		return AM_PERMFAIL;
+	*(struct am_tls_policy **)slot = pol;
+	return AM_OK;
+}
+
+/* release_tlspolicy - free a TLSPOLICY value. */
+static void
+release_tlspolicy(void *slot)
+{
+	*(struct am_tls_policy **)slot =
+	    am_tls_policy_free(*(struct am_tls_policy **)slot);
+}
+
 static const struct ctype_ops ops[] = {
 	[CT_STRING] = { parse_string, print_string, release_string },
 	[CT_PATH] = { parse_path, print_string, release_string },
@@ -325,6 +406,10 @@ static const struct ctype_ops ops[] = {
 	[CT_SECONDS] = { parse_long, print_long, release_none },
 	[CT_NETSET] = { parse_netset, print_netset, release_netset },
 	[CT_ACTION] = { parse_action, print_action, release_none },
+	[CT_PORTS] = { parse_ports, print_string, release_string },
+	[CT_HEADERNAME] = { parse_headername, print_string, release_string },
+	[CT_TLSVERSION] = { parse_tlsversion, print_string, release_string },
+	[CT_TLSPOLICY] = { parse_tlspolicy, print_netset, release_tlspolicy },
 };
 
 /* am_action_name - the configuration word for an action. */

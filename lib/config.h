@@ -48,6 +48,7 @@
 #include "am.h"
 #include "buf.h"
 #include "netaddr.h"
+#include "tls_policy.h"
 
 enum am_action {
 	AM_ACTION_ACCEPT = 0,
@@ -63,6 +64,10 @@ enum am_action {
 #define AM_CTYPE_SECONDS long
 #define AM_CTYPE_NETSET struct am_netset *
 #define AM_CTYPE_ACTION enum am_action
+#define AM_CTYPE_PORTS char *
+#define AM_CTYPE_HEADERNAME char *
+#define AM_CTYPE_TLSVERSION char *
+#define AM_CTYPE_TLSPOLICY struct am_tls_policy *
 
 struct am_config {
 #define AM_KEY(name, type, def, min, max, field, doc) AM_CTYPE_##type field;
