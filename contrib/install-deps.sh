@@ -18,4 +18,4 @@ apt-get install -y -q --no-install-recommends \
 	postfix swaks openssl ca-certificates procps psmisc \
 	libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
 	python3 python3-dkim libmail-dkim-perl opendkim-tools \
-	libxml2-utils valgrind unbound
+	libxml2-utils valgrind unbound iproute2
