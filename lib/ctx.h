@@ -56,6 +56,9 @@ struct am_stats {
 	atomic_ullong quarantined;	/* verdict quarantine */
 	atomic_ullong forged_removed;	/* forged headers deleted */
 	atomic_ullong internal_errors;	/* OnInternalError applied */
+	atomic_ullong tls_mode[3];	/* messages per enum am_tls_mode */
+	atomic_ullong tls_version[5];	/* SSLv3/other, TLSv1, 1.1, 1.2, 1.3 */
+	atomic_ullong tls_policy_hits;	/* RequireTLS rules violated */
 	atomic_ullong reloads;		/* successful reloads */
 	atomic_ullong reload_failures;	/* rejected reloads */
 };

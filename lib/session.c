@@ -19,19 +19,21 @@
 #include "authres.h"
 #include "log.h"
 #include "msg.h"
+#include "tls_policy.h"
+#include "tls_status.h"
 #include "xalloc.h"
 #include "session.h"
 
 #define AR_MAX_BYTES 16384	/* our Authentication-Results value */
 
-/* Headers we write, and remove when an incoming copy claims to be ours. */
-static const struct watched {
-	const char *name;
+#define TLS_HDR_MAX_BYTES 4096	/* our TLS trace header value */
+#define NWATCHED 2		/* Authentication-Results, TLS trace header */
+
+/* A header we write, and remove when an incoming copy claims to be ours. */
+struct watched {
+	const char *name;	/* borrowed from the pinned config; NULL = off */
 	bool (*is_ours)(const char *value, size_t len, const char *id);
-} watched[] = {
-	{ "Authentication-Results", am_authres_is_ours },
 };
-#define NWATCHED (sizeof(watched) / sizeof(watched[0]))
 
 /* Requested with smfi_setsymlist; the list replaces the MTA's default. */
 static const char *const stage_macros[AM_STAGE_COUNT] = {
@@ -57,12 +59,14 @@ struct am_session {
 	bool has_addr;			/* addr is valid */
 	char addr_text[AM_ADDR_STRLEN];	/* addr as text, or "unknown" */
 	char *helo;			/* owned; last HELO/EHLO argument */
-	char *daemon_name;		/* owned; {daemon_name} or NULL */
+	struct watched watched[NWATCHED];	/* our header names */
+	struct am_tls_track *tls;	/* owned; TLS macro snapshots */
 	/* per transaction; reset at MAIL FROM and abort */
 	struct am_msg *msg;		/* owned */
 	bool in_tx;			/* MAIL FROM seen */
 	enum am_mode mode;		/* decided at MAIL FROM */
 	char *auth_user;		/* owned; {auth_authen} or NULL */
+	bool tls_policy_failed;		/* a RequireTLS rule said tag */
 	size_t seen[NWATCHED];		/* watched headers counted so far */
 	size_t *forged[NWATCHED];	/* owned; occurrences claiming our id */
 	size_t nforged[NWATCHED];	/* entries in forged[i] */
@@ -96,6 +100,13 @@ am_session_new(struct am_ctx *ctx)
 	s->ctx = ctx;
 	s->rt = am_ctx_acquire(ctx);
 	s->msg = am_msg_new();
+	s->tls = am_tls_track_new();
+	s->watched[0].name = "Authentication-Results";
+	s->watched[0].is_ours = am_authres_is_ours;
+	if (strcasecmp(s->rt->cfg->tls_header, "none") != 0) {
+		s->watched[1].name = s->rt->cfg->tls_header;
+		s->watched[1].is_ours = am_tls_header_is_ours;
+	}
 	n = atomic_fetch_add(&ctx->stats.connections, 1) + 1;
 	(void)snprintf(s->conn_id, sizeof(s->conn_id), "C%llu", n);
 	(void)snprintf(s->addr_text, sizeof(s->addr_text), "unknown");
@@ -117,6 +128,7 @@ tx_reset(struct am_session *s)
 		s->nforged[i] = s->seen[i] = 0;
 	}
 	s->in_tx = false;
+	s->tls_policy_failed = false;
 	s->mode = AM_MODE_INBOUND;
 }
 
@@ -129,7 +141,7 @@ am_session_free(struct am_session *s)
 	s->msg = am_msg_free(s->msg);
 	free(s->hostname);
 	free(s->helo);
-	free(s->daemon_name);
+	s->tls = am_tls_track_free(s->tls);
 	s->rt = am_runtime_unref(s->rt);
 	free(s);
 	return NULL;
@@ -175,8 +187,7 @@ am_session_connect(struct am_session *s, const char *hostname,
 	if (s->has_addr)
 		(void)am_addr_format(&s->addr, s->addr_text,
 		    sizeof(s->addr_text));
-	free(s->daemon_name);
-	s->daemon_name = macro_dup(get, arg, "{daemon_name}");
+	am_tls_observe_connect(s->tls, get, arg);
 }
 
 void
@@ -185,6 +196,7 @@ am_session_helo(struct am_session *s, const char *helo, am_macro_fn get,
 {
 	free(s->helo);
 	s->helo = am_xstrdup(helo ? helo : "");
+	am_tls_observe(s->tls, true, get, arg);
 }
 
 /* decide_mode - RFC-less local policy: authenticated or internal = outbound */
@@ -199,9 +211,43 @@ decide_mode(const struct am_session *s)
 	return AM_MODE_INBOUND;
 }
 
+static void summarise(struct am_session *s, struct am_verdict *v,
+    size_t removed);
+static void count_verdict(struct am_stats *st, const struct am_verdict *v,
+    size_t removed);
+
+/* check_tls_policy - RequireTLS at MAIL FROM; reject/tempfail go into v. */
+static void
+check_tls_policy(struct am_session *s, struct am_verdict *v)
+{
+	const struct am_config *cfg = s->rt->cfg;
+	struct am_tls_policy_input in;
+	struct am_tls_status st;
+	struct am_why why;
+	enum am_tls_policy_action a;
+
+	am_tls_status_get(s->tls, cfg->implicit_tls_ports, &st);
+	in.status = &st;
+	in.sender = am_msg_sender(s->msg);
+	in.client = s->has_addr ? &s->addr : NULL;
+	in.min_default = cfg->min_tls_version;
+	a = am_tls_policy_check(cfg->require_tls, &in, &why);
+	if (a == AM_TLS_POLICY_OK)
+		return;
+	atomic_fetch_add(&s->ctx->stats.tls_policy_hits, 1);
+	(void)am_buf_printf(&v->summary, "tls-policy=%s reason=\"%s\" ",
+	    am_tls_policy_action_name(a), why.text);
+	if (a == AM_TLS_POLICY_TAG)
+		s->tls_policy_failed = true;
+	else if (a == AM_TLS_POLICY_REJECT)
+		am_verdict_set(v, AM_DISP_REJECT, "530", "5.7.0", why.text);
+	else
+		am_verdict_set(v, AM_DISP_TEMPFAIL, "450", "4.7.0", why.text);
+}
+
 void
 am_session_mail(struct am_session *s, const char *sender, am_macro_fn get,
-    void *arg)
+    void *arg, struct am_verdict *v)
 {
 	char *qid;
 
@@ -216,6 +262,14 @@ am_session_mail(struct am_session *s, const char *sender, am_macro_fn get,
 		free(qid);
 	}
 	s->mode = decide_mode(s);
+	am_tls_observe(s->tls, false, get, arg);
+	am_verdict_set(v, AM_DISP_ACCEPT, "", "", "");
+	check_tls_policy(s, v);
+	if (v->disp != AM_DISP_ACCEPT) {
+		summarise(s, v, 0);
+		count_verdict(&s->ctx->stats, v, 0);
+		s->in_tx = false;
+	}
 }
 
 void
@@ -231,7 +285,7 @@ note_watched(struct am_session *s, size_t w, const char *value, size_t len)
 {
 	size_t n = ++s->seen[w];
 
-	if (!watched[w].is_ours(value, len, s->rt->cfg->authserv_id))
+	if (!s->watched[w].is_ours(value, len, s->rt->cfg->authserv_id))
 		return;
 	s->forged[w] = am_xreallocarray(s->forged[w], s->nforged[w] + 1,
 	    sizeof(size_t));
@@ -246,7 +300,8 @@ am_session_header(struct am_session *s, const char *name, const char *value,
 	size_t w;
 
 	for (w = 0; w < NWATCHED; w++)
-		if (strcasecmp(name, watched[w].name) == 0)
+		if (s->watched[w].name != NULL &&
+		    strcasecmp(name, s->watched[w].name) == 0)
 			note_watched(s, w, value, len);
 	(void)am_msg_add_header(s->msg, name, value, len,
 	    (size_t)cfg->max_headers, (size_t)cfg->max_header_length);
@@ -291,11 +346,13 @@ internal_error(struct am_session *s, struct am_verdict *v, const char *what)
 
 /* add_authres - build and queue our Authentication-Results header. */
 static void
-add_authres(struct am_session *s, struct am_verdict *v)
+add_authres(struct am_session *s, struct am_verdict *v,
+    const struct am_tls_status *tls)
 {
 	struct am_authres *ar = am_authres_new(s->rt->cfg->authserv_id);
 	struct am_buf out;
 
+	am_tls_add_authres(tls, ar);
 	am_buf_init(&out, AR_MAX_BYTES);
 	if (am_authres_format(ar, &out) == AM_OK)
 		am_verdict_insert(v, "Authentication-Results", am_buf_str(&out));
@@ -303,6 +360,36 @@ add_authres(struct am_session *s, struct am_verdict *v)
 		internal_error(s, v, "Authentication-Results too long");
 	am_buf_release(&out);
 	ar = am_authres_free(ar);
+}
+
+/* add_tls_header - queue the TLS trace header (TLSHeader, unless none). */
+static void
+add_tls_header(struct am_session *s, struct am_verdict *v,
+    const struct am_tls_status *tls)
+{
+	struct am_buf out;
+
+	if (s->watched[1].name == NULL)
+		return;
+	am_buf_init(&out, TLS_HDR_MAX_BYTES);
+	if (am_tls_format_header(tls, s->rt->cfg->authserv_id,
+	    s->tls_policy_failed, &out) == AM_OK)
+		am_verdict_insert(v, s->watched[1].name, am_buf_str(&out));
+	else
+		internal_error(s, v, "TLS header too long");
+	am_buf_release(&out);
+}
+
+/* count_tls - per-mode and per-version counters. */
+static void
+count_tls(struct am_stats *st, const struct am_tls_status *tls)
+{
+	int rank = am_tls_version_rank(tls->version);
+
+	atomic_fetch_add(&st->tls_mode[tls->mode], 1);
+	if (tls->mode != AM_TLS_NONE)
+		atomic_fetch_add(&st->tls_version[rank >= 10 && rank <= 13 ?
+		    rank - 9 : 0], 1);
 }
 
 /* delete_forged - queue deletion of every watched header claiming our id. */
@@ -313,7 +400,8 @@ delete_forged(struct am_session *s, struct am_verdict *v)
 
 	for (w = 0; w < NWATCHED; w++)
 		for (i = 0; i < s->nforged[w]; i++, n++)
-			am_verdict_delete(v, watched[w].name, s->forged[w][i]);
+			am_verdict_delete(v, s->watched[w].name,
+			    s->forged[w][i]);
 	return n;
 }
 
@@ -328,11 +416,23 @@ elapsed_ms(const struct am_session *s)
 	    (now.tv_nsec - s->t_start.tv_nsec) / 1000000L;
 }
 
+/* tls_summary - "none", "starttls/TLSv1.3", "implicit/TLSv1.2". */
+static const char *
+tls_summary(const struct am_session *s, char *buf, size_t len)
+{
+	struct am_tls_status st;
+
+	am_tls_status_get(s->tls, s->rt->cfg->implicit_tls_ports, &st);
+	(void)snprintf(buf, len, "%s%s%s", am_tls_mode_name(st.mode),
+	    st.version[0] ? "/" : "", st.version);
+	return buf;
+}
+
 /* summarise - the one log line for the message (STYLE.md §14). */
 static void
 summarise(struct am_session *s, struct am_verdict *v, size_t removed)
 {
-	char anoms[128];
+	char anoms[128], tls[AM_TLS_VALUE_MAX + 16];
 	unsigned flags = am_msg_anomalies(s->msg);
 	struct am_buf head;
 
@@ -346,6 +446,8 @@ summarise(struct am_session *s, struct am_verdict *v, size_t removed)
 	    am_msg_sender(s->msg) ? am_msg_sender(s->msg) : "",
 	    am_msg_rcpt_count(s->msg), am_msg_header_total(s->msg),
 	    (unsigned long long)am_msg_body_bytes(s->msg), removed);
+	(void)am_buf_printf(&head, "tls=%s ", tls_summary(s, tls,
+	    sizeof(tls)));
 	if (flags)
 		(void)am_buf_printf(&head, "anomalies=%s ",
 		    am_msg_anomaly_names(flags, anoms, sizeof(anoms)));
@@ -385,13 +487,17 @@ void
 am_session_eom(struct am_session *s, am_macro_fn get, void *arg,
     struct am_verdict *v)
 {
+	struct am_tls_status tls;
 	size_t removed;
 
 	am_session_eoh(s, get, arg);
 	am_verdict_set(v, AM_DISP_ACCEPT, "", "", "");
+	am_tls_status_get(s->tls, s->rt->cfg->implicit_tls_ports, &tls);
+	count_tls(&s->ctx->stats, &tls);
 	removed = delete_forged(s, v);
 	if (s->mode == AM_MODE_INBOUND)
-		add_authres(s, v);
+		add_authres(s, v, &tls);
+	add_tls_header(s, v, &tls);
 	am_verdict_finish(v);
 	summarise(s, v, removed);
 	count_verdict(&s->ctx->stats, v, removed);

@@ -19,9 +19,11 @@
  *
  *             Mode: a transaction is outbound when the client authenticated
  *             ({auth_authen}) or its address is in InternalHosts; otherwise
- *             inbound. Inbound messages get our Authentication-Results header;
- *             every message loses incoming Authentication-Results headers that
- *             claim our AuthservID (PITFALLS "Trust boundary").
+ *             inbound. Inbound messages get our Authentication-Results header
+ *             (with the x-tls result); every message gets the TLS trace header
+ *             (TLSHeader) and loses incoming Authentication-Results and trace
+ *             headers that claim our AuthservID (PITFALLS "Trust boundary").
+ *             RequireTLS is checked at MAIL FROM.
  * THREADS     one session is used by one callback at a time (libmilter
  *             serialises a connection's callbacks); sessions share the
  *             context, which is thread-safe.
@@ -70,8 +72,11 @@ void am_session_connect(struct am_session *s, const char *hostname,
     const struct am_addr *addr, am_macro_fn get, void *arg);
 void am_session_helo(struct am_session *s, const char *helo, am_macro_fn get,
     void *arg);
+/* am_session_mail - v (initialised by the caller) says whether the
+ * transaction may go on: AM_DISP_ACCEPT, or reject/tempfail with a reply (a
+ * RequireTLS rule); the summary line is then already in v. */
 void am_session_mail(struct am_session *s, const char *sender, am_macro_fn get,
-    void *arg);
+    void *arg, struct am_verdict *v);
 void am_session_rcpt(struct am_session *s, const char *rcpt, am_macro_fn get,
     void *arg);
 void am_session_header(struct am_session *s, const char *name,

@@ -252,11 +252,15 @@ run_check(struct am_ctx *ctx, const struct check_args *a,
 	am_session_connect(s, a->client_name ? a->client_name : "unknown",
 	    &addr, env_macro, env);
 	am_session_helo(s, a->helo, env_macro, env);
-	am_session_mail(s, a->mail_from, env_macro, env);
+	am_verdict_init(&v);
+	am_session_mail(s, a->mail_from, env_macro, env, &v);
+	if (v.disp != AM_DISP_ACCEPT) {
+		print_verdict(s, &v);	/* refused at MAIL FROM */
+		goto done;
+	}
 	for (i = 0; i < a->nrcpts; i++)
 		am_session_rcpt(s, a->rcpts[i], env_macro, env);
 	sink.arg = s;
-	am_verdict_init(&v);
 	if (am_eml_parse(fp, &sink, &why) != AM_OK) {
 		fprintf(stderr, "authmilterctl: %s: %s\n", a->file, why.text);
 		rc = 1;
@@ -265,6 +269,7 @@ run_check(struct am_ctx *ctx, const struct check_args *a,
 		am_session_eom(s, env_macro, env, &v);
 		print_verdict(s, &v);
 	}
+done:
 	am_verdict_release(&v);
 	am_session_free(s);
 	return rc;

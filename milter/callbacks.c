@@ -110,11 +110,25 @@ cb_helo(SMFICTX *ctx, char *helo)
 	return SMFIS_CONTINUE;
 }
 
+static sfsistat apply_disposition(SMFICTX *ctx, const struct am_verdict *v);
+
+/* cb_envfrom - a RequireTLS rule may refuse the transaction here. */
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
-	am_session_mail(conn_get(ctx)->s, argv[0], get_macro, ctx);
-	return SMFIS_CONTINUE;
+	struct conn *c = conn_get(ctx);
+	struct am_verdict v;
+	sfsistat rc = SMFIS_CONTINUE;
+
+	am_verdict_init(&v);
+	am_session_mail(c->s, argv[0], get_macro, ctx, &v);
+	if (v.disp != AM_DISP_ACCEPT) {
+		rc = apply_disposition(ctx, &v);
+		am_log_info("%s: %s", am_session_id(c->s),
+		    am_buf_str(&v.summary));
+	}
+	am_verdict_release(&v);
+	return rc;
 }
 
 static sfsistat

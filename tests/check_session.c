@@ -52,12 +52,14 @@ new_ctx(const char *text)
 struct macros {
 	const char *auth;	/* {auth_authen} */
 	const char *qid;	/* i */
+	const char *kv[16];	/* more name/value pairs, NULL-ended */
 };
 
 static const char *
 get(void *arg, const char *name)
 {
 	struct macros *m = arg;
+	size_t i;
 
 	if (m == NULL)
 		return NULL;
@@ -65,6 +67,9 @@ get(void *arg, const char *name)
 		return m->auth;
 	if (strcmp(name, "i") == 0)
 		return m->qid;
+	for (i = 0; m->kv[i] != NULL; i += 2)
+		if (strcmp(m->kv[i], name) == 0)
+			return m->kv[i + 1];
 	return NULL;
 }
 
@@ -79,13 +84,14 @@ run(struct am_session *s, const char *ip, struct macros *m,
 	ck_assert_int_eq(am_addr_parse(ip, &addr), AM_OK);
 	am_session_connect(s, "client.example", &addr, get, m);
 	am_session_helo(s, "client.example", get, m);
-	am_session_mail(s, "<sender@example.org>", get, m);
+	am_verdict_init(v);
+	am_session_mail(s, "<sender@example.org>", get, m, v);
+	ck_assert_int_eq(v->disp, AM_DISP_ACCEPT);
 	am_session_rcpt(s, "<rcpt@example.net>", get, m);
 	for (i = 0; hdrs[i] != NULL; i += 2)
 		am_session_header(s, hdrs[i], hdrs[i + 1], strlen(hdrs[i + 1]));
 	am_session_eoh(s, get, m);
 	am_session_body(s, "hello\r\n", 7);
-	am_verdict_init(v);
 	am_session_eom(s, get, m, v);
 }
 
@@ -113,9 +119,11 @@ START_TEST(inbound_adds_ar_on_top_and_removes_forged)
 	ck_assert_uint_eq(v.del[1].n, 4);
 	ck_assert_uint_eq(v.del[2].n, 3);
 	ck_assert_uint_eq(v.del[3].n, 1);
-	ck_assert_uint_eq(v.nins, 1);
+	ck_assert_uint_eq(v.nins, 2);
 	ck_assert_str_eq(v.ins[0].name, AR);
-	ck_assert_str_eq(v.ins[0].value, "mx.test.example; none");
+	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\tx-tls=none");
+	ck_assert_str_eq(v.ins[1].name, "Received-TLS");
+	ck_assert_str_eq(v.ins[1].value, "none receiver=mx.test.example");
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
 	    "mode=inbound"));
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary), "removed=4"));
@@ -171,7 +179,8 @@ START_TEST(internal_client_is_outbound)
 
 	run(s, "10.1.2.3", NULL, hdrs, &v);
 	ck_assert_int_eq(am_session_mode(s), AM_MODE_OUTBOUND);
-	ck_assert_uint_eq(v.nins, 0);
+	ck_assert_uint_eq(v.nins, 1);	/* only the TLS trace header */
+	ck_assert_str_eq(v.ins[0].name, "Received-TLS");
 	ck_assert_uint_eq(v.ndel, 1);	/* forged still removed */
 	am_verdict_release(&v);
 	am_session_free(s);
@@ -214,7 +223,7 @@ START_TEST(authenticated_is_outbound_and_logged)
 
 	run(s, "192.0.2.10", &m, hdrs, &v);
 	ck_assert_int_eq(am_session_mode(s), AM_MODE_OUTBOUND);
-	ck_assert_uint_eq(v.nins, 0);
+	ck_assert_uint_eq(v.nins, 1);
 	ck_assert_str_eq(am_session_id(s), "4ABCDEF");
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
 	    "mode=outbound auth=alice"));
@@ -240,7 +249,8 @@ START_TEST(authserv_id_quoted)
 	struct am_verdict v;
 
 	run(s, "192.0.2.10", NULL, hdrs, &v);
-	ck_assert_str_eq(v.ins[0].value, "\"mx.test.example/job1\"; none");
+	ck_assert_str_eq(v.ins[0].value,
+	    "\"mx.test.example/job1\";\n\tx-tls=none");
 	ck_assert_uint_eq(v.ndel, 1);
 	am_verdict_release(&v);
 	am_session_free(s);
@@ -262,10 +272,10 @@ START_TEST(reload_pins_running_connections)
 	other = am_ctx_free(other);
 	new_s = am_session_new(ctx);
 	run(old_s, "192.0.2.10", NULL, hdrs, &v);
-	ck_assert_str_eq(v.ins[0].value, "mx.test.example; none");
+	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\tx-tls=none");
 	am_verdict_release(&v);
 	run(new_s, "192.0.2.10", NULL, hdrs, &v);
-	ck_assert_str_eq(v.ins[0].value, "new.test.example; none");
+	ck_assert_str_eq(v.ins[0].value, "new.test.example;\n\tx-tls=none");
 	am_verdict_release(&v);
 	am_session_free(old_s);
 	am_session_free(new_s);
@@ -283,7 +293,9 @@ START_TEST(abort_resets_transaction)
 
 	ck_assert_int_eq(am_addr_parse("192.0.2.10", &addr), AM_OK);
 	am_session_connect(s, "c", &addr, get, NULL);
-	am_session_mail(s, "<a@b>", get, NULL);
+	am_verdict_init(&v);
+	am_session_mail(s, "<a@b>", get, NULL, &v);
+	am_verdict_release(&v);
 	am_session_header(s, AR, " mx.test.example; none", 22);
 	am_session_abort(s);
 	ck_assert_uint_eq(atomic_load(&ctx->stats.aborted), 1);
@@ -291,6 +303,140 @@ START_TEST(abort_resets_transaction)
 	ck_assert_uint_eq(v.ndel, 1);
 	ck_assert_uint_eq(v.del[0].n, 1);	/* not 2: the abort reset it */
 	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+#define STARTTLS_KV "{daemon_port}", "25", "{tls_version}", "TLSv1.3", \
+	"{cipher}", "TLS_AES_128_GCM_SHA256", "{cipher_bits}", "128"
+
+/* TLS macros already at the first HELO: implicit TLS in both headers; our
+ * old trace headers are removed, someone else's kept. */
+START_TEST(tls_recorded_and_forged_trace_removed)
+{
+	static const char *const hdrs[] = {
+		"Received-TLS", " none port=25 receiver=mx.test.example",
+		"Received-TLS", " starttls receiver=relay.other.example",
+		"received-tls", " implicit\n\treceiver=MX.TEST.EXAMPLE", NULL,
+	};
+	struct macros m = { .kv = { STARTTLS_KV, NULL } };
+	struct am_ctx *ctx = new_ctx(BASE_CFG);
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+
+	run(s, "192.0.2.10", &m, hdrs, &v);
+	ck_assert_uint_eq(v.ndel, 2);
+	ck_assert_uint_eq(v.del[0].n, 3);
+	ck_assert_uint_eq(v.del[1].n, 1);
+	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\tx-tls=pass "
+	    "smtp.version=TLSv1.3 smtp.cipher=TLS_AES_128_GCM_SHA256\n"
+	    "\tsmtp.bits=128");
+	ck_assert_str_eq(v.ins[1].value, "implicit version=TLSv1.3 "
+	    "cipher=TLS_AES_128_GCM_SHA256 bits=128\n\tclient-cert=none "
+	    "port=25 receiver=mx.test.example");
+	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
+	    "tls=implicit/TLSv1.3"));
+	ck_assert_uint_eq(atomic_load(&ctx->stats.tls_mode[AM_TLS_IMPLICIT]),
+	    1);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.tls_version[4]), 1);
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+/* Plaintext EHLO, then TLS at the second EHLO and at MAIL: STARTTLS. */
+START_TEST(starttls_after_plain_helo)
+{
+	static const char *const hdrs[] = { "From", " a@example.org", NULL };
+	struct macros plain = { .kv = { "{daemon_port}", "25", NULL } };
+	struct macros tls = { .kv = { STARTTLS_KV, NULL } };
+	struct am_ctx *ctx = new_ctx(BASE_CFG);
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+	struct am_addr addr;
+	size_t i;
+
+	ck_assert_int_eq(am_addr_parse("192.0.2.10", &addr), AM_OK);
+	am_session_connect(s, "c", &addr, get, &plain);
+	am_session_helo(s, "c", get, &plain);
+	am_session_helo(s, "c", get, &tls);
+	am_verdict_init(&v);
+	am_session_mail(s, "<a@example.org>", get, &tls, &v);
+	for (i = 0; hdrs[i] != NULL; i += 2)
+		am_session_header(s, hdrs[i], hdrs[i + 1], strlen(hdrs[i + 1]));
+	am_session_eom(s, get, NULL, &v);	/* no TLS macros at EOM */
+	ck_assert_str_eq(v.ins[1].value, "starttls version=TLSv1.3 "
+	    "cipher=TLS_AES_128_GCM_SHA256 bits=128\n\tclient-cert=none "
+	    "port=25 receiver=mx.test.example");
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(tls_header_none_disables)
+{
+	static const char *const hdrs[] = {
+		"Received-TLS", " none receiver=mx.test.example", NULL,
+	};
+	struct am_ctx *ctx = new_ctx(BASE_CFG "TLSHeader none\n");
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+
+	run(s, "192.0.2.10", NULL, hdrs, &v);
+	ck_assert_uint_eq(v.nins, 1);
+	ck_assert_str_eq(v.ins[0].name, AR);
+	ck_assert_uint_eq(v.ndel, 0);
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+/* RequireTLS: plaintext on 587 refused at MAIL FROM with 530 5.7.0; the
+ * same over TLS accepted; a tag rule marks the trace header. */
+START_TEST(require_tls_at_mail)
+{
+	static const char *const hdrs[] = { "From", " a@example.org", NULL };
+	struct macros plain = { .kv = { "{daemon_port}", "587", NULL } };
+	struct macros tls = { .kv = { STARTTLS_KV, NULL } };
+	struct am_ctx *ctx = new_ctx(BASE_CFG "RequireTLS port=587; "
+	    "client=192.0.2.0/24 action=tag\n");
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+	struct am_addr addr;
+
+	ck_assert_int_eq(am_addr_parse("198.51.100.1", &addr), AM_OK);
+	am_session_connect(s, "c", &addr, get, &plain);
+	am_session_helo(s, "c", get, &plain);
+	am_verdict_init(&v);
+	am_session_mail(s, "<a@example.org>", get, &plain, &v);
+	ck_assert_int_eq(v.disp, AM_DISP_REJECT);
+	ck_assert_str_eq(v.rcode, "530");
+	ck_assert_str_eq(v.xcode, "5.7.0");
+	ck_assert_str_eq(v.reply, "Must issue a STARTTLS command first");
+	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
+	    "tls-policy=reject"));
+	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
+	    "action=reject"));
+	am_verdict_release(&v);
+	am_session_free(s);
+
+	s = am_session_new(ctx);
+	tls.kv[1] = "587";
+	run(s, "198.51.100.1", &tls, hdrs, &v);
+	ck_assert_int_eq(v.disp, AM_DISP_ACCEPT);
+	am_verdict_release(&v);
+	am_session_free(s);
+	s = am_session_new(ctx);	/* a new plaintext connection */
+	run(s, "192.0.2.10", NULL, hdrs, &v);	/* tag rule */
+	ck_assert_int_eq(v.disp, AM_DISP_ACCEPT);
+	ck_assert_str_eq(v.ins[1].value, "none receiver=mx.test.example "
+	    "policy=fail");
+	am_verdict_release(&v);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.tls_policy_hits), 2);
 	am_session_free(s);
 	am_ctx_free(ctx);
 }
@@ -342,6 +488,10 @@ main(void)
 	tcase_add_test(tc, authserv_id_quoted);
 	tcase_add_test(tc, reload_pins_running_connections);
 	tcase_add_test(tc, abort_resets_transaction);
+	tcase_add_test(tc, tls_recorded_and_forged_trace_removed);
+	tcase_add_test(tc, starttls_after_plain_helo);
+	tcase_add_test(tc, tls_header_none_disables);
+	tcase_add_test(tc, require_tls_at_mail);
 	tcase_add_test(tc, macro_lists_cover_later_issues);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
