@@ -11,14 +11,30 @@
  *             for unit tests; data is added with am_dns_add_local() using
  *             unbound's local-data syntax ("name. 300 IN TXT \"v=spf1 -all\"").
  *             am_dns_add_local_zone() adds a local zone with a type
- *             ("refuse" answers REFUSED, for temperror tests).
+ *             ("refuse" answers REFUSED, for temperror tests). Local data
+ *             may be added at any time; zones only while no query runs
+ *             (each new zone briefly re-creates the "." zone to work around
+ *             a libunbound bug, see dns.c).
  *
- *             am_dns_start() begins one query and returns an owned handle;
+ *             am_dns_start() begins one query and returns an owned handle
+ *             (never NULL; errors are reported by the wait);
  *             am_dns_wait() waits for it until deadline (an absolute
  *             CLOCK_MONOTONIC time in ms, see am_dns_deadline()) and fills
- *             *ans; am_dns_query_free() releases the handle (cancelling the
+ *             *ans (overwritten: release an earlier answer first). When the
+ *             deadline passes the query is cancelled and the answer is
+ *             TEMPERROR "timeout"; waiting again gives the same answer.
+ *             am_dns_query_free() releases the handle (cancelling the
  *             query if still running) and may be called at any time.
- *             am_dns_lookup() = start + wait + free.
+ *             am_dns_lookup() = start + wait + free. am_dns_free() accepts
+ *             NULL and returns NULL; every query must have been freed
+ *             before (else it panics: interface violation).
+ *
+ *             Names may end with a dot or not. A malformed name (empty, an
+ *             empty label, a label over 63 or a name over AM_DNS_MAX_NAME
+ *             characters, or a backslash escape) is not sent to libunbound:
+ *             it is AM_DNS_NXDOMAIN with rcode -1 and why "malformed name",
+ *             since such a name cannot exist (RFC 7208 §4.3 and §4.6.4 treat
+ *             it like a name that does not exist; for DKIM it is no key).
  *
  *             Result mapping (LIBRARY-NOTES §5): an answer with records is
  *             AM_DNS_OK; NXDOMAIN is AM_DNS_NXDOMAIN; NOERROR without records
@@ -30,11 +46,14 @@
  *             (uncompressed wire rdata as libunbound gives it) and the whole
  *             answer packet (wire format, with the question section; what
  *             libopendkim's DNS hook wants). am_dns_answer_release() frees them.
+ *             am_dns_answer_release() leaves an empty TEMPERROR answer.
  *             am_dns_txt() joins the character-strings of TXT record i into a
- *             C string in out (returns AM_PERMFAIL if it does not fit or the
- *             rdata is malformed).
+ *             C string in out (reset first; returns AM_PERMFAIL, out empty,
+ *             if i >= count, it does not fit or the rdata is malformed).
+ *             A string may hold a NUL byte: out->len is the true length.
  * THREADS     one context shared by all threads; start/wait/free of one query
  *             from one thread at a time; different queries in parallel.
+ *             One poller thread (all signals blocked) delivers answers.
  */
 #ifndef AM_DNS_H
 #define AM_DNS_H
@@ -70,8 +89,12 @@ struct am_dns_answer {
 	size_t *len;			/* owned: length of data[i] in bytes */
 	uint8_t *packet;		/* owned: whole answer, wire format */
 	size_t packet_len;		/* bytes; 0 when there was no packet */
-	char why[160];			/* reason for TEMPERROR, else "" */
+	char why[160];			/* reason for TEMPERROR or a
+					 * malformed name, else "" */
 };
+
+/* RFC 1035 §2.3.4: names of at most 253 characters (without a final dot). */
+#define AM_DNS_MAX_NAME 253
 
 struct am_dns;
 struct am_dns_query;
@@ -96,5 +119,9 @@ void am_dns_answer_release(struct am_dns_answer *ans);
 enum am_status am_dns_txt(const struct am_dns_answer *ans, size_t i,
     struct am_buf *out);
 const char *am_dns_result_name(enum am_dns_result r);
+/* am_dns_set_callback_delay - tests only: the poller sleeps delay_us before
+ * recording each answer, so a cancel can land after libunbound has already
+ * handed the answer over (the late-callback path). 0 turns it off. */
+void am_dns_set_callback_delay(struct am_dns *dns, unsigned delay_us);
 
 #endif
