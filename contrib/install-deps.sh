@@ -14,6 +14,7 @@ apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
 	libmilter-dev libopendkim-dev libspf2-dev libopendmarc-dev \
 	libunbound-dev libssl-dev libsqlite3-dev zlib1g-dev check \
+	libidn2-dev libyaml-dev \
 	publicsuffix dns-root-data \
 	postfix swaks openssl ca-certificates procps psmisc \
 	libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
