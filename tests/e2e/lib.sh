@@ -325,7 +325,10 @@ e2e_postfix_start() {
 e2e_postfix_stop() {
 	local c=$E2E_DIR/postfix pid=$E2E_MASTER_PID
 	[ -n "$pid" ] || return 0
-	if kill -0 "$pid" 2>/dev/null; then
+	# Our master is a process-group leader running .../master; never signal
+	# a pid that has since been reused by something else.
+	if kill -0 "$pid" 2>/dev/null &&
+	    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q '/master '; then
 		if [ "${1:-}" = quick ]; then
 			kill -TERM "$pid"
 			touch "$E2E_DIR/queue/quick-start"
@@ -340,11 +343,11 @@ e2e_postfix_stop() {
 	fi
 	# Leftover children (same process group as the master)?
 	local i=0
-	while [ $i -lt 30 ] && [ -n "$(ps -o pid= -g "$pid" 2>/dev/null)" ]; do
+	while [ $i -lt 30 ] && pgrep -g "$pid" >/dev/null 2>&1; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	if [ -n "$(ps -o pid= -g "$pid" 2>/dev/null)" ]; then
+	if pgrep -g "$pid" >/dev/null 2>&1; then
 		e2e_diag "Postfix processes left in group $pid, SIGKILL"
 		kill -KILL -- "-$pid" 2>/dev/null
 	fi
@@ -390,14 +393,23 @@ EOF
 	chmod 755 "$E2E_DIR/deliver"
 	e2e_make_tls "$E2E_DIR/tls" || e2e_die "openssl failed: $(tail -3 "$E2E_DIR/tls/openssl.log")"
 
-	if ! { E2E_PORT_SMTP=$(e2e_free_port) && E2E_PORT_SUBMISSION=$(e2e_free_port) &&
-	    E2E_PORT_SMTPS=$(e2e_free_port) && E2E_PORT_MILTER=$(e2e_free_port); }; then
-		e2e_die "no free loopback ports"
-	fi
-	e2e_log "dir $E2E_DIR ports smtp=$E2E_PORT_SMTP submission=$E2E_PORT_SUBMISSION smtps=$E2E_PORT_SMTPS milter=$E2E_PORT_MILTER"
-
-	e2e_postfix_write_config
-	e2e_postfix_start || e2e_die "could not start Postfix (see above)"
+	# A port found free can be taken by someone else before Postfix binds
+	# it: try up to three sets of ports.
+	local try
+	for try in 1 2 3; do
+		if ! { E2E_PORT_SMTP=$(e2e_free_port) && E2E_PORT_SUBMISSION=$(e2e_free_port) &&
+		    E2E_PORT_SMTPS=$(e2e_free_port) && E2E_PORT_MILTER=$(e2e_free_port); }; then
+			e2e_die "no free loopback ports"
+		fi
+		e2e_log "dir $E2E_DIR ports smtp=$E2E_PORT_SMTP submission=$E2E_PORT_SUBMISSION smtps=$E2E_PORT_SMTPS milter=$E2E_PORT_MILTER"
+		e2e_postfix_write_config
+		e2e_postfix_start && return 0
+		e2e_postfix_stop
+		grep -q 'Address already in use' "$E2E_DIR/maillog" 2>/dev/null || break
+		e2e_diag "port clash, retrying with other ports"
+		: > "$E2E_DIR/maillog"
+	done
+	e2e_die "could not start Postfix (see above)"
 }
 
 # --------------------------------------------------------------- authmilter
