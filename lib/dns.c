@@ -25,7 +25,11 @@
  * covered by dns->lock; ub_cancel() is called without holding it. The object
  * is freed by whoever drops the last reference. A query whose caller is done
  * but whose callback is still due is an orphan: it sits on dns->orphans so
- * am_dns_free() can release it if the poller never delivers it.
+ * am_dns_free() can release it if the poller never delivers it (with one
+ * poller at most the answer being delivered can be an orphan, and joining the
+ * poller delivers it). tests/check_dns.c test_late_callback forces both
+ * ub_cancel() outcomes with am_dns_set_callback_delay(); valgrind, ASan and
+ * helgrind runs of it are clean.
  * XXX async ids are never reused in practice (ctx->next_querynum only grows),
  * so a late ub_cancel() cannot hit another query's id short of 2^31 queries.
  */
