@@ -187,4 +187,7 @@ if want b || want c || want d; then
 	fi
 fi
 
+e2e_is "$(find "$E2E_DIR/queue/incoming" "$E2E_DIR/queue/active" "$E2E_DIR/queue/deferred" \
+    "$E2E_DIR/queue/hold" -type f | wc -l)" 0 "Postfix queue empty: nothing deferred or held"
+
 e2e_summary
