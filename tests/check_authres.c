@@ -18,6 +18,7 @@
 #include "authres.h"
 
 #define OUT_MAX	(4 * 1024 * 1024)
+#define OK(x)	ck_assert((x) == AM_OK)
 
 /* op - one builder call: 'm' add_method(a, b, c, d), 'p' add_prop(a, b, c). */
 struct op {
@@ -33,7 +34,8 @@ build(const char *id, const struct op *ops)
 
 	for (; ops->kind; ops++) {
 		if (ops->kind == 'm')
-			am_authres_add_method(ar, ops->a, ops->b, ops->c, ops->d);
+			am_authres_add_method(ar, ops->a, ops->b, ops->c,
+			    ops->d);
 		else
 			am_authres_add_prop(ar, ops->a, ops->b, ops->c);
 	}
@@ -63,17 +65,17 @@ dump(const struct am_authres_parsed *p)
 	size_t i, j;
 
 	am_buf_init(&b, OUT_MAX);
-	ck_assert(am_buf_printf(&b, "%s v%d", p->authserv_id, p->version) == AM_OK);
+	OK(am_buf_printf(&b, "%s v%d", p->authserv_id, p->version));
 	if (p->is_none)
 		ck_assert(am_buf_puts(&b, "; none") == AM_OK);
 	for (i = 0; i < p->nmethods; i++) {
 		m = &p->methods[i];
-		ck_assert(am_buf_printf(&b, "; %s=%s", m->method, m->result) == AM_OK);
+		OK(am_buf_printf(&b, "; %s=%s", m->method, m->result));
 		if (m->reason)
-			ck_assert(am_buf_printf(&b, " reason=<%s>", m->reason) == AM_OK);
+			OK(am_buf_printf(&b, " reason=<%s>", m->reason));
 		for (j = 0; j < m->nprops; j++)
-			ck_assert(am_buf_printf(&b, " %s.%s=<%s>", m->props[j].ptype,
-			    m->props[j].property, m->props[j].value) == AM_OK);
+			OK(am_buf_printf(&b, " %s.%s=<%s>", m->props[j].ptype,
+			    m->props[j].property, m->props[j].value));
 	}
 	return am_buf_export(&b);
 }
@@ -106,7 +108,8 @@ rebuild(const struct am_authres_parsed *p)
 
 	for (i = 0; i < p->nmethods; i++) {
 		m = &p->methods[i];
-		am_authres_add_method(ar, m->method, m->result, m->reason, NULL);
+		am_authres_add_method(ar, m->method, m->result, m->reason,
+		    NULL);
 		for (j = 0; j < m->nprops; j++)
 			am_authres_add_prop(ar, m->props[j].ptype,
 			    m->props[j].property, m->props[j].value);
@@ -164,13 +167,15 @@ static const struct fmt_case {
 	    " smtp.rcptto=\"a\\\"b\"@example.com" },
 	{ "pvalues that are not addresses", "h", { { 'm', "x", "pass", NULL,
 	    NULL }, { 'p', "a", "b", "x@y@example.com", NULL },
-	    { 'p', "a", "c", "user@bad domain", NULL }, { 'p', "a", "d", "", NULL },
-	    { 'p', "a", "e", "ab;cd", NULL }, { 'p', "a", "f", "2001:db8::1", NULL },
+	    { 'p', "a", "c", "user@bad domain", NULL },
+	    { 'p', "a", "d", "", NULL }, { 'p', "a", "e", "ab;cd", NULL },
+	    { 'p', "a", "f", "2001:db8::1", NULL },
 	    { 0 } },
 	    "h;\n\tx=pass a.b=\"x@y\"@example.com a.c=\"user@bad domain\""
 	    " a.d=\"\" a.e=\"ab;cd\"\n\ta.f=\"2001:db8::1\"" },
 	{ "control characters in value", "h", { { 'm', "spf", "pass", NULL,
-	    NULL }, { 'p', "smtp", "mailfrom", "a\r\n\tb\x01@example.com", NULL },
+	    NULL },
+	    { 'p', "smtp", "mailfrom", "a\r\n\tb\x01@example.com", NULL },
 	    { 0 } }, "h;\n\tspf=pass smtp.mailfrom=\"a b \"@example.com" },
 	{ "fold between props", "mx.example.org", {
 	    { 'm', "dkim", "pass", NULL, "2048-bit key; unprotected" },
@@ -209,7 +214,7 @@ START_TEST(test_format_cap)
 	ck_assert_uint_eq(b.len, 0);
 	am_buf_release(&b);
 	am_buf_init(&b, 200);
-	ck_assert(am_buf_puts(&b, "old") == AM_OK);
+	OK(am_buf_puts(&b, "old"));
 	ck_assert(am_authres_format(ar, &b) == AM_OK);
 	ck_assert_str_eq(am_buf_str(&b),
 	    "example.com;\n\tspf=pass smtp.mailfrom=user@example.net");
@@ -222,8 +227,9 @@ END_TEST
 START_TEST(test_format_long_unbreakable)
 {
 	static const struct op ops[] = { { 'm', "dkim", "pass", NULL, NULL },
-	    { 'p', "header", "b", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL }, { 0 } };
+	    { 'p', "header", "b", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL },
+	    { 0 } };
 	struct am_authres *ar = build("example.com", ops);
 	char *got = format(ar), *d;
 
@@ -294,7 +300,7 @@ rnd_case(struct am_buf *want)
 
 	rnd_text(t, mt, 20);
 	ar = am_authres_new(t);
-	ck_assert(am_buf_printf(want, "%s v1%s", mt, nm ? "" : "; none") == AM_OK);
+	OK(am_buf_printf(want, "%s v1%s", mt, nm ? "" : "; none"));
 	for (i = 0; i < nm; i++) {
 		rnd_keyword(a, 10);
 		rnd_keyword(b, 10);
@@ -305,14 +311,13 @@ rnd_case(struct am_buf *want)
 		    rnd(2) ? cm : NULL);
 		ck_assert(am_buf_printf(want, "; %s=%s", a, b) == AM_OK);
 		if (has_reason)
-			ck_assert(am_buf_printf(want, " reason=<%s>", mt) == AM_OK);
+			OK(am_buf_printf(want, " reason=<%s>", mt));
 		for (j = 0, np = rnd(8); j < np; j++) {
 			rnd_keyword(a, 8);
 			rnd_keyword(b, 8);
 			rnd_text(t, mt, 20);
 			am_authres_add_prop(ar, a, b, t);
-			ck_assert(am_buf_printf(want, " %s.%s=<%s>", a, b, mt) ==
-			    AM_OK);
+			OK(am_buf_printf(want, " %s.%s=<%s>", a, b, mt));
 		}
 	}
 	return ar;
@@ -350,11 +355,12 @@ START_TEST(test_roundtrip_generated)
 		ck_assert_ptr_nonnull(got);
 		ck_assert_msg(strpbrk(got, "\r\x01\x7f") == NULL,
 		    "case %d: control character in %s", n, got);
-		ck_assert_msg(longest_line(got) <= 78, "case %d: line of %zu in %s",
-		    n, longest_line(got), got);
+		ck_assert_msg(longest_line(got) <= 78,
+		    "case %d: line of %zu in %s", n, longest_line(got), got);
 		d = parse_dump(got, strlen(got));
 		ck_assert_msg(strcmp(d, am_buf_str(&want)) == 0,
-		    "case %d: %s: got %s, want %s", n, got, d, am_buf_str(&want));
+		    "case %d: %s: got %s, want %s", n, got, d,
+		    am_buf_str(&want));
 		free(d);
 		free(got);
 		am_authres_free(ar);
@@ -371,7 +377,8 @@ static const struct parse_case {
 	const char *want;	/* dump, or "PERMFAIL" */
 } parse_cases[] = {
 	/* RFC 8601 Appendix B */
-	{ "B.2 none with version", "example.org 1; none", "example.org v1; none" },
+	{ "B.2 none with version", "example.org 1; none",
+	    "example.org v1; none" },
 	{ "B.3 spf", "example.com; spf=pass smtp.mailfrom=example.net",
 	    "example.com v1; spf=pass smtp.mailfrom=<example.net>" },
 	{ "B.4 auth and spf", "example.com;\r\n          auth=pass (cram-md5)"
@@ -379,7 +386,8 @@ static const struct parse_case {
 	    " smtp.mailfrom=example.net", "example.com v1; auth=pass"
 	    " smtp.auth=<sender@example.net>; spf=pass"
 	    " smtp.mailfrom=<example.net>" },
-	{ "B.4 iprev", "example.com; iprev=pass\r\n          policy.iprev=192.0.2.200",
+	{ "B.4 iprev",
+	    "example.com; iprev=pass\r\n          policy.iprev=192.0.2.200",
 	    "example.com v1; iprev=pass policy.iprev=<192.0.2.200>" },
 	{ "B.5 dkim", "example.com;\r\n          dkim=pass (good signature)"
 	    " header.d=mail-router.example.net;\r\n          dkim=fail"
@@ -387,15 +395,18 @@ static const struct parse_case {
 	    "example.com v1; dkim=pass header.d=<mail-router.example.net>;"
 	    " dkim=fail header.d=<newyork.example.com>" },
 	{ "B.6 dkim with header.i and header.b", "mail-router.example.net;\r\n"
-	    "          dkim=pass (good signature) header.d=newyork.example.com\r\n"
+	    "          dkim=pass (good signature)"
+	    " header.d=newyork.example.com\r\n"
 	    "                header.b=oINEO8hg;\r\n          dkim=fail (bad"
 	    " signature) header.d=mail-router.example.net\r\n"
 	    "                header.i=@mail-router.example.net",
-	    "mail-router.example.net v1; dkim=pass header.d=<newyork.example.com>"
+	    "mail-router.example.net v1;"
+	    " dkim=pass header.d=<newyork.example.com>"
 	    " header.b=<oINEO8hg>; dkim=fail header.d=<mail-router.example.net>"
 	    " header.i=<@mail-router.example.net>" },
 	{ "B.7 comment-heavy", "foo.example.net (foobar) 1 (baz);\r\n"
-	    "    dkim (Because I like it) / 1 (One yay) = (wait for it) fail\r\n"
+	    "    dkim (Because I like it) / 1 (One yay) = (wait for it)"
+	    " fail\r\n"
 	    "      policy (A dot can go here) . (like that) expired\r\n"
 	    "      (this surprised me) = (as I wasn't expecting it) 1362471462",
 	    "foo.example.net v1; dkim=fail policy.expired=<1362471462>" },
@@ -407,19 +418,22 @@ static const struct parse_case {
 	    "mx.example.org/4XyZ1 v1; none" },
 	{ "quoted id with pairs", "\"a\\\"b\\\\c\"; none", "a\"b\\c v1; none" },
 	{ "version 2", "example.com 2; none", "example.com v2; none" },
-	{ "lower-casing", "example.com; SPF=PASS SMTP.MailFrom=User@Example.NET",
+	{ "lower-casing",
+	    "example.com; SPF=PASS SMTP.MailFrom=User@Example.NET",
 	    "example.com v1; spf=pass smtp.mailfrom=<User@Example.NET>" },
 	{ "reason quoted", "h; dkim=fail reason=\"bad sig\" header.d=x.org",
 	    "h v1; dkim=fail reason=<bad sig> header.d=<x.org>" },
 	{ "reason token", "h; dkim=fail (c) reason = no-key",
 	    "h v1; dkim=fail reason=<no-key>" },
-	{ "quoted local-part", "h; spf=pass smtp.mailfrom=\"john doe\"@example.com",
+	{ "quoted local-part",
+	    "h; spf=pass smtp.mailfrom=\"john doe\"@example.com",
 	    "h v1; spf=pass smtp.mailfrom=<john doe@example.com>" },
 	{ "quoted pvalue", "h; spf=pass smtp.mailfrom=\"a;b (c)\"",
 	    "h v1; spf=pass smtp.mailfrom=<a;b (c)>" },
 	{ "empty quoted pvalue", "h; spf=pass smtp.mailfrom=\"\"",
 	    "h v1; spf=pass smtp.mailfrom=<>" },
-	{ "VERP mailfrom", "h; spf=pass smtp.mailfrom=bounce+a=b.org@example.net",
+	{ "VERP mailfrom",
+	    "h; spf=pass smtp.mailfrom=bounce+a=b.org@example.net",
 	    "h v1; spf=pass smtp.mailfrom=<bounce+a=b.org@example.net>" },
 	{ "bare base64 header.b", "h; dkim=pass header.b=Ab/+9z=",
 	    "h v1; dkim=pass header.b=<Ab/+9z=>" },
@@ -495,7 +509,8 @@ START_TEST(test_parse_roundtrip)
 	d2 = parse_dump(text, strlen(text));
 	if (p->version != 1)	/* the builder always writes version 1 */
 		d1[strlen(p->authserv_id) + 2] = '1';
-	ck_assert_msg(strcmp(d1, d2) == 0, "%s: got %s, want %s", c->name, d2, d1);
+	ck_assert_msg(strcmp(d1, d2) == 0, "%s: got %s, want %s", c->name, d2,
+	    d1);
 	free(d1);
 	free(d2);
 	free(text);
@@ -580,11 +595,11 @@ many(size_t n, size_t m)
 	size_t i, j;
 
 	am_buf_init(&b, OUT_MAX);
-	ck_assert(am_buf_puts(&b, "h") == AM_OK);
+	OK(am_buf_puts(&b, "h"));
 	for (i = 0; i < n; i++) {
 		ck_assert(am_buf_puts(&b, "; spf=pass") == AM_OK);
 		for (j = 0; j < m; j++)
-			ck_assert(am_buf_puts(&b, " a.b=c") == AM_OK);
+			OK(am_buf_puts(&b, " a.b=c"));
 	}
 	return am_buf_export(&b);
 }
@@ -638,7 +653,8 @@ static const struct ours_case {
 	    "mx.example.org", true },
 	{ "unparseable, us split by quote", "mx\".\"example.org; <",
 	    "mx.example.org", true },
-	{ "unparseable, NUL", "mx.example.org\0; none", "mx.example.org", true },
+	{ "unparseable, NUL", "mx.example.org\0; none", "mx.example.org",
+	    true },
 	{ "suffix look-alike", "mx.example.org.evil.com; spf=pass",
 	    "mx.example.org", false },
 	{ "prefix look-alike", "evil-mx.example.org; none", "mx.example.org",
@@ -717,7 +733,8 @@ authres_suite(void)
 	suite_add_tcase(s, tc);
 	if (fork == NULL || strcmp(fork, "no") != 0) {
 		tc = tcase_create("misuse");
-		tcase_add_test_raise_signal(tc, test_prop_without_method, SIGABRT);
+		tcase_add_test_raise_signal(tc, test_prop_without_method,
+		    SIGABRT);
 		tcase_add_test_raise_signal(tc, test_bad_method, SIGABRT);
 		tcase_add_test_raise_signal(tc, test_empty_our_id, SIGABRT);
 		suite_add_tcase(s, tc);
