@@ -137,6 +137,25 @@ dns_cancel(void *svc_, void *qh)
 	return 0;
 }
 
+/*
+ * prescreen - MaxSignatures: after the DKIM-Signature headers are parsed and
+ * before any key lookup, mark every signature past the limit IGNORE, so it
+ * costs no DNS query and no hashing. Verify handles carry their policy as
+ * user context (dkim_verify.c); a handle without one is left alone.
+ */
+static DKIM_CBSTAT
+prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
+{
+	const struct am_dkim_policy *p = dkim_get_user_context(dkim);
+	int i;
+
+	if (p == NULL)
+		return DKIM_CBSTAT_CONTINUE;
+	for (i = (int)p->max_signatures; i < nsigs; i++)
+		dkim_sig_ignore(sigs[i]);
+	return DKIM_CBSTAT_CONTINUE;
+}
+
 /* set_opt - dkim_options(SETOPT); len must be non-zero (assert). */
 static bool
 set_opt(struct am_dkim_lib *dl, dkim_opts_t opt, void *p, size_t len,
@@ -162,6 +181,7 @@ install_dns(struct am_dkim_lib *dl, struct am_why *why)
 	dkim_dns_set_query_start(dl->lib, dns_start);
 	dkim_dns_set_query_waitreply(dl->lib, dns_waitreply);
 	dkim_dns_set_query_cancel(dl->lib, dns_cancel);
+	(void)dkim_set_prescreen(dl->lib, prescreen);
 	if (dkim_dns_init(dl->lib) != DKIM_DNS_SUCCESS) {
 		am_why_set(why, "libopendkim: dkim_dns_init failed");
 		return false;

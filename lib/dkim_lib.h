@@ -25,6 +25,11 @@
  *             - Flags: BADSIGHANDLES (malformed signatures stay in the
  *               siglist so they get a permerror), no CACHE (unbound caches).
  *             - MINKEYBITS = MinimumKeyBits, TIMEOUT = DNSTimeout.
+ *             - A prescreen callback that marks signatures past
+ *               MaxSignatures IGNORE before their keys are fetched. It reads
+ *               the struct am_dkim_policy a verify handle carries as its
+ *               user context (dkim_set_user_context, set by dkim_verify.c);
+ *               handles without one (signing) are not touched.
  *             - Signing defaults, so no caller can sign every header by
  *               accident: SKIPHDRS = dkim_should_not_signhdrs and SIGNHDRS =
  *               dkim_should_signhdrs.
