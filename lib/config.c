@@ -29,26 +29,13 @@
 #include "buf.h"
 #include "netaddr.h"
 #include "config.h"
+#include "config_impl.h"
 
 #define LINE_MAX_BYTES	8192	/* longest configuration line */
 #define INCLUDE_DEPTH	16	/* files open at once, the top one included */
 #define DOC_COLUMNS	76	/* wrap width of the generated documentation */
 
-enum ctype {
-	CT_STRING, CT_PATH, CT_BOOL, CT_INT, CT_SECONDS, CT_NETSET, CT_ACTION,
-	CT_PORTS, CT_HEADERNAME, CT_TLSVERSION, CT_TLSPOLICY,
-};
 
-/* One configuration key, generated from config_keys.def. */
-struct key {
-	const char *name;	/* as written in the file */
-	enum ctype type;	/* how the value is parsed */
-	const char *def;	/* built-in default, as written in the file */
-	long min;		/* INT/SECONDS/ACTION lower bound */
-	long max;		/* INT/SECONDS/ACTION upper bound */
-	size_t off;		/* offset of the field in struct am_config */
-	const char *doc;	/* one paragraph of documentation */
-};
 
 static const struct key keys[] = {
 #define AM_KEY(name, type, def, min, max, field, doc) \
@@ -59,34 +46,7 @@ static const struct key keys[] = {
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-/*
- * Per-type operations. parse() fills the field at slot from val and returns
- * AM_OK, AM_PERMFAIL (an error, reason in why) or AM_TEMPFAIL (accepted with
- * a warning in why). print() writes the value as it would appear in a file.
- */
-struct ctype_ops {
-	enum am_status (*parse)(const struct key *, const char *val, void *slot,
-	    struct am_why *why);
-	void (*print)(FILE *fp, const void *slot, const char *text);
-	void (*release)(void *slot);
-};
 
-static const char *const action_names[] = {
-	[AM_ACTION_ACCEPT] = "accept",
-	[AM_ACTION_TEMPFAIL] = "tempfail",
-	[AM_ACTION_REJECT] = "reject",
-	[AM_ACTION_QUARANTINE] = "quarantine",
-};
-
-#define NACTIONS (sizeof(action_names) / sizeof(action_names[0]))
-
-static const struct {
-	const char *word;	/* accepted spelling, any case */
-	bool value;		/* what it means */
-} bool_words[] = {
-	{ "yes", true }, { "no", false }, { "true", true }, { "false", false },
-	{ "on", true }, { "off", false }, { "1", true }, { "0", false },
-};
 
 /* One file being read; the stack detects include loops. */
 struct open_file {
@@ -140,287 +100,6 @@ report(struct parse *p, bool is_warn, const char *file, unsigned long line,
 	am_buf_release(&one);
 }
 
-/* ---------------------------------------------------------- value types */
-
-/* parse_string - any text, kept as is. */
-static enum am_status
-parse_string(const struct key *k, const char *val, void *slot,
-    struct am_why *why)
-{
-	*(char **)slot = am_xstrdup(val);
-	return AM_OK;
-}
-
-/* parse_path - empty, or a file that exists. A missing built-in default
- * is only a warning and leaves the value empty (the feature is off). */
-static enum am_status
-parse_path(const struct key *k, const char *val, void *slot,
-    struct am_why *why)
-{
-	struct stat st;
-
-	*(char **)slot = am_xstrdup(val);
-	if (*val == '\0')
-		return AM_OK;
-	if (stat(val, &st) != 0) {
-		if (errno == ENOENT && strcmp(val, k->def) == 0) {
-			am_why_set(why, "%s: %s (built-in default; "
-			    "leaving it empty)", val, strerror(errno));
-			**(char **)slot = '\0';
-			return AM_TEMPFAIL;
-		}
-		am_why_set(why, "%s: %s", val, strerror(errno));
-		return AM_PERMFAIL;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		am_why_set(why, "%s: is a directory", val);
-		return AM_PERMFAIL;
-	}
-	return AM_OK;
-}
-
-/* print_string - STRING and PATH values. */
-static void
-print_string(FILE *fp, const void *slot, const char *text)
-{
-	const char *s = *(char *const *)slot;
-
-	if (s != NULL && *s != '\0')
-		(void)fprintf(fp, " %s", s);
-}
-
-/* release_string - free a STRING or PATH value. */
-static void
-release_string(void *slot)
-{
-	free(*(char **)slot);
-	*(char **)slot = NULL;
-}
-
-/* parse_bool - one of the words in bool_words. */
-static enum am_status
-parse_bool(const struct key *k, const char *val, void *slot,
-    struct am_why *why)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(bool_words) / sizeof(bool_words[0]); i++) {
-		if (strcasecmp(val, bool_words[i].word) == 0) {
-			*(bool *)slot = bool_words[i].value;
-			return AM_OK;
-		}
-	}
-	am_why_set(why, "\"%.64s\" is not a boolean (yes/no, true/false, "
-	    "on/off, 1/0)", val);
-	return AM_PERMFAIL;
-}
-
-/* print_bool - "yes" or "no". */
-static void
-print_bool(FILE *fp, const void *slot, const char *text)
-{
-	(void)fprintf(fp, " %s", *(const bool *)slot ? "yes" : "no");
-}
-
-/* parse_long - decimal integer in k->min..k->max (INT and SECONDS). */
-static enum am_status
-parse_long(const struct key *k, const char *val, void *slot,
-    struct am_why *why)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(val, &end, 10);
-	if (*val == '\0' || isspace((unsigned char)*val) || *end != '\0') {
-		am_why_set(why, "\"%.64s\" is not an integer", val);
-		return AM_PERMFAIL;
-	}
-	if (errno == ERANGE || v < k->min || v > k->max) {
-		am_why_set(why, "%.64s is out of range (%ld..%ld)", val,
-		    k->min, k->max);
-		return AM_PERMFAIL;
-	}
-	*(long *)slot = v;
-	return AM_OK;
-}
-
-/* print_long - decimal. */
-static void
-print_long(FILE *fp, const void *slot, const char *text)
-{
-	(void)fprintf(fp, " %ld", *(const long *)slot);
-}
-
-/* parse_netset - CIDR list; an empty value is an empty set. */
-static enum am_status
-parse_netset(const struct key *k, const char *val, void *slot,
-    struct am_why *why)
-{
-	struct am_netset *set = am_netset_new();
-
-	if (am_netset_add_list(set, val, why) != AM_OK) {
-		(void)am_netset_free(set);
-		return AM_PERMFAIL;
-	}
-	*(struct am_netset **)slot = set;
-	return AM_OK;
-}
-
-/* print_netset - the text the set was built from. */
-static void
-print_netset(FILE *fp, const void *slot, const char *text)
-{
-	if (text != NULL && *text != '\0')
-		(void)fprintf(fp, " %s", text);
-}
-
-/* release_netset - free a NETSET value. */
-static void
-release_netset(void *slot)
-{
-	*(struct am_netset **)slot = am_netset_free(*(struct am_netset **)slot);
-}
-
-/* parse_action - an action name whose code is within k->min..k->max. */
-static enum am_status
-parse_action(const struct key *k, const char *val, void *slot,
-    struct am_why *why)
-{
-	char list[128];
-	size_t used = 0;
-	long a;
-
-	for (a = k->min; a <= k->max && a < (long)NACTIONS; a++) {
-		if (strcasecmp(val, action_names[a]) == 0) {
-			*(enum am_action *)slot = (enum am_action)a;
-			return AM_OK;
-		}
-	}
-	list[0] = '\0';
-	for (a = k->min; a <= k->max && a < (long)NACTIONS; a++)
-		used += (size_t)snprintf(list + used, sizeof(list) - used,
-		    "%s%s", used ? ", " : "", action_names[a]);
-	am_why_set(why, "\"%.64s\" is not one of: %s", val, list);
-	return AM_PERMFAIL;
-}
-
-/* print_action - the action's name. */
-static void
-print_action(FILE *fp, const void *slot, const char *text)
-{
-	(void)fprintf(fp, " %s", am_action_name(*(const enum am_action *)slot));
-}
-
-/* release_none - nothing to free. */
-static void
-release_none(void *slot)
-{
-}
-
-/* parse_ports - a comma/space separated list of port numbers 1..65535. */
-static enum am_status
-parse_ports(const struct key *k, const char *val, void *slot,
-    struct am_why *why)
-{
-	const char *p = val;
-	char *end;
-	long port;
-
-	while (*p != '\0') {
-		if (*p == ',' || *p == ' ' || *p == '\t') {
-			p++;
-			continue;
-		}
-		port = strtol(p, &end, 10);
-		if (end == p || port < 1 || port > 65535 ||
-		    (*end != '\0' && *end != ',' && *end != ' ' &&
-		    *end != '\t')) {
-			am_why_set(why, "\"%.64s\" is not a list of port numbers",
-			    val);
-			return AM_PERMFAIL;
-		}
-		p = end;
-	}
-	return parse_string(k, val, slot, why);
-}
-
-/* parse_headername - an RFC 5322 field name, or "none". */
-static enum am_status
-parse_headername(const struct key *k, const char *val, void *slot,
-    struct am_why *why)
-{
-	const unsigned char *p = (const unsigned char *)val;
-
-	if (*p == '\0') {
-		am_why_set(why, "a header name (or none) is required");
-		return AM_PERMFAIL;
-	}
-	for (; *p; p++)
-		if (*p < 33 || *p > 126 || *p == ':') {
-			am_why_set(why, "\"%.64s\" is not a header name", val);
-			return AM_PERMFAIL;
-		}
-	return parse_string(k, val, slot, why);
-}
-
-/* parse_tlsversion - TLSv1, TLSv1.1, TLSv1.2, TLSv1.3, or empty. */
-static enum am_status
-parse_tlsversion(const struct key *k, const char *val, void *slot,
-    struct am_why *why)
-{
-	if (*val != '\0' && am_tls_version_rank(val) < 10) {
-		am_why_set(why, "\"%.64s\" is not one of: TLSv1, TLSv1.1, "
-		    "TLSv1.2, TLSv1.3", val);
-		return AM_PERMFAIL;
-	}
-	return parse_string(k, val, slot, why);
-}
-
-/* parse_tlspolicy - RequireTLS rules (tls_policy.h). */
-static enum am_status
-parse_tlspolicy(const struct key *k, const char *val, void *slot,
-    struct am_why *why)
-{
-	struct am_tls_policy *pol = am_tls_policy_parse(val, why);
-
-	if (pol == NULL)
-		return AM_PERMFAIL;
-	*(struct am_tls_policy **)slot = pol;
-	return AM_OK;
-}
-
-/* release_tlspolicy - free a TLSPOLICY value. */
-static void
-release_tlspolicy(void *slot)
-{
-	*(struct am_tls_policy **)slot =
-	    am_tls_policy_free(*(struct am_tls_policy **)slot);
-}
-
-static const struct ctype_ops ops[] = {
-	[CT_STRING] = { parse_string, print_string, release_string },
-	[CT_PATH] = { parse_path, print_string, release_string },
-	[CT_BOOL] = { parse_bool, print_bool, release_none },
-	[CT_INT] = { parse_long, print_long, release_none },
-	[CT_SECONDS] = { parse_long, print_long, release_none },
-	[CT_NETSET] = { parse_netset, print_netset, release_netset },
-	[CT_ACTION] = { parse_action, print_action, release_none },
-	[CT_PORTS] = { parse_ports, print_string, release_string },
-	[CT_HEADERNAME] = { parse_headername, print_string, release_string },
-	[CT_TLSVERSION] = { parse_tlsversion, print_string, release_string },
-	[CT_TLSPOLICY] = { parse_tlspolicy, print_netset, release_tlspolicy },
-};
-
-/* am_action_name - the configuration word for an action. */
-const char *
-am_action_name(enum am_action a)
-{
-	if ((unsigned)a < NACTIONS)
-		return action_names[a];
-	return "invalid";
-}
-
 /* ---------------------------------------------------------- file parsing */
 
 /* key_slot - address of key i's field in cfg. */
@@ -451,7 +130,7 @@ set_value(struct parse *p, size_t i, const char *val, const char *file,
 	enum am_status st;
 
 	why.text[0] = '\0';
-	st = ops[keys[i].type].parse(&keys[i], val, key_slot(p->cfg, i), &why);
+	st = am_config_ops[keys[i].type].parse(&keys[i], val, key_slot(p->cfg, i), &why);
 	if (st != AM_OK)
 		report(p, st == AM_TEMPFAIL, file, line, "%s: %s", keys[i].name,
 		    why.text);
@@ -674,7 +353,7 @@ config_free(struct am_config *cfg)
 	size_t i;
 
 	for (i = 0; i < NKEYS; i++) {
-		ops[keys[i].type].release(key_slot(cfg, i));
+		am_config_ops[keys[i].type].release(key_slot(cfg, i));
 		if (cfg->text != NULL)
 			free(cfg->text[i]);
 	}
@@ -773,7 +452,7 @@ am_config_print(const struct am_config *cfg, FILE *fp)
 	(void)fprintf(fp, "# effective configuration from %s\n", cfg->source);
 	for (i = 0; i < NKEYS; i++) {
 		(void)fputs(keys[i].name, fp);
-		ops[keys[i].type].print(fp,
+		am_config_ops[keys[i].type].print(fp,
 		    key_slot((struct am_config *)cfg, i), cfg->text[i]);
 		(void)fputc('\n', fp);
 	}
