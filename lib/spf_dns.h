@@ -12,6 +12,12 @@
  *             is exactly "v=spf1" gets the trailing space libspf2 insists
  *             on), NXDOMAIN -> HOST_NOT_FOUND, NODATA -> NO_DATA, TEMPERROR
  *             -> TRY_AGAIN. lookup never returns NULL (libspf2 would abort).
+ *             The layer also installs libspf2's get_spf hook (top-level,
+ *             include and redirect records): one TXT query, RFC 7208 §4.5
+ *             selection (none / exactly one / multiple = permerror), a check
+ *             against the §12 ABNF (libspf2 accepts bad domain-specs, CIDR
+ *             "/032", control characters; those become permerror), then
+ *             SPF_record_compile(); the response's result is always set.
  *
  *             Per-check state lives in a struct am_spf_dns_check owned by the
  *             caller (on its stack): the absolute deadline for every query
