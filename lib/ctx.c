@@ -28,6 +28,9 @@ am_runtime_new(struct am_config *cfg, const struct am_runtime_opts *opts,
 	rt->dns = am_dns_new(&dopts, why);
 	if (rt->dns == NULL)
 		return am_runtime_unref(rt);
+	rt->dkim = am_dkim_lib_new(rt->dns, cfg, why);
+	if (rt->dkim == NULL)
+		return am_runtime_unref(rt);
 	return rt;
 }
 
@@ -44,6 +47,7 @@ am_runtime_unref(struct am_runtime *rt)
 {
 	if (rt == NULL || atomic_fetch_sub(&rt->refs, 1) != 1)
 		return NULL;
+	rt->dkim = am_dkim_lib_free(rt->dkim);
 	rt->dns = am_dns_free(rt->dns);
 	rt->cfg = am_config_unref(rt->cfg);
 	free(rt);

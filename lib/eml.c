@@ -111,6 +111,7 @@ am_eml_parse(FILE *fp, const struct am_eml_sink *sink, struct am_why *why)
 			body_line(sink, &body, line, len);
 		} else if (len == 0) {
 			flush_header(sink, &hdr);
+			sink->on_eoh(sink->arg);
 			in_body = true;
 		} else if (!header_line(sink, &hdr, line, len, lineno, why)) {
 			st = AM_PERMFAIL;
@@ -123,6 +124,8 @@ am_eml_parse(FILE *fp, const struct am_eml_sink *sink, struct am_why *why)
 	}
 	if (st == AM_OK) {
 		flush_header(sink, &hdr);
+		if (!in_body)
+			sink->on_eoh(sink->arg);
 		if (body.len > 0)
 			sink->on_body(sink->arg, body.data, body.len);
 	}

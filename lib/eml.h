@@ -5,8 +5,10 @@
  *             on_header(arg, name, value, len) for each header field, with the
  *             value exactly as libmilter delivers it under SMFIP_HDR_LEADSPC:
  *             everything after the colon, leading white space kept, folded
- *             lines joined by "\n" without CR. Then on_body(arg, p, len) for
- *             the body in chunks, with CRLF line ends (what milters receive).
+ *             lines joined by "\n" without CR. Then on_eoh(arg) once at the end
+ *             of the header block (also when there is no body), then
+ *             on_body(arg, p, len) for the body in chunks, with CRLF line ends
+ *             (what milters receive).
  *             A header longer than AM_EML_MAX_HEADER bytes or a line that is
  *             neither a header, a continuation nor the blank separator is an
  *             error (AM_PERMFAIL, reason with the line number in why); a read
@@ -26,6 +28,7 @@
 struct am_eml_sink {
 	void (*on_header)(void *arg, const char *name, const char *value,
 	    size_t len);
+	void (*on_eoh)(void *arg);
 	void (*on_body)(void *arg, const void *p, size_t len);
 	void *arg;
 };

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "authres.h"
+#include "inbound.h"
 #include "log.h"
 #include "msg.h"
 #include "tls_policy.h"
@@ -67,6 +68,8 @@ struct am_session {
 	enum am_mode mode;		/* decided at MAIL FROM */
 	char *auth_user;		/* owned; {auth_authen} or NULL */
 	bool tls_policy_failed;		/* a RequireTLS rule said tag */
+	bool eoh_done;			/* end of headers seen */
+	struct am_inbound *in;		/* owned; inbound checks, or NULL */
 	size_t seen[NWATCHED];		/* watched headers counted so far */
 	size_t *forged[NWATCHED];	/* owned; occurrences claiming our id */
 	size_t nforged[NWATCHED];	/* entries in forged[i] */
@@ -127,6 +130,8 @@ tx_reset(struct am_session *s)
 		s->forged[i] = NULL;
 		s->nforged[i] = s->seen[i] = 0;
 	}
+	s->in = am_inbound_free(s->in);
+	s->eoh_done = false;
 	s->in_tx = false;
 	s->tls_policy_failed = false;
 	s->mode = AM_MODE_INBOUND;
@@ -269,7 +274,10 @@ am_session_mail(struct am_session *s, const char *sender, am_macro_fn get,
 		summarise(s, v, 0);
 		count_verdict(&s->ctx->stats, v, 0);
 		s->in_tx = false;
+		return;
 	}
+	if (s->mode == AM_MODE_INBOUND)
+		s->in = am_inbound_new(s->rt, am_session_id(s));
 }
 
 void
@@ -303,8 +311,10 @@ am_session_header(struct am_session *s, const char *name, const char *value,
 		if (s->watched[w].name != NULL &&
 		    strcasecmp(name, s->watched[w].name) == 0)
 			note_watched(s, w, value, len);
-	(void)am_msg_add_header(s->msg, name, value, len,
-	    (size_t)cfg->max_headers, (size_t)cfg->max_header_length);
+	if (am_msg_add_header(s->msg, name, value, len,
+	    (size_t)cfg->max_headers, (size_t)cfg->max_header_length) &&
+	    s->in != NULL)
+		am_inbound_header(s->in, name, value, len);
 }
 
 void
@@ -317,12 +327,19 @@ am_session_eoh(struct am_session *s, am_macro_fn get, void *arg)
 		am_msg_set_queue_id(s->msg, qid);
 		free(qid);
 	}
+	if (s->eoh_done)
+		return;
+	s->eoh_done = true;
+	if (s->in != NULL)
+		am_inbound_eoh(s->in);
 }
 
-void
+/* am_session_body - feed a body chunk; false when no check needs more. */
+bool
 am_session_body(struct am_session *s, const void *p, size_t len)
 {
 	am_msg_add_body(s->msg, len);
+	return s->in != NULL && am_inbound_body(s->in, p, len);
 }
 
 void
@@ -352,6 +369,8 @@ add_authres(struct am_session *s, struct am_verdict *v,
 	struct am_authres *ar = am_authres_new(s->rt->cfg->authserv_id);
 	struct am_buf out;
 
+	if (s->in != NULL)
+		am_inbound_eom(s->in, ar, &v->summary);
 	am_tls_add_authres(tls, ar);
 	am_buf_init(&out, AR_MAX_BYTES);
 	if (am_authres_format(ar, &out) == AM_OK)

@@ -82,7 +82,9 @@ void am_session_rcpt(struct am_session *s, const char *rcpt, am_macro_fn get,
 void am_session_header(struct am_session *s, const char *name,
     const char *value, size_t len);
 void am_session_eoh(struct am_session *s, am_macro_fn get, void *arg);
-void am_session_body(struct am_session *s, const void *p, size_t len);
+/* am_session_body - false once nothing needs more of the body (the milter
+ * may then answer SMFIS_SKIP). */
+bool am_session_body(struct am_session *s, const void *p, size_t len);
 void am_session_eom(struct am_session *s, am_macro_fn get, void *arg,
     struct am_verdict *v);
 void am_session_abort(struct am_session *s);

@@ -151,10 +151,17 @@ sink_header(void *arg, const char *name, const char *value, size_t len)
 	am_session_header(arg, name, value, len);
 }
 
+/* The simulated MTA passes no macros at end of headers. */
+static void
+sink_eoh(void *arg)
+{
+	am_session_eoh(arg, NULL, NULL);
+}
+
 static void
 sink_body(void *arg, const void *p, size_t len)
 {
-	am_session_body(arg, p, len);
+	(void)am_session_body(arg, p, len);
 }
 
 /* print_verdict - what the milter would do, one action per line. */
@@ -234,7 +241,7 @@ static int
 run_check(struct am_ctx *ctx, const struct check_args *a,
     struct check_env *env, FILE *fp)
 {
-	struct am_eml_sink sink = { sink_header, sink_body, NULL };
+	struct am_eml_sink sink = { sink_header, sink_eoh, sink_body, NULL };
 	struct am_session *s = am_session_new(ctx);
 	struct am_verdict v;
 	struct am_addr addr;
@@ -265,7 +272,6 @@ run_check(struct am_ctx *ctx, const struct check_args *a,
 		fprintf(stderr, "authmilterctl: %s: %s\n", a->file, why.text);
 		rc = 1;
 	} else {
-		am_session_eoh(s, env_macro, env);
 		am_session_eom(s, env_macro, env, &v);
 		print_verdict(s, &v);
 	}

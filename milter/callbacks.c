@@ -24,6 +24,7 @@ static struct am_ctx *process_ctx;
 struct conn {
 	struct am_session *s;	/* owned */
 	bool leadspc;		/* SMFIP_HDR_LEADSPC negotiated */
+	bool skip;		/* SMFIP_SKIP negotiated */
 	bool noreply_hdr;	/* SMFIP_NR_HDR negotiated */
 };
 
@@ -84,6 +85,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf2 = *pf3 = 0;
 	c->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	c->noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
+	c->skip = (*pf1 & SMFIP_SKIP) != 0;
 	if (*pf0 & SMFIF_SETSYMLIST)
 		for (i = 0; i < sizeof(symlists) / sizeof(symlists[0]); i++)
 			(void)smfi_setsymlist(ctx, symlists[i].stage,
@@ -157,7 +159,10 @@ cb_eoh(SMFICTX *ctx)
 static sfsistat
 cb_body(SMFICTX *ctx, unsigned char *p, size_t len)
 {
-	am_session_body(conn_get(ctx)->s, p, len);
+	struct conn *c = conn_get(ctx);
+
+	if (!am_session_body(c->s, p, len) && c->skip)
+		return SMFIS_SKIP;
 	return SMFIS_CONTINUE;
 }
 

@@ -107,10 +107,18 @@ rec_body(void *arg, const void *p, size_t len)
 	r->body_calls++;
 }
 
+static void
+rec_eoh(void *arg)
+{
+	struct rec *r = arg;
+
+	(void)am_buf_puts(&r->hdrs, "--eoh--\n");
+}
+
 static enum am_status
 parse_text(const char *text, struct rec *r, struct am_why *why)
 {
-	struct am_eml_sink sink = { rec_header, rec_body, r };
+	struct am_eml_sink sink = { rec_header, rec_eoh, rec_body, r };
 	FILE *fp = fmemopen((void *)text, strlen(text), "r");
 	enum am_status st;
 
@@ -129,15 +137,15 @@ static const struct {
 	const char *want_body;
 } eml_cases[] = {
 	{ "lf", "From: a@b\nSubject: x\n\nline1\nline2\n",
-	    "From=[ a@b]\nSubject=[ x]\n", "line1\r\nline2\r\n" },
+	    "From=[ a@b]\nSubject=[ x]\n--eoh--\n", "line1\r\nline2\r\n" },
 	{ "crlf", "From: a@b\r\nSubject:x\r\n\r\nbody\r\n",
-	    "From=[ a@b]\nSubject=[x]\n", "body\r\n" },
+	    "From=[ a@b]\nSubject=[x]\n--eoh--\n", "body\r\n" },
 	{ "folded", "Subject: one\n\ttwo\n  three\nTo: c@d\n\nb\n",
-	    "Subject=[ one\n\ttwo\n  three]\nTo=[ c@d]\n", "b\r\n" },
+	    "Subject=[ one\n\ttwo\n  three]\nTo=[ c@d]\n--eoh--\n", "b\r\n" },
 	{ "mbox-line", "From someone Sat Jan  1 00:00:00 2000\nX: y\n\n\n",
-	    "X=[ y]\n", "\r\n" },
-	{ "no-body", "X: y\n", "X=[ y]\n", "" },
-	{ "colon-in-value", "X-A: b: c\n\n", "X-A=[ b: c]\n", "" },
+	    "X=[ y]\n--eoh--\n", "\r\n" },
+	{ "no-body", "X: y\n", "X=[ y]\n--eoh--\n", "" },
+	{ "colon-in-value", "X-A: b: c\n\n", "X-A=[ b: c]\n--eoh--\n", "" },
 };
 
 START_TEST(eml_table)

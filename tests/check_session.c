@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "eml.h"
 #include "config.h"
 #include "ctx.h"
 #include "session.h"
@@ -121,7 +122,7 @@ START_TEST(inbound_adds_ar_on_top_and_removes_forged)
 	ck_assert_uint_eq(v.del[3].n, 1);
 	ck_assert_uint_eq(v.nins, 2);
 	ck_assert_str_eq(v.ins[0].name, AR);
-	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\tx-tls=none");
+	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\tdkim=none;\n\tx-tls=none");
 	ck_assert_str_eq(v.ins[1].name, "Received-TLS");
 	ck_assert_str_eq(v.ins[1].value, "none receiver=mx.test.example");
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
@@ -250,7 +251,7 @@ START_TEST(authserv_id_quoted)
 
 	run(s, "192.0.2.10", NULL, hdrs, &v);
 	ck_assert_str_eq(v.ins[0].value,
-	    "\"mx.test.example/job1\";\n\tx-tls=none");
+	    "\"mx.test.example/job1\";\n\tdkim=none;\n\tx-tls=none");
 	ck_assert_uint_eq(v.ndel, 1);
 	am_verdict_release(&v);
 	am_session_free(s);
@@ -272,10 +273,10 @@ START_TEST(reload_pins_running_connections)
 	other = am_ctx_free(other);
 	new_s = am_session_new(ctx);
 	run(old_s, "192.0.2.10", NULL, hdrs, &v);
-	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\tx-tls=none");
+	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\tdkim=none;\n\tx-tls=none");
 	am_verdict_release(&v);
 	run(new_s, "192.0.2.10", NULL, hdrs, &v);
-	ck_assert_str_eq(v.ins[0].value, "new.test.example;\n\tx-tls=none");
+	ck_assert_str_eq(v.ins[0].value, "new.test.example;\n\tdkim=none;\n\tx-tls=none");
 	am_verdict_release(&v);
 	am_session_free(old_s);
 	am_session_free(new_s);
@@ -329,7 +330,7 @@ START_TEST(tls_recorded_and_forged_trace_removed)
 	ck_assert_uint_eq(v.ndel, 2);
 	ck_assert_uint_eq(v.del[0].n, 3);
 	ck_assert_uint_eq(v.del[1].n, 1);
-	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\tx-tls=pass "
+	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\tdkim=none;\n\tx-tls=pass "
 	    "smtp.version=TLSv1.3 smtp.cipher=TLS_AES_128_GCM_SHA256\n"
 	    "\tsmtp.bits=128");
 	ck_assert_str_eq(v.ins[1].value, "implicit version=TLSv1.3 "
@@ -442,6 +443,89 @@ START_TEST(require_tls_at_mail)
 }
 END_TEST
 
+/* load_dns_txt - "name value" lines as local TXT data, split in 255s. */
+static void
+load_dns_txt(struct am_ctx *ctx, const char *path)
+{
+	char line[4096], rr[8192];
+	FILE *fp = fopen(path, "r");
+	size_t n, i;
+	char *sp;
+	int used;
+
+	ck_assert_ptr_nonnull(fp);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if ((sp = strchr(line, ' ')) == NULL)
+			continue;
+		*sp++ = '\0';
+		used = snprintf(rr, sizeof(rr), "%s. 300 IN TXT", line);
+		for (n = strlen(sp), i = 0; i < n; i += 255)
+			used += snprintf(rr + used, sizeof(rr) - (size_t)used,
+			    " \"%.*s\"", (int)(n - i > 255 ? 255 : n - i),
+			    sp + i);
+		ck_assert_int_eq(am_dns_add_local(ctx->current->dns, rr, NULL),
+		    AM_OK);
+	}
+	fclose(fp);
+}
+
+static void
+eml_header(void *arg, const char *name, const char *value, size_t len)
+{
+	am_session_header(arg, name, value, len);
+}
+
+static void
+eml_eoh(void *arg)
+{
+	am_session_eoh(arg, get, NULL);
+}
+
+static void
+eml_body(void *arg, const void *p, size_t len)
+{
+	(void)am_session_body(arg, p, len);
+}
+
+/* RFC 8463 A.3: one Ed25519 and one RSA signature, both verified through
+ * the session with the keys as resolver local data. */
+START_TEST(dkim_verified_in_pipeline)
+{
+	struct am_ctx *ctx = new_ctx(BASE_CFG);
+	struct am_session *s = am_session_new(ctx);
+	struct am_eml_sink sink = { eml_header, eml_eoh, eml_body, NULL };
+	struct am_verdict v;
+	struct am_addr addr;
+	struct am_why why;
+	FILE *fp;
+
+	load_dns_txt(ctx, AM_TOP_SRCDIR "/../shared/testdata/dkim/rfc8463/"
+	    "dns.txt");
+	ck_assert_int_eq(am_addr_parse("192.0.2.10", &addr), AM_OK);
+	am_session_connect(s, "c", &addr, get, NULL);
+	am_session_helo(s, "c", get, NULL);
+	am_verdict_init(&v);
+	am_session_mail(s, "<joe@football.example.com>", get, NULL, &v);
+	fp = fopen(AM_TOP_SRCDIR "/../shared/testdata/dkim/rfc8463/signed.eml",
+	    "r");
+	ck_assert_ptr_nonnull(fp);
+	sink.arg = s;
+	ck_assert_int_eq(am_eml_parse(fp, &sink, &why), AM_OK);
+	fclose(fp);
+	am_session_eom(s, get, NULL, &v);
+	ck_assert_ptr_nonnull(strstr(v.ins[0].value, "dkim=pass (256-bit "
+	    "ed25519 key; unprotected) header.d=football.example.com"));
+	ck_assert_ptr_nonnull(strstr(v.ins[0].value, "dkim=pass (1024-bit "
+	    "rsa key; unprotected) header.d=football.example.com"));
+	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
+	    "dkim=pass:football.example.com,pass:football.example.com"));
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(macro_lists_cover_later_issues)
 {
 	static const struct {
@@ -492,6 +576,7 @@ main(void)
 	tcase_add_test(tc, starttls_after_plain_helo);
 	tcase_add_test(tc, tls_header_none_disables);
 	tcase_add_test(tc, require_tls_at_mail);
+	tcase_add_test(tc, dkim_verified_in_pipeline);
 	tcase_add_test(tc, macro_lists_cover_later_issues);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

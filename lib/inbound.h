@@ -1,0 +1,40 @@
+/*
+ * NAME        am_inbound - the checks run on one inbound message
+ * DESCRIPTION am_inbound_new() starts the per-message verification state on
+ *             a pinned runtime (borrowed; it must outlive the object) and
+ *             returns it owned; am_inbound_free() accepts NULL, returns NULL.
+ *             The session feeds it the kept headers in arrival order
+ *             (am_inbound_header(), values as libmilter gives them),
+ *             am_inbound_eoh() (DKIM key lookups start here), the body as it
+ *             streams (am_inbound_body(); it returns false once no check needs
+ *             more body, so the milter may skip the rest) and, at end of
+ *             message, am_inbound_eom(), which finishes every check, appends
+ *             the results to the Authentication-Results builder and a compact
+ *             form to the summary line. Results stay readable (for DMARC and
+ *             reports) until the object is freed.
+ * THREADS     one message, one callback at a time; the runtime is shared.
+ */
+#ifndef AM_INBOUND_H
+#define AM_INBOUND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "authres.h"
+#include "buf.h"
+#include "ctx.h"
+#include "dkim_verify.h"
+
+struct am_inbound;
+
+struct am_inbound *am_inbound_new(struct am_runtime *rt, const char *jobid);
+struct am_inbound *am_inbound_free(struct am_inbound *in);
+void am_inbound_header(struct am_inbound *in, const char *name,
+    const char *value, size_t len);
+void am_inbound_eoh(struct am_inbound *in);
+bool am_inbound_body(struct am_inbound *in, const void *p, size_t len);
+void am_inbound_eom(struct am_inbound *in, struct am_authres *ar,
+    struct am_buf *summary);
+const struct am_dkim_results *am_inbound_dkim(const struct am_inbound *in);
+
+#endif
