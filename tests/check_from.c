@@ -399,6 +399,15 @@ START_TEST(test_from_hostile)
 	s = nest(10000, &len);
 	ck_assert(parse_exact(s + 14, 10000, &f, &why) == AM_PERMFAIL);
 	free(s);
+}
+END_TEST
+
+START_TEST(test_from_sizes)
+{
+	struct am_from *f;
+	struct am_why why;
+	size_t len;
+	char *s;
 
 	/* 1 MB of "a" */
 	len = 1 << 20;
@@ -662,6 +671,7 @@ from_suite(bool can_fork)
 	    sizeof(fcases) / sizeof(fcases[0]));
 	tcase_add_test(tc, test_from_limits);
 	tcase_add_test(tc, test_from_hostile);
+	tcase_add_test(tc, test_from_sizes);
 	tcase_add_test(tc, test_from_long_domain);
 	tcase_add_test(tc, test_from_free_null);
 	if (can_fork)
