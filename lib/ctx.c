@@ -31,6 +31,9 @@ am_runtime_new(struct am_config *cfg, const struct am_runtime_opts *opts,
 	rt->dkim = am_dkim_lib_new(rt->dns, cfg, why);
 	if (rt->dkim == NULL)
 		return am_runtime_unref(rt);
+	rt->spf = am_spf_new(rt->dns, cfg, why);
+	if (rt->spf == NULL)
+		return am_runtime_unref(rt);
 	return rt;
 }
 
@@ -47,6 +50,7 @@ am_runtime_unref(struct am_runtime *rt)
 {
 	if (rt == NULL || atomic_fetch_sub(&rt->refs, 1) != 1)
 		return NULL;
+	rt->spf = am_spf_free(rt->spf);
 	rt->dkim = am_dkim_lib_free(rt->dkim);
 	rt->dns = am_dns_free(rt->dns);
 	rt->cfg = am_config_unref(rt->cfg);

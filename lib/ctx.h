@@ -2,7 +2,7 @@
  * NAME        am_ctx, am_runtime - the process and its current configuration
  * DESCRIPTION struct am_runtime is one immutable configuration snapshot plus
  *             the objects built from it (the resolver, the libopendkim
- *             handle). am_runtime_new() takes the config reference
+ *             handle, the SPF evaluator). am_runtime_new() takes the config reference
  *             it is given and builds the rest; it returns NULL with a reason
  *             on failure (the config reference is then dropped).
  *             am_runtime_ref()/am_runtime_unref() count references; the last
@@ -30,11 +30,13 @@
 #include "config.h"
 #include "dkim_lib.h"
 #include "dns.h"
+#include "spf.h"
 
 struct am_runtime {
 	struct am_config *cfg;	/* owned reference */
 	struct am_dns *dns;	/* owned resolver */
 	struct am_dkim_lib *dkim;	/* owned libopendkim handle */
+	struct am_spf *spf;		/* owned SPF evaluator */
 	atomic_int refs;	/* references; freed at 0 */
 };
 

@@ -1,10 +1,13 @@
 /*
  * inbound.c - verification of one inbound message: DKIM (RFC 6376, 8301,
- * 8463) through dkim_verify. The body is hashed as it streams and never
- * buffered; when the message carries no signature the body is not needed.
+ * 8463) through dkim_verify, SPF (RFC 7208) for MAIL FROM and HELO through
+ * spf. The body is hashed as it streams and never buffered; when the message
+ * carries no signature the body is not needed. Reply codes for SPF follow
+ * RFC 7372 (5.7.23 validation failed, 4.7.24 validation error).
  */
 #include "autoconf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +20,10 @@ struct am_inbound {
 	bool dkim_needs_body;		/* set at eoh */
 	bool eoh_done;			/* am_inbound_eoh ran */
 	struct am_dkim_results dkim;	/* owned results, after eom */
+	bool spf_ran;			/* SPF evaluated at eom */
+	struct am_spf_result spf_mfrom;	/* MAIL FROM result */
+	struct am_spf_result spf_helo;	/* HELO result */
+	char *received_spf;		/* owned header value, or NULL */
 };
 
 struct am_inbound *
@@ -36,6 +43,7 @@ am_inbound_free(struct am_inbound *in)
 		return NULL;
 	in->dkv = am_dkim_verify_free(in->dkv);
 	am_dkim_results_release(&in->dkim);
+	free(in->received_spf);
 	free(in);
 	return NULL;
 }
@@ -83,17 +91,111 @@ summarise_dkim(const struct am_dkim_results *r, struct am_buf *summary)
 	(void)am_buf_putc(summary, ' ');
 }
 
+/* run_spf - both identities; the Received-SPF text for the MAIL FROM one
+ * (the HELO one when MAIL FROM was not checked). */
+static void
+run_spf(struct am_inbound *in, const struct am_inbound_env *env)
+{
+	const struct am_config *cfg = in->rt->cfg;
+	const struct am_spf_result *r;
+	struct am_buf out;
+
+	am_spf_check(in->rt->spf, env->client, env->helo, env->sender,
+	    am_dns_deadline((unsigned)cfg->dns_timeout * 1000U),
+	    &in->spf_mfrom, &in->spf_helo);
+	in->spf_ran = true;
+	r = in->spf_mfrom.is_checked ? &in->spf_mfrom : &in->spf_helo;
+	if (!cfg->add_received_spf || !r->is_checked)
+		return;
+	am_buf_init(&out, 4096);
+	if (am_spf_received_spf(r, cfg->authserv_id, env->client_ip,
+	    env->helo, env->sender, &out) == AM_OK)
+		in->received_spf = am_buf_export(&out);
+	am_buf_release(&out);
+}
+
+/* spf_action - SPFFailAction and SPFTempErrorAction, while v accepts. */
+static void
+spf_action(const struct am_inbound *in, struct am_verdict *v)
+{
+	const struct am_config *cfg = in->rt->cfg;
+	const struct am_spf_result *fail = NULL;
+	char text[640];
+
+	if (v->disp != AM_DISP_ACCEPT)
+		return;
+	if (in->spf_mfrom.result == AM_SPF_FAIL && in->spf_mfrom.is_checked)
+		fail = &in->spf_mfrom;
+	else if (in->spf_helo.result == AM_SPF_FAIL && in->spf_helo.is_checked)
+		fail = &in->spf_helo;
+	if (fail != NULL && cfg->spf_fail_action != AM_ACTION_ACCEPT) {
+		if (fail->explanation[0] != '\0')
+			(void)snprintf(text, sizeof(text), "%s", fail->explanation);
+		else
+			(void)snprintf(text, sizeof(text), "SPF: %s is not "
+			    "allowed to send mail for %s", "this host",
+			    fail->domain);
+		if (cfg->spf_fail_action == AM_ACTION_TEMPFAIL)
+			am_verdict_set(v, AM_DISP_TEMPFAIL, "451", "4.7.23", text);
+		else
+			am_verdict_set(v, AM_DISP_REJECT, "550", "5.7.23", text);
+		return;
+	}
+	if (in->spf_mfrom.result == AM_SPF_TEMPERROR &&
+	    cfg->spf_temperror_action == AM_ACTION_TEMPFAIL)
+		am_verdict_set(v, AM_DISP_TEMPFAIL, "451", "4.7.24",
+		    "SPF: temporary DNS error, try again later");
+}
+
+/* summarise_spf - "spf=softfail spf-helo=none " */
+static void
+summarise_spf(const struct am_inbound *in, struct am_buf *summary)
+{
+	if (!in->spf_ran) {
+		(void)am_buf_puts(summary, "spf=skipped ");
+		return;
+	}
+	(void)am_buf_printf(summary, "spf=%s spf-helo=%s ",
+	    in->spf_mfrom.is_checked ?
+	    am_spf_result_name(in->spf_mfrom.result) : "-",
+	    in->spf_helo.is_checked ?
+	    am_spf_result_name(in->spf_helo.result) : "-");
+}
+
 void
-am_inbound_eom(struct am_inbound *in, struct am_authres *ar,
-    struct am_buf *summary)
+am_inbound_eom(struct am_inbound *in, const struct am_inbound_env *env,
+    struct am_authres *ar, struct am_verdict *v)
 {
 	am_inbound_eoh(in);
 	if (in->dkv != NULL) {
 		am_dkim_verify_eom(in->dkv, &in->dkim);
 		in->dkv = am_dkim_verify_free(in->dkv);
 	}
+	if (env->client != NULL)
+		run_spf(in, env);
+	if (in->spf_ran) {
+		am_spf_add_authres(&in->spf_mfrom, ar);
+		am_spf_add_authres(&in->spf_helo, ar);
+	}
 	am_dkim_results_add_authres(&in->dkim, ar);
-	summarise_dkim(&in->dkim, summary);
+	summarise_spf(in, &v->summary);
+	summarise_dkim(&in->dkim, &v->summary);
+	spf_action(in, v);
+}
+
+void
+am_inbound_add_headers(struct am_inbound *in, struct am_verdict *v)
+{
+	if (in->received_spf != NULL)
+		am_verdict_insert(v, "Received-SPF", in->received_spf);
+}
+
+const struct am_spf_result *
+am_inbound_spf(const struct am_inbound *in)
+{
+	if (!in->spf_ran)
+		return NULL;
+	return in->spf_mfrom.is_checked ? &in->spf_mfrom : &in->spf_helo;
 }
 
 const struct am_dkim_results *

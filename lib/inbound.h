@@ -8,10 +8,15 @@
  *             am_inbound_eoh() (DKIM key lookups start here), the body as it
  *             streams (am_inbound_body(); it returns false once no check needs
  *             more body, so the milter may skip the rest) and, at end of
- *             message, am_inbound_eom(), which finishes every check, appends
- *             the results to the Authentication-Results builder and a compact
- *             form to the summary line. Results stay readable (for DMARC and
- *             reports) until the object is freed.
+ *             message, am_inbound_eom(), which finishes every check (DKIM,
+ *             then SPF for MAIL FROM and HELO with env's client, HELO and
+ *             sender), appends the results to the Authentication-Results
+ *             builder and a compact form to v's summary, and applies
+ *             SPFFailAction / SPFTempErrorAction to v (only while v still
+ *             accepts). am_inbound_add_headers() then queues the other
+ *             headers the checks produced (Received-SPF, if AddReceivedSPF).
+ *             Results stay readable (for DMARC and reports) until the object
+ *             is freed.
  * THREADS     one message, one callback at a time; the runtime is shared.
  */
 #ifndef AM_INBOUND_H
@@ -24,8 +29,19 @@
 #include "buf.h"
 #include "ctx.h"
 #include "dkim_verify.h"
+#include "netaddr.h"
+#include "spf.h"
+#include "verdict.h"
 
 struct am_inbound;
+
+/* What the connection knows about the sender at end of message. */
+struct am_inbound_env {
+	const struct am_addr *client;	/* client address, or NULL */
+	const char *client_ip;		/* the same as text */
+	const char *helo;		/* HELO/EHLO argument, "" if none */
+	const char *sender;		/* MAIL FROM without <>, "" = null */
+};
 
 struct am_inbound *am_inbound_new(struct am_runtime *rt, const char *jobid);
 struct am_inbound *am_inbound_free(struct am_inbound *in);
@@ -33,8 +49,12 @@ void am_inbound_header(struct am_inbound *in, const char *name,
     const char *value, size_t len);
 void am_inbound_eoh(struct am_inbound *in);
 bool am_inbound_body(struct am_inbound *in, const void *p, size_t len);
-void am_inbound_eom(struct am_inbound *in, struct am_authres *ar,
-    struct am_buf *summary);
+void am_inbound_eom(struct am_inbound *in, const struct am_inbound_env *env,
+    struct am_authres *ar, struct am_verdict *v);
+void am_inbound_add_headers(struct am_inbound *in, struct am_verdict *v);
 const struct am_dkim_results *am_inbound_dkim(const struct am_inbound *in);
+/* am_inbound_spf - the MAIL FROM result (the HELO one when MAIL FROM was not
+ * evaluated); NULL when SPF did not run. */
+const struct am_spf_result *am_inbound_spf(const struct am_inbound *in);
 
 #endif

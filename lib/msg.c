@@ -6,6 +6,7 @@
  */
 #include "autoconf.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,4 +268,43 @@ am_msg_anomaly_names(unsigned flags, char *buf, size_t len)
 		used += (size_t)n;
 	}
 	return buf;
+}
+
+/* receiver_value - the value of " receiver=" in value[0..len) into out. */
+static bool
+receiver_value(const char *value, size_t len, char *out, size_t outlen)
+{
+	static const char key[] = "receiver=";
+	size_t i, o = 0;
+	bool quoted;
+
+	for (i = 0; i + sizeof(key) - 1 <= len; i++) {
+		if ((i > 0 && !isspace((unsigned char)value[i - 1]) &&
+		    value[i - 1] != ';') ||
+		    strncasecmp(value + i, key, sizeof(key) - 1) != 0)
+			continue;
+		i += sizeof(key) - 1;
+		quoted = i < len && value[i] == '"';
+		for (i += quoted; i < len && o + 1 < outlen; i++) {
+			if (quoted && value[i] == '\\' && i + 1 < len)
+				i++;
+			else if (quoted ? value[i] == '"' :
+			    isspace((unsigned char)value[i]) || value[i] == ';')
+				break;
+			out[o++] = value[i];
+		}
+		out[o] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/* am_header_receiver_is - a trace header whose receiver= is our id. */
+bool
+am_header_receiver_is(const char *value, size_t len, const char *our_id)
+{
+	char rcv[256];
+
+	return receiver_value(value, len, rcv, sizeof(rcv)) &&
+	    strcasecmp(rcv, our_id) == 0;
 }

@@ -28,7 +28,7 @@
 #define AR_MAX_BYTES 16384	/* our Authentication-Results value */
 
 #define TLS_HDR_MAX_BYTES 4096	/* our TLS trace header value */
-#define NWATCHED 2		/* Authentication-Results, TLS trace header */
+#define NWATCHED 3	/* Authentication-Results, TLS header, Received-SPF */
 
 /* A header we write, and remove when an incoming copy claims to be ours. */
 struct watched {
@@ -110,6 +110,8 @@ am_session_new(struct am_ctx *ctx)
 		s->watched[1].name = s->rt->cfg->tls_header;
 		s->watched[1].is_ours = am_tls_header_is_ours;
 	}
+	s->watched[2].name = "Received-SPF";
+	s->watched[2].is_ours = am_header_receiver_is;
 	n = atomic_fetch_add(&ctx->stats.connections, 1) + 1;
 	(void)snprintf(s->conn_id, sizeof(s->conn_id), "C%llu", n);
 	(void)snprintf(s->addr_text, sizeof(s->addr_text), "unknown");
@@ -361,6 +363,19 @@ internal_error(struct am_session *s, struct am_verdict *v, const char *what)
 	(void)am_buf_printf(&v->summary, "internal-error=\"%s\" ", what);
 }
 
+/* run_inbound - finish the inbound checks with what the connection knows. */
+static void
+run_inbound(struct am_session *s, struct am_authres *ar, struct am_verdict *v)
+{
+	struct am_inbound_env env;
+
+	env.client = s->has_addr ? &s->addr : NULL;
+	env.client_ip = s->addr_text;
+	env.helo = s->helo ? s->helo : "";
+	env.sender = am_msg_sender(s->msg) ? am_msg_sender(s->msg) : "";
+	am_inbound_eom(s->in, &env, ar, v);
+}
+
 /* add_authres - build and queue our Authentication-Results header. */
 static void
 add_authres(struct am_session *s, struct am_verdict *v,
@@ -370,7 +385,7 @@ add_authres(struct am_session *s, struct am_verdict *v,
 	struct am_buf out;
 
 	if (s->in != NULL)
-		am_inbound_eom(s->in, ar, &v->summary);
+		run_inbound(s, ar, v);
 	am_tls_add_authres(tls, ar);
 	am_buf_init(&out, AR_MAX_BYTES);
 	if (am_authres_format(ar, &out) == AM_OK)
@@ -516,6 +531,8 @@ am_session_eom(struct am_session *s, am_macro_fn get, void *arg,
 	removed = delete_forged(s, v);
 	if (s->mode == AM_MODE_INBOUND)
 		add_authres(s, v, &tls);
+	if (s->in != NULL)
+		am_inbound_add_headers(s->in, v);
 	add_tls_header(s, v, &tls);
 	am_verdict_finish(v);
 	summarise(s, v, removed);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "msg.h"
 #include "xalloc.h"
 #include "tls_status.h"
 
@@ -337,39 +338,9 @@ am_tls_cert_name(enum am_tls_cert c)
 	    c == AM_TLS_CERT_UNVERIFIED ? "unverified" : "none";
 }
 
-/* receiver_value - the value of " receiver=" in value[0..len) into out. */
-static bool
-receiver_value(const char *value, size_t len, char *out, size_t outlen)
-{
-	static const char key[] = "receiver=";
-	size_t i, o = 0;
-	bool quoted;
-
-	for (i = 0; i + sizeof(key) - 1 <= len; i++) {
-		if ((i > 0 && !isspace((unsigned char)value[i - 1])) ||
-		    strncasecmp(value + i, key, sizeof(key) - 1) != 0)
-			continue;
-		i += sizeof(key) - 1;
-		quoted = i < len && value[i] == '"';
-		for (i += quoted; i < len && o + 1 < outlen; i++) {
-			if (quoted && value[i] == '\\' && i + 1 < len)
-				i++;
-			else if (quoted ? value[i] == '"' :
-			    isspace((unsigned char)value[i]))
-				break;
-			out[o++] = value[i];
-		}
-		out[o] = '\0';
-		return true;
-	}
-	return false;
-}
-
+/* am_tls_header_is_ours - our trace header: receiver= is our id. */
 bool
 am_tls_header_is_ours(const char *value, size_t len, const char *our_id)
 {
-	char rcv[AM_TLS_VALUE_MAX + 1];
-
-	return receiver_value(value, len, rcv, sizeof(rcv)) &&
-	    strcasecmp(rcv, our_id) == 0;
+	return am_header_receiver_is(value, len, our_id);
 }

@@ -47,6 +47,12 @@ new_ctx(const char *text)
 	return am_ctx_new(rt);
 }
 
+/* What SPF says for run()'s sender and HELO when neither publishes SPF. */
+#define SPF_NONE "spf=none (domain of sender@example.org: Could not find a " \
+	"valid SPF record)\n\tsmtp.mailfrom=sender@example.org;\n\tspf=none " \
+	"(domain of client.example: Could not find a valid SPF record)\n\t" \
+	"smtp.helo=client.example;\n\t"
+
 #define BASE_CFG "AuthservID mx.test.example\nInternalHosts 10.0.0.0/8\n" \
 	"TrustAnchorFile\n"
 
@@ -72,6 +78,18 @@ get(void *arg, const char *name)
 		if (strcmp(m->kv[i], name) == 0)
 			return m->kv[i + 1];
 	return NULL;
+}
+
+/* ins_value - the value of the inserted header called name, or "". */
+static const char *
+ins_value(const struct am_verdict *v, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < v->nins; i++)
+		if (strcmp(v->ins[i].name, name) == 0)
+			return v->ins[i].value;
+	return "";
 }
 
 /* run - connect from ip, send the headers (name, value pairs, NULL-ended). */
@@ -120,11 +138,13 @@ START_TEST(inbound_adds_ar_on_top_and_removes_forged)
 	ck_assert_uint_eq(v.del[1].n, 4);
 	ck_assert_uint_eq(v.del[2].n, 3);
 	ck_assert_uint_eq(v.del[3].n, 1);
-	ck_assert_uint_eq(v.nins, 2);
+	ck_assert_uint_eq(v.nins, 3);
 	ck_assert_str_eq(v.ins[0].name, AR);
-	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\tdkim=none;\n\tx-tls=none");
-	ck_assert_str_eq(v.ins[1].name, "Received-TLS");
-	ck_assert_str_eq(v.ins[1].value, "none receiver=mx.test.example");
+	ck_assert_str_eq(v.ins[1].name, "Received-SPF");
+	ck_assert_str_eq(v.ins[2].name, "Received-TLS");
+	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\t" SPF_NONE "dkim=none;\n\tx-tls=none");
+	ck_assert_str_eq(ins_value(&v, "Received-TLS"),
+	    "none receiver=mx.test.example");
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
 	    "mode=inbound"));
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary), "removed=4"));
@@ -251,7 +271,7 @@ START_TEST(authserv_id_quoted)
 
 	run(s, "192.0.2.10", NULL, hdrs, &v);
 	ck_assert_str_eq(v.ins[0].value,
-	    "\"mx.test.example/job1\";\n\tdkim=none;\n\tx-tls=none");
+	    "\"mx.test.example/job1\";\n\t" SPF_NONE "dkim=none;\n\tx-tls=none");
 	ck_assert_uint_eq(v.ndel, 1);
 	am_verdict_release(&v);
 	am_session_free(s);
@@ -273,10 +293,10 @@ START_TEST(reload_pins_running_connections)
 	other = am_ctx_free(other);
 	new_s = am_session_new(ctx);
 	run(old_s, "192.0.2.10", NULL, hdrs, &v);
-	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\tdkim=none;\n\tx-tls=none");
+	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\t" SPF_NONE "dkim=none;\n\tx-tls=none");
 	am_verdict_release(&v);
 	run(new_s, "192.0.2.10", NULL, hdrs, &v);
-	ck_assert_str_eq(v.ins[0].value, "new.test.example;\n\tdkim=none;\n\tx-tls=none");
+	ck_assert_str_eq(v.ins[0].value, "new.test.example;\n\t" SPF_NONE "dkim=none;\n\tx-tls=none");
 	am_verdict_release(&v);
 	am_session_free(old_s);
 	am_session_free(new_s);
@@ -330,10 +350,10 @@ START_TEST(tls_recorded_and_forged_trace_removed)
 	ck_assert_uint_eq(v.ndel, 2);
 	ck_assert_uint_eq(v.del[0].n, 3);
 	ck_assert_uint_eq(v.del[1].n, 1);
-	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\tdkim=none;\n\tx-tls=pass "
+	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\t" SPF_NONE "dkim=none;\n\tx-tls=pass "
 	    "smtp.version=TLSv1.3 smtp.cipher=TLS_AES_128_GCM_SHA256\n"
 	    "\tsmtp.bits=128");
-	ck_assert_str_eq(v.ins[1].value, "implicit version=TLSv1.3 "
+	ck_assert_str_eq(ins_value(&v, "Received-TLS"), "implicit version=TLSv1.3 "
 	    "cipher=TLS_AES_128_GCM_SHA256 bits=128\n\tclient-cert=none "
 	    "port=25 receiver=mx.test.example");
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
@@ -368,7 +388,7 @@ START_TEST(starttls_after_plain_helo)
 	for (i = 0; hdrs[i] != NULL; i += 2)
 		am_session_header(s, hdrs[i], hdrs[i + 1], strlen(hdrs[i + 1]));
 	am_session_eom(s, get, NULL, &v);	/* no TLS macros at EOM */
-	ck_assert_str_eq(v.ins[1].value, "starttls version=TLSv1.3 "
+	ck_assert_str_eq(ins_value(&v, "Received-TLS"), "starttls version=TLSv1.3 "
 	    "cipher=TLS_AES_128_GCM_SHA256 bits=128\n\tclient-cert=none "
 	    "port=25 receiver=mx.test.example");
 	am_verdict_release(&v);
@@ -387,8 +407,8 @@ START_TEST(tls_header_none_disables)
 	struct am_verdict v;
 
 	run(s, "192.0.2.10", NULL, hdrs, &v);
-	ck_assert_uint_eq(v.nins, 1);
 	ck_assert_str_eq(v.ins[0].name, AR);
+	ck_assert_str_eq(ins_value(&v, "Received-TLS"), "");
 	ck_assert_uint_eq(v.ndel, 0);
 	am_verdict_release(&v);
 	am_session_free(s);
@@ -434,7 +454,7 @@ START_TEST(require_tls_at_mail)
 	s = am_session_new(ctx);	/* a new plaintext connection */
 	run(s, "192.0.2.10", NULL, hdrs, &v);	/* tag rule */
 	ck_assert_int_eq(v.disp, AM_DISP_ACCEPT);
-	ck_assert_str_eq(v.ins[1].value, "none receiver=mx.test.example "
+	ck_assert_str_eq(ins_value(&v, "Received-TLS"), "none receiver=mx.test.example "
 	    "policy=fail");
 	am_verdict_release(&v);
 	ck_assert_uint_eq(atomic_load(&ctx->stats.tls_policy_hits), 2);
@@ -526,6 +546,55 @@ START_TEST(dkim_verified_in_pipeline)
 }
 END_TEST
 
+/* SPF fail with SPFFailAction reject: 550 5.7.23 with the domain's own
+ * explanation; softfail is accepted with the result in A-R and
+ * Received-SPF; our old Received-SPF is removed, another receiver's kept. */
+START_TEST(spf_enforced_and_forged_received_spf_removed)
+{
+	static const char *const hdrs[] = {
+		"Received-SPF", " pass (forged) client-ip=192.0.2.10; "
+		    "receiver=mx.test.example; identity=mailfrom",
+		"Received-SPF", " pass client-ip=192.0.2.10;receiver=relay.other",
+		"From", " a@example.org", NULL,
+	};
+	struct am_ctx *ctx = new_ctx(BASE_CFG "SPFFailAction reject\n");
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+
+	ck_assert_int_eq(am_dns_add_local(ctx->current->dns, "example.org. "
+	    "300 IN TXT \"v=spf1 ip4:198.51.100.0/24 -all exp=why.example.org\"",
+	    NULL), AM_OK);
+	ck_assert_int_eq(am_dns_add_local(ctx->current->dns, "why.example.org. "
+	    "300 IN TXT \"%{i} is not one of %{d}'s servers\"", NULL), AM_OK);
+	run(s, "192.0.2.10", NULL, hdrs, &v);
+	ck_assert_int_eq(v.disp, AM_DISP_REJECT);
+	ck_assert_str_eq(v.rcode, "550");
+	ck_assert_str_eq(v.xcode, "5.7.23");
+	ck_assert_str_eq(v.reply,
+	    "192.0.2.10 is not one of example.org's servers");
+	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary), "spf=fail"));
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+
+	ctx = new_ctx(BASE_CFG);
+	s = am_session_new(ctx);
+	ck_assert_int_eq(am_dns_add_local(ctx->current->dns, "example.org. "
+	    "300 IN TXT \"v=spf1 ip4:198.51.100.0/24 ~all\"", NULL), AM_OK);
+	run(s, "192.0.2.10", NULL, hdrs, &v);
+	ck_assert_int_eq(v.disp, AM_DISP_ACCEPT);
+	ck_assert_ptr_nonnull(strstr(v.ins[0].value, "spf=softfail"));
+	ck_assert_ptr_nonnull(strstr(ins_value(&v, "Received-SPF"),
+	    "softfail"));
+	ck_assert_uint_eq(v.ndel, 1);
+	ck_assert_str_eq(v.del[0].name, "Received-SPF");
+	ck_assert_uint_eq(v.del[0].n, 1);
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(macro_lists_cover_later_issues)
 {
 	static const struct {
@@ -577,6 +646,7 @@ main(void)
 	tcase_add_test(tc, tls_header_none_disables);
 	tcase_add_test(tc, require_tls_at_mail);
 	tcase_add_test(tc, dkim_verified_in_pipeline);
+	tcase_add_test(tc, spf_enforced_and_forged_received_spf_removed);
 	tcase_add_test(tc, macro_lists_cover_later_issues);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
