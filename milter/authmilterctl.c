@@ -7,7 +7,14 @@
  *   authmilterctl [-c FILE] config [-d]
  *   authmilterctl [-c FILE] check [--client-ip IP] [--client-name NAME]
  *       [--helo H] [--mail-from A] [--rcpt R]... [--auth USER]
- *       [--macro NAME=VALUE]... [--local-dns] FILE.eml
+ *       [--macro NAME=VALUE]... [--local-dns] [--dns-rr RR]...
+ *       [--dns-file FILE]... [--dns-txt-file FILE]... FILE.eml
+ *
+ * The --dns-* options answer from the given data only (they imply
+ * --local-dns): RR is unbound local-data syntax
+ * ('sel._domainkey.example.com. 300 IN TXT "v=DKIM1; ..."'), a --dns-file
+ * has one such RR per line, a --dns-txt-file has "NAME TEXT" lines (TXT
+ * records; long text is split into 255-byte strings for you).
  */
 #include "autoconf.h"
 
@@ -42,7 +49,8 @@ usage(void)
 	    "[--client-name NAME] [--helo H]\n"
 	    "           [--mail-from A] [--rcpt R]... [--auth USER] "
 	    "[--macro NAME=VALUE]...\n"
-	    "           [--local-dns] FILE.eml\n"
+	    "           [--local-dns] [--dns-rr RR]... [--dns-file FILE]...\n"
+	    "           [--dns-txt-file FILE]... FILE.eml\n"
 	    "       authmilterctl -V\n");
 	exit(2);
 }
@@ -185,11 +193,18 @@ print_verdict(const struct am_session *s, const struct am_verdict *v)
 	printf("\nlog: %s: %s\n", am_session_id(s), am_buf_str(&v->summary));
 }
 
+#define MAX_DNS_ARGS 64
+
 struct check_args {
 	const char *client_ip, *client_name, *helo, *mail_from, *file;
 	const char *rcpts[64];
 	size_t nrcpts;
 	bool local_dns;
+	struct {
+		char kind;		/* 'r' RR, 'f' RR file, 't' TXT file */
+		const char *arg;	/* borrowed from argv */
+	} dns[MAX_DNS_ARGS];
+	size_t ndns;
 };
 
 static void
@@ -205,6 +220,9 @@ parse_check(int argc, char **argv, struct check_args *a,
 		{ "auth", required_argument, NULL, 'u' },
 		{ "macro", required_argument, NULL, 'm' },
 		{ "local-dns", no_argument, NULL, 'l' },
+		{ "dns-rr", required_argument, NULL, 'R' },
+		{ "dns-file", required_argument, NULL, 'F' },
+		{ "dns-txt-file", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -228,12 +246,102 @@ parse_check(int argc, char **argv, struct check_args *a,
 		case 'u': env_set(env, "{auth_authen}", optarg); break;
 		case 'm': env_parse_macro(env, optarg); break;
 		case 'l': a->local_dns = true; break;
+		case 'R': case 'F': case 'T':
+			if (a->ndns == MAX_DNS_ARGS)
+				usage();
+			a->dns[a->ndns].kind = ch == 'R' ? 'r' :
+			    ch == 'F' ? 'f' : 't';
+			a->dns[a->ndns++].arg = optarg;
+			a->local_dns = true;
+			break;
 		default: usage();
 		}
 	}
 	if (optind != argc - 1)
 		usage();
 	a->file = argv[optind];
+}
+
+/* add_txt_line - "NAME TEXT" as a TXT RR split into 255-byte strings. */
+static enum am_status
+add_txt_line(struct am_dns *dns, char *line, struct am_why *why)
+{
+	struct am_buf rr;
+	enum am_status st;
+	char *sp = strchr(line, ' ');
+	size_t i, n;
+
+	if (sp == NULL) {
+		am_why_set(why, "not \"NAME TEXT\"");
+		return AM_PERMFAIL;
+	}
+	*sp++ = '\0';
+	am_buf_init(&rr, 65536);
+	st = am_buf_printf(&rr, "%s%s 300 IN TXT", line,
+	    line[strlen(line) - 1] == '.' ? "" : ".");
+	for (n = strlen(sp), i = 0; st == AM_OK && i < n; i += 255)
+		st = am_buf_printf(&rr, " \"%.*s\"", (int)(n - i > 255 ?
+		    255 : n - i), sp + i);
+	if (st == AM_OK)
+		st = am_dns_add_local(dns, am_buf_str(&rr), why);
+	am_buf_release(&rr);
+	return st;
+}
+
+/* load_dns_file - one RR (or one NAME TEXT line) per line; '#' comments. */
+static int
+load_dns_file(struct am_dns *dns, const char *path, bool is_txt)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long lineno = 0;
+	struct am_why why;
+	enum am_status st;
+	FILE *fp = fopen(path, "r");
+	int rc = 0;
+
+	if (fp == NULL) {
+		fprintf(stderr, "authmilterctl: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while ((n = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		st = is_txt ? add_txt_line(dns, line, &why) :
+		    am_dns_add_local(dns, line, &why);
+		if (st != AM_OK) {
+			fprintf(stderr, "authmilterctl: %s:%lu: %s\n", path,
+			    lineno, why.text);
+			rc = 1;
+		}
+	}
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+/* load_dns - the --dns-* data into the runtime's (local-only) resolver. */
+static int
+load_dns(struct am_dns *dns, const struct check_args *a)
+{
+	struct am_why why;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < a->ndns; i++) {
+		if (a->dns[i].kind != 'r') {
+			rc |= load_dns_file(dns, a->dns[i].arg,
+			    a->dns[i].kind == 't');
+		} else if (am_dns_add_local(dns, a->dns[i].arg, &why) != AM_OK) {
+			fprintf(stderr, "authmilterctl: --dns-rr %s: %s\n",
+			    a->dns[i].arg, why.text);
+			rc = 1;
+		}
+	}
+	return rc;
 }
 
 /* run_check - one connection, one message, through the pipeline. */
@@ -308,7 +416,9 @@ cmd_check(int argc, char **argv)
 		return 1;
 	}
 	ctx = am_ctx_new(rt);
-	rc = run_check(ctx, &a, &env, fp);
+	rc = load_dns(rt->dns, &a);
+	if (rc == 0)
+		rc = run_check(ctx, &a, &env, fp);
 	if (fp != stdin)
 		fclose(fp);
 	am_ctx_free(ctx);
