@@ -1,0 +1,100 @@
+/*
+ * NAME        am_dkim_sign - DKIM signer for outbound mail (RFC 6376 §5,
+ *             RFC 8463: RSA and Ed25519, one signature per key)
+ * SYNOPSIS    at config load / reload, after am_keys_load():
+ *                 sg = am_dkim_signer_new(cfg, keys,
+ *                     am_dkim_lib_handle(dl), &errs);  // in dl's set-up window
+ *             per outbound message, once the From header is known (eoh):
+ *                 s = am_dkim_sign_new(sg, qid, from_local, from_domain);
+ *                 if (am_dkim_sign_keys(s) > 0) {
+ *                     for each header in order: am_dkim_sign_header(s, ...);
+ *                     am_dkim_sign_eoh(s);
+ *                     for each body chunk: am_dkim_sign_body(s, p, len);
+ *                     if (am_dkim_sign_eom(s, &why) == AM_OK)
+ *                         for (i = 0; i < am_dkim_sign_count(s); i++)
+ *                             insert "DKIM-Signature" am_dkim_sign_value(s, i)
+ *                             at the top (index 0);
+ *                 }
+ *                 s = am_dkim_sign_free(s);
+ * DESCRIPTION am_dkim_signer_new() builds the per-configuration signing
+ *             context: its own libopendkim DKIM_LIB (signing does no DNS, so
+ *             it does not share the verifier's; its options are set once
+ *             here and never change, so a reload builds a new one):
+ *             SIGNHDRS from SignHeaders (empty: the default list in
+ *             config_keys.def, From always included), OVERSIGNHDRS from
+ *             OversignHeaders (each also added to SIGNHDRS, as libopendkim
+ *             requires), SKIPHDRS libopendkim's dkim_should_not_signhdrs
+ *             (Received, Return-Path, ...), SIGNATURETTL from SignatureTTL.
+ *             keys is borrowed and must outlive the signer. Problems
+ *             (a bad header name) are appended to errs as
+ *             "CONFIG: Key: message" lines and the result is NULL.
+ *             am_dkim_signer_free() accepts NULL and returns NULL.
+ *             am_dkim_sign_daemon_listed() tells whether a {daemon_name}
+ *             is in SigningDaemons (ASCII case-insensitive).
+ *
+ *             am_dkim_sign_new() picks the keys for the From address
+ *             (am_keys_lookup) and opens one libopendkim handle per key,
+ *             relaxed/relaxed, the algorithm from the key type; it never
+ *             returns NULL. am_dkim_sign_keys() is the number of keys still
+ *             to sign with; when it is 0 nothing else needs calling (but
+ *             free). from_domain must be lower-case; jobid is for
+ *             libopendkim's messages (NULL: "authmilter").
+ *             am_dkim_sign_header() takes one header exactly as libmilter
+ *             delivers it (name, value with SMFIP_HDR_LEADSPC white space
+ *             kept, folded lines joined by "\n"). A DKIM-Signature whose d=
+ *             and s= equal one of this message's keys means the message
+ *             was already signed with that key: that key is dropped, so a
+ *             message is never signed twice by us. Feed every header the
+ *             MTA will deliver, in order, but not ones the milter is going
+ *             to delete. am_dkim_sign_body() takes body chunks as they
+ *             stream (CRLF line ends, as from the MTA).
+ *             Errors while feeding are latched and reported by
+ *             am_dkim_sign_eom(): AM_PERMFAIL with the reason in why (no
+ *             signature is produced then). On AM_OK, am_dkim_sign_count()
+ *             signatures are ready (0 if every key had already signed);
+ *             am_dkim_sign_value(s, i) is the DKIM-Signature header value,
+ *             without a leading space, folded with "\n\t" (no CRs), borrowed
+ *             until am_dkim_sign_free(); am_dkim_sign_domain()/
+ *             am_dkim_sign_selector() name its d= and s=.
+ *             am_dkim_sign_free() accepts NULL and returns NULL.
+ * THREADS     a signer (per configuration) is immutable and shared; a
+ *             message's am_dkim_sign is used by one thread at a time.
+ * DIAGNOSTICS am_dkim_sign_value() out of range panics.
+ */
+#ifndef AM_DKIM_SIGN_H
+#define AM_DKIM_SIGN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <opendkim/dkim.h>
+
+#include "am.h"
+#include "buf.h"
+#include "config.h"
+#include "keys.h"
+
+struct am_dkim_signer;
+struct am_dkim_sign;
+
+struct am_dkim_signer *am_dkim_signer_new(const struct am_config *cfg,
+    const struct am_keys *keys, DKIM_LIB *lib, struct am_buf *errs);
+struct am_dkim_signer *am_dkim_signer_free(struct am_dkim_signer *sg);
+bool am_dkim_sign_daemon_listed(const struct am_config *cfg,
+    const char *daemon_name);
+
+struct am_dkim_sign *am_dkim_sign_new(const struct am_dkim_signer *sg,
+    const char *jobid, const char *from_local, const char *from_domain);
+size_t am_dkim_sign_keys(const struct am_dkim_sign *s);
+void am_dkim_sign_header(struct am_dkim_sign *s, const char *name,
+    const char *value, size_t value_len);
+void am_dkim_sign_eoh(struct am_dkim_sign *s);
+void am_dkim_sign_body(struct am_dkim_sign *s, const void *p, size_t len);
+enum am_status am_dkim_sign_eom(struct am_dkim_sign *s, struct am_why *why);
+size_t am_dkim_sign_count(const struct am_dkim_sign *s);
+const char *am_dkim_sign_value(const struct am_dkim_sign *s, size_t i);
+const char *am_dkim_sign_domain(const struct am_dkim_sign *s, size_t i);
+const char *am_dkim_sign_selector(const struct am_dkim_sign *s, size_t i);
+struct am_dkim_sign *am_dkim_sign_free(struct am_dkim_sign *s);
+
+#endif
