@@ -11,13 +11,22 @@
 #include "xalloc.h"
 #include "ctx.h"
 
-/* am_runtime_new - build the resolver for cfg; takes cfg's reference. */
+/* fail - one reason line into errs; the half-built runtime goes away. */
+static struct am_runtime *
+fail(struct am_runtime *rt, struct am_buf *errs, const struct am_why *why)
+{
+	(void)am_buf_printf(errs, "%s\n", why->text);
+	return am_runtime_unref(rt);
+}
+
+/* am_runtime_new - build everything cfg needs; takes cfg's reference. */
 struct am_runtime *
 am_runtime_new(struct am_config *cfg, const struct am_runtime_opts *opts,
-    struct am_why *why)
+    struct am_buf *errs, struct am_buf *warns)
 {
 	struct am_dns_opts dopts = { 0 };
 	struct am_runtime *rt;
+	struct am_why why;
 
 	dopts.nameservers = cfg->nameservers;
 	dopts.trust_anchor_file = cfg->trust_anchor_file;
@@ -25,15 +34,19 @@ am_runtime_new(struct am_config *cfg, const struct am_runtime_opts *opts,
 	rt = am_xcalloc(1, sizeof(*rt));
 	rt->cfg = cfg;
 	atomic_init(&rt->refs, 1);
-	rt->dns = am_dns_new(&dopts, why);
-	if (rt->dns == NULL)
+	if ((rt->keys = am_keys_load(cfg, errs, warns)) == NULL)
 		return am_runtime_unref(rt);
-	rt->dkim = am_dkim_lib_new(rt->dns, cfg, why);
-	if (rt->dkim == NULL)
+	if ((rt->dns = am_dns_new(&dopts, &why)) == NULL)
+		return fail(rt, errs, &why);
+	if ((rt->dkim = am_dkim_lib_new(rt->dns, cfg, &why)) == NULL)
+		return fail(rt, errs, &why);
+	/* The signing options go on the shared handle in its set-up window. */
+	rt->signer = am_dkim_signer_new(cfg, rt->keys,
+	    am_dkim_lib_handle(rt->dkim), errs);
+	if (rt->signer == NULL)
 		return am_runtime_unref(rt);
-	rt->spf = am_spf_new(rt->dns, cfg, why);
-	if (rt->spf == NULL)
-		return am_runtime_unref(rt);
+	if ((rt->spf = am_spf_new(rt->dns, cfg, &why)) == NULL)
+		return fail(rt, errs, &why);
 	return rt;
 }
 
@@ -51,6 +64,8 @@ am_runtime_unref(struct am_runtime *rt)
 	if (rt == NULL || atomic_fetch_sub(&rt->refs, 1) != 1)
 		return NULL;
 	rt->spf = am_spf_free(rt->spf);
+	rt->signer = am_dkim_signer_free(rt->signer);
+	rt->keys = am_keys_free(rt->keys);
 	rt->dkim = am_dkim_lib_free(rt->dkim);
 	rt->dns = am_dns_free(rt->dns);
 	rt->cfg = am_config_unref(rt->cfg);

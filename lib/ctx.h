@@ -2,9 +2,12 @@
  * NAME        am_ctx, am_runtime - the process and its current configuration
  * DESCRIPTION struct am_runtime is one immutable configuration snapshot plus
  *             the objects built from it (the resolver, the libopendkim
- *             handle, the SPF evaluator). am_runtime_new() takes the config reference
- *             it is given and builds the rest; it returns NULL with a reason
- *             on failure (the config reference is then dropped).
+ *             handle, the SPF evaluator, the signing keys, loaded and checked
+ *             here once per configuration). am_runtime_new() takes the config
+ *             reference it is given and builds the rest; on failure it returns
+ *             NULL (the config reference is then dropped) with every problem
+ *             as one "FILE:LINE: message" (or plain) line in errs; warnings
+ *             go to warns (may be NULL).
  *             am_runtime_ref()/am_runtime_unref() count references; the last
  *             unref frees everything (unref accepts NULL, returns NULL).
  *             opts may force local-only DNS (tests, authmilterctl --local-dns).
@@ -29,7 +32,10 @@
 #include "am.h"
 #include "config.h"
 #include "dkim_lib.h"
+#include "buf.h"
+#include "dkim_sign.h"
 #include "dns.h"
+#include "keys.h"
 #include "spf.h"
 
 struct am_runtime {
@@ -37,6 +43,8 @@ struct am_runtime {
 	struct am_dns *dns;	/* owned resolver */
 	struct am_dkim_lib *dkim;	/* owned libopendkim handle */
 	struct am_spf *spf;		/* owned SPF evaluator */
+	struct am_keys *keys;		/* owned signing keys (maybe empty) */
+	struct am_dkim_signer *signer;	/* owned signing set-up */
 	atomic_int refs;	/* references; freed at 0 */
 };
 
@@ -45,7 +53,8 @@ struct am_runtime_opts {
 };
 
 struct am_runtime *am_runtime_new(struct am_config *cfg,
-    const struct am_runtime_opts *opts, struct am_why *why);
+    const struct am_runtime_opts *opts, struct am_buf *errs,
+    struct am_buf *warns);
 struct am_runtime *am_runtime_ref(struct am_runtime *rt);
 struct am_runtime *am_runtime_unref(struct am_runtime *rt);
 

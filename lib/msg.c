@@ -168,7 +168,16 @@ am_msg_add_header(struct am_msg *m, const char *name, const char *value,
 	h->name = am_xmemdup(name, name_len);
 	h->value = am_xmemdup(value, value_len);
 	h->value_len = value_len;
+	h->is_deleted = false;
 	return true;
+}
+
+void
+am_msg_mark_deleted(struct am_msg *m)
+{
+	if (m->nhdrs == 0)
+		AM_PANIC("am_msg_mark_deleted: no header kept");
+	m->hdrs[m->nhdrs - 1].is_deleted = true;
 }
 
 size_t

@@ -50,6 +50,7 @@ struct am_header {
 	char *name;		/* owned by the message */
 	char *value;		/* owned by the message; as received */
 	size_t value_len;	/* bytes in value (it may contain NULs) */
+	bool is_deleted;	/* the milter deletes it (a forged copy of ours) */
 };
 
 struct am_msg;
@@ -69,6 +70,9 @@ const char *am_msg_queue_id(const struct am_msg *m);	/* NULL if unknown */
 /* am_msg_add_header - returns true when the header was kept. */
 bool am_msg_add_header(struct am_msg *m, const char *name, const char *value,
     size_t value_len, size_t max_headers, size_t max_len);
+/* am_msg_mark_deleted - flag the last kept header as one the milter removes
+ * (so signing skips it). */
+void am_msg_mark_deleted(struct am_msg *m);
 size_t am_msg_header_total(const struct am_msg *m);
 size_t am_msg_header_kept(const struct am_msg *m);
 const struct am_header *am_msg_header(const struct am_msg *m, size_t i);

@@ -19,7 +19,9 @@
 #include "authres.h"
 #include "inbound.h"
 #include "log.h"
+#include "dkim_sign.h"
 #include "msg.h"
+#include "outbound.h"
 #include "tls_policy.h"
 #include "tls_status.h"
 #include "xalloc.h"
@@ -61,6 +63,7 @@ struct am_session {
 	char addr_text[AM_ADDR_STRLEN];	/* addr as text, or "unknown" */
 	char *helo;			/* owned; last HELO/EHLO argument */
 	struct watched watched[NWATCHED];	/* our header names */
+	char *daemon_name;		/* owned; {daemon_name} or NULL */
 	struct am_tls_track *tls;	/* owned; TLS macro snapshots */
 	/* per transaction; reset at MAIL FROM and abort */
 	struct am_msg *msg;		/* owned */
@@ -70,6 +73,7 @@ struct am_session {
 	bool tls_policy_failed;		/* a RequireTLS rule said tag */
 	bool eoh_done;			/* end of headers seen */
 	struct am_inbound *in;		/* owned; inbound checks, or NULL */
+	struct am_outbound *out;	/* owned; outbound signing, or NULL */
 	size_t seen[NWATCHED];		/* watched headers counted so far */
 	size_t *forged[NWATCHED];	/* owned; occurrences claiming our id */
 	size_t nforged[NWATCHED];	/* entries in forged[i] */
@@ -133,6 +137,7 @@ tx_reset(struct am_session *s)
 		s->nforged[i] = s->seen[i] = 0;
 	}
 	s->in = am_inbound_free(s->in);
+	s->out = am_outbound_free(s->out);
 	s->eoh_done = false;
 	s->in_tx = false;
 	s->tls_policy_failed = false;
@@ -148,6 +153,7 @@ am_session_free(struct am_session *s)
 	s->msg = am_msg_free(s->msg);
 	free(s->hostname);
 	free(s->helo);
+	free(s->daemon_name);
 	s->tls = am_tls_track_free(s->tls);
 	s->rt = am_runtime_unref(s->rt);
 	free(s);
@@ -195,6 +201,8 @@ am_session_connect(struct am_session *s, const char *hostname,
 		(void)am_addr_format(&s->addr, s->addr_text,
 		    sizeof(s->addr_text));
 	am_tls_observe_connect(s->tls, get, arg);
+	free(s->daemon_name);
+	s->daemon_name = macro_dup(get, arg, "{daemon_name}");
 }
 
 void
@@ -206,11 +214,16 @@ am_session_helo(struct am_session *s, const char *helo, am_macro_fn get,
 	am_tls_observe(s->tls, true, get, arg);
 }
 
-/* decide_mode - RFC-less local policy: authenticated or internal = outbound */
+/* decide_mode - local policy: authenticated, internal, or arrived through a
+ * daemon listed in SigningDaemons (e.g. Postfix's submission service with
+ * milter_macro_daemon_name=ORIGINATING) = outbound. */
 static enum am_mode
 decide_mode(const struct am_session *s)
 {
 	if (s->auth_user != NULL)
+		return AM_MODE_OUTBOUND;
+	if (s->daemon_name != NULL &&
+	    am_dkim_sign_daemon_listed(s->rt->cfg, s->daemon_name))
 		return AM_MODE_OUTBOUND;
 	if (s->has_addr &&
 	    am_netset_contains(s->rt->cfg->internal_hosts, &s->addr))
@@ -280,6 +293,8 @@ am_session_mail(struct am_session *s, const char *sender, am_macro_fn get,
 	}
 	if (s->mode == AM_MODE_INBOUND)
 		s->in = am_inbound_new(s->rt, am_session_id(s));
+	else
+		s->out = am_outbound_new(s->rt, am_session_id(s));
 }
 
 void
@@ -289,17 +304,19 @@ am_session_rcpt(struct am_session *s, const char *rcpt, am_macro_fn get,
 	am_msg_add_rcpt(s->msg, rcpt ? rcpt : "");
 }
 
-/* note_watched - count a watched header; remember it when it claims us. */
-static void
+/* note_watched - count a watched header; remember it when it claims us.
+ * Returns true for a header the milter will delete. */
+static bool
 note_watched(struct am_session *s, size_t w, const char *value, size_t len)
 {
 	size_t n = ++s->seen[w];
 
 	if (!s->watched[w].is_ours(value, len, s->rt->cfg->authserv_id))
-		return;
+		return false;
 	s->forged[w] = am_xreallocarray(s->forged[w], s->nforged[w] + 1,
 	    sizeof(size_t));
 	s->forged[w][s->nforged[w]++] = n;
+	return true;
 }
 
 void
@@ -307,15 +324,19 @@ am_session_header(struct am_session *s, const char *name, const char *value,
     size_t len)
 {
 	const struct am_config *cfg = s->rt->cfg;
+	bool forged = false;
 	size_t w;
 
 	for (w = 0; w < NWATCHED; w++)
 		if (s->watched[w].name != NULL &&
 		    strcasecmp(name, s->watched[w].name) == 0)
-			note_watched(s, w, value, len);
-	if (am_msg_add_header(s->msg, name, value, len,
-	    (size_t)cfg->max_headers, (size_t)cfg->max_header_length) &&
-	    s->in != NULL)
+			forged |= note_watched(s, w, value, len);
+	if (!am_msg_add_header(s->msg, name, value, len,
+	    (size_t)cfg->max_headers, (size_t)cfg->max_header_length))
+		return;
+	if (forged)
+		am_msg_mark_deleted(s->msg);
+	if (s->in != NULL)
 		am_inbound_header(s->in, name, value, len);
 }
 
@@ -334,14 +355,22 @@ am_session_eoh(struct am_session *s, am_macro_fn get, void *arg)
 	s->eoh_done = true;
 	if (s->in != NULL)
 		am_inbound_eoh(s->in);
+	if (s->out != NULL)
+		am_outbound_eoh(s->out, s->msg);
 }
 
 /* am_session_body - feed a body chunk; false when no check needs more. */
 bool
 am_session_body(struct am_session *s, const void *p, size_t len)
 {
+	bool more = false;
+
 	am_msg_add_body(s->msg, len);
-	return s->in != NULL && am_inbound_body(s->in, p, len);
+	if (s->in != NULL)
+		more |= am_inbound_body(s->in, p, len);
+	if (s->out != NULL)
+		more |= am_outbound_body(s->out, p, len);
+	return more;
 }
 
 void
@@ -533,6 +562,8 @@ am_session_eom(struct am_session *s, am_macro_fn get, void *arg,
 		add_authres(s, v, &tls);
 	if (s->in != NULL)
 		am_inbound_add_headers(s->in, v);
+	if (s->out != NULL && !am_outbound_eom(s->out, v))
+		internal_error(s, v, "DKIM signing failed");
 	add_tls_header(s, v, &tls);
 	am_verdict_finish(v);
 	summarise(s, v, removed);

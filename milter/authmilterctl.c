@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "ctl_keys.h"
 #include "ctx.h"
 #include "eml.h"
 #include "log.h"
@@ -51,6 +52,9 @@ usage(void)
 	    "[--macro NAME=VALUE]...\n"
 	    "           [--local-dns] [--dns-rr RR]... [--dns-file FILE]...\n"
 	    "           [--dns-txt-file FILE]... FILE.eml\n"
+	    "       authmilterctl keygen --domain D --selector S "
+	    "--type rsa|ed25519 [--bits N] [--dir DIR]\n"
+	    "       authmilterctl [-c FILE] testkey\n"
 	    "       authmilterctl -V\n");
 	exit(2);
 }
@@ -75,16 +79,53 @@ load(void)
 	return cfg;
 }
 
+/* runtime - everything cfg needs (reference taken), problems on stderr. */
+static struct am_runtime *
+runtime(struct am_config *cfg, const struct am_runtime_opts *opts)
+{
+	struct am_buf errs, warns;
+	struct am_runtime *rt;
+
+	am_buf_init(&errs, 1 << 20);
+	am_buf_init(&warns, 1 << 20);
+	rt = am_runtime_new(cfg, opts, &errs, &warns);
+	fputs(am_buf_str(&warns), stderr);
+	fputs(am_buf_str(&errs), stderr);
+	am_buf_release(&errs);
+	am_buf_release(&warns);
+	return rt;
+}
+
+/* cmd_configtest - the configuration and everything it names (keys...). */
 static int
 cmd_configtest(void)
 {
 	struct am_config *cfg = load();
+	struct am_runtime *rt;
 
-	if (cfg == NULL)
+	if (cfg == NULL || (rt = runtime(am_config_ref(cfg), NULL)) == NULL) {
+		am_config_unref(cfg);
 		return 1;
+	}
 	printf("authmilterctl: configuration %s OK\n", cfg->source);
+	am_runtime_unref(rt);
 	am_config_unref(cfg);
 	return 0;
+}
+
+/* cmd_testkey - every signing key against its published DNS record. */
+static int
+cmd_testkey(void)
+{
+	struct am_config *cfg = load();
+	struct am_runtime *rt;
+	int rc;
+
+	if (cfg == NULL || (rt = runtime(cfg, NULL)) == NULL)
+		return 1;
+	rc = am_ctl_testkey(rt->cfg, rt->dns);
+	am_runtime_unref(rt);
+	return rc;
 }
 
 static int
@@ -398,7 +439,6 @@ cmd_check(int argc, char **argv)
 	struct am_runtime *rt;
 	struct am_config *cfg;
 	struct am_ctx *ctx;
-	struct am_why why;
 	FILE *fp;
 	int rc;
 
@@ -411,10 +451,8 @@ cmd_check(int argc, char **argv)
 	if ((cfg = load()) == NULL)
 		return 1;
 	ropts.local_dns = a.local_dns;
-	if ((rt = am_runtime_new(cfg, &ropts, &why)) == NULL) {
-		fprintf(stderr, "authmilterctl: %s\n", why.text);
+	if ((rt = runtime(cfg, &ropts)) == NULL)
 		return 1;
-	}
 	ctx = am_ctx_new(rt);
 	rc = load_dns(rt->dns, &a);
 	if (rc == 0)
@@ -453,6 +491,10 @@ main(int argc, char **argv)
 		return cmd_config(argc, argv);
 	if (strcmp(argv[0], "check") == 0)
 		return cmd_check(argc, argv);
+	if (strcmp(argv[0], "keygen") == 0)
+		return am_ctl_keygen(argc, argv);
+	if (strcmp(argv[0], "testkey") == 0 && argc == 1)
+		return cmd_testkey();
 	usage();
 	return 2;
 }

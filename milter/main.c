@@ -2,12 +2,16 @@
  * main.c - the authmilter daemon: options, configuration, socket,
  * privileges, reload thread, then libmilter's main loop.
  *
- * Start-up order (STYLE.md §16, §17): parse and check the configuration (-n
- * stops there); bind the socket as the invoking user; detach; write the pid
- * file; drop privileges; open the log; block the signals every thread must
- * not take; build the runtime (its resolver thread inherits the mask); start
- * the SIGUSR1 reload thread; hand over to smfi_main(), which owns SIGHUP,
- * SIGTERM and SIGINT through its own signal thread.
+ * Start-up order (STYLE.md §16, §17): parse the configuration and build the
+ * whole runtime once as a check (keys, resolver, SPF...; every problem is
+ * printed as FILE:LINE: message; -n stops there), then free it, so no thread
+ * exists at fork time; bind the socket; detach; write the pid file; block the
+ * signals every thread must not take; build the runtime for real (private
+ * keys are read now, before privileges go; the resolver threads inherit the
+ * mask); drop privileges; open the log; start the SIGUSR1 reload thread;
+ * hand over to smfi_main(), which owns SIGHUP, SIGTERM and SIGINT through its
+ * own signal thread. A reload runs as the unprivileged user, so key files
+ * must be readable by UserID (mode 0600, owned by it).
  */
 #include "autoconf.h"
 
@@ -91,6 +95,23 @@ report(const struct am_buf *lines, bool at_startup, bool is_error)
 		else
 			am_log_warn("%.*s", (int)(nl - p), p);
 	}
+}
+
+/* build_runtime - the runtime for cfg (reference taken), problems reported. */
+static struct am_runtime *
+build_runtime(struct am_config *cfg, bool at_startup)
+{
+	struct am_buf errs, warns;
+	struct am_runtime *rt;
+
+	am_buf_init(&errs, 1 << 20);
+	am_buf_init(&warns, 1 << 20);
+	rt = am_runtime_new(cfg, NULL, &errs, &warns);
+	report(&warns, at_startup, false);
+	report(&errs, at_startup, true);
+	am_buf_release(&errs);
+	am_buf_release(&warns);
+	return rt;
 }
 
 /* load_config - the named file, the default file, or the built-in defaults
@@ -243,9 +264,8 @@ static void *
 reload_main(void *arg)
 {
 	struct reloader *r = arg;
-	struct am_runtime *rt;
+	struct am_runtime *rt = NULL;
 	struct am_config *cfg;
-	struct am_why why;
 	sigset_t set;
 	int sig;
 
@@ -256,9 +276,7 @@ reload_main(void *arg)
 			continue;
 		am_log_info("reloading %s", r->path);
 		if ((cfg = load_config(r->path, r->explicit, false)) == NULL ||
-		    (rt = am_runtime_new(cfg, NULL, &why)) == NULL) {
-			if (cfg != NULL)
-				am_log_err("reload: %s", why.text);
+		    (rt = build_runtime(cfg, false)) == NULL) {
 			am_log_err("reload failed: keeping the running "
 			    "configuration");
 			atomic_fetch_add(&r->ctx->stats.reload_failures, 1);
@@ -291,7 +309,6 @@ main(int argc, char **argv)
 	struct am_config *cfg;
 	struct am_runtime *rt;
 	struct am_ctx *ctx;
-	struct am_why why;
 	pthread_t tid;
 	sigset_t set;
 	struct opts o;
@@ -302,6 +319,9 @@ main(int argc, char **argv)
 	r.explicit = o.config_path != NULL;
 	if ((cfg = load_config(r.path, r.explicit, true)) == NULL)
 		return 1;
+	if ((rt = build_runtime(am_config_ref(cfg), true)) == NULL)
+		return 1;
+	rt = am_runtime_unref(rt);
 	if (o.check_only) {
 		printf("authmilter: configuration %s OK\n", cfg->source);
 		am_config_unref(cfg);
@@ -311,8 +331,6 @@ main(int argc, char **argv)
 	if (!o.foreground)
 		detach();
 	write_pidfile(cfg->pid_file);
-	drop_privileges(cfg);
-	open_log(cfg, o.foreground);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGHUP);
@@ -320,8 +338,10 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	(void)pthread_sigmask(SIG_BLOCK, &set, NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
-	if ((rt = am_runtime_new(cfg, NULL, &why)) == NULL)
-		am_fatal("%s", why.text);
+	if ((rt = build_runtime(cfg, o.foreground)) == NULL)
+		am_fatal("configuration changed during start-up");
+	drop_privileges(rt->cfg);
+	open_log(rt->cfg, o.foreground);
 	ctx = am_ctx_new(rt);
 	am_callbacks_set_ctx(ctx);
 	r.ctx = ctx;

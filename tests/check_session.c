@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "eml.h"
+#include "keys.h"
 #include "config.h"
 #include "ctx.h"
 #include "session.h"
@@ -29,7 +30,6 @@ new_ctx(const char *text)
 	struct am_buf errs;
 	struct am_config *cfg;
 	struct am_runtime *rt;
-	struct am_why why;
 	int fd = mkstemp(path);
 
 	ck_assert_int_ge(fd, 0);
@@ -40,10 +40,10 @@ new_ctx(const char *text)
 	unlink(path);
 	if (cfg == NULL)
 		ck_abort_msg("config: %s", am_buf_str(&errs));
-	am_buf_release(&errs);
-	rt = am_runtime_new(cfg, &o, &why);
+	rt = am_runtime_new(cfg, &o, &errs, NULL);
 	if (rt == NULL)
-		ck_abort_msg("runtime: %s", why.text);
+		ck_abort_msg("runtime: %s", am_buf_str(&errs));
+	am_buf_release(&errs);
 	return am_ctx_new(rt);
 }
 
@@ -595,6 +595,97 @@ START_TEST(spf_enforced_and_forged_received_spf_removed)
 }
 END_TEST
 
+/* sign_round_trip - an internal client's message is signed with an RSA and
+ * an Ed25519 key (dual signing); a forged A-R we delete is not signed; the
+ * signed message then verifies in an inbound session that publishes the two
+ * keys. */
+START_TEST(outbound_signed_then_verified)
+{
+	static const char *const hdrs[] = {
+		"From", " Alice <alice@example.org>", "To", " bob@example.net",
+		"Subject", " signed", AR, " mx.test.example; dkim=pass", NULL,
+	};
+	char dir[] = "/tmp/check_session_keys.XXXXXX", cmd[512], conf[1024];
+	struct am_ctx *ctx, *rx;
+	struct am_session *s;
+	struct am_verdict v, v2;
+	struct am_buf rec, rr;
+	struct am_addr addr;
+	size_t i;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	(void)snprintf(cmd, sizeof(cmd), "cd %s && openssl genpkey -algorithm RSA "
+	    "-pkeyopt rsa_keygen_bits:2048 -out rsa.key 2>/dev/null && "
+	    "openssl genpkey -algorithm ED25519 -out ed.key 2>/dev/null && "
+	    "chmod 600 rsa.key ed.key", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	(void)snprintf(conf, sizeof(conf), BASE_CFG "Domain example.org\n"
+	    "Selector rsa, ed\nKeyFile %s/rsa.key, %s/ed.key\n", dir, dir);
+	ctx = new_ctx(conf);
+	s = am_session_new(ctx);
+	run(s, "10.0.0.5", NULL, hdrs, &v);
+	ck_assert_int_eq(am_session_mode(s), AM_MODE_OUTBOUND);
+	ck_assert_str_eq(v.ins[0].name, "DKIM-Signature");
+	ck_assert_str_eq(v.ins[1].name, "DKIM-Signature");
+	ck_assert_ptr_nonnull(strstr(v.ins[0].value, "a=rsa-sha256"));
+	ck_assert_ptr_nonnull(strstr(v.ins[1].value, "a=ed25519-sha256"));
+	ck_assert_ptr_null(strcasestr(v.ins[0].value, "authentication-results"));
+	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
+	    "dkim-sign=example.org/rsa,example.org/ed"));
+	am_session_free(s);
+
+	/* Receive it: the two signatures on top, then the original headers
+	 * (without the deleted forged A-R), the same body. */
+	rx = new_ctx(BASE_CFG);
+	am_buf_init(&rec, 8192);
+	am_buf_init(&rr, 8192);
+	for (i = 0; i < am_keys_count(ctx->current->keys); i++) {
+		const struct am_key *k = am_keys_get(ctx->current->keys, i);
+
+		am_buf_reset(&rec);
+		ck_assert_int_eq(am_key_record(k, &rec), AM_OK);
+		am_buf_reset(&rr);
+		(void)am_buf_printf(&rr, "%s._domainkey.example.org. 300 IN TXT",
+		    i == 0 ? "rsa" : "ed");
+		for (size_t o = 0; o < rec.len; o += 255)
+			(void)am_buf_printf(&rr, " \"%.*s\"", (int)(rec.len - o >
+			    255 ? 255 : rec.len - o), rec.data + o);
+		ck_assert_int_eq(am_dns_add_local(rx->current->dns,
+		    am_buf_str(&rr), NULL), AM_OK);
+	}
+	s = am_session_new(rx);
+	ck_assert_int_eq(am_addr_parse("192.0.2.10", &addr), AM_OK);
+	am_session_connect(s, "c", &addr, get, NULL);
+	am_verdict_init(&v2);
+	am_session_mail(s, "<alice@example.org>", get, NULL, &v2);
+	for (i = 0; i < 2; i++) {
+		char *val;
+
+		ck_assert_int_ge(asprintf(&val, " %s", v.ins[i].value), 0);
+		am_session_header(s, "DKIM-Signature", val, strlen(val));
+		free(val);
+	}
+	for (i = 0; i < 6; i += 2)
+		am_session_header(s, hdrs[i], hdrs[i + 1], strlen(hdrs[i + 1]));
+	am_session_eoh(s, get, NULL);
+	(void)am_session_body(s, "hello\r\n", 7);
+	am_session_eom(s, get, NULL, &v2);
+	ck_assert_ptr_nonnull(strstr(v2.ins[0].value, "dkim=pass (2048-bit rsa "
+	    "key; unprotected) header.d=example.org"));
+	ck_assert_ptr_nonnull(strstr(v2.ins[0].value, "dkim=pass (256-bit "
+	    "ed25519 key; unprotected) header.d=example.org"));
+	am_verdict_release(&v2);
+	am_verdict_release(&v);
+	am_buf_release(&rec);
+	am_buf_release(&rr);
+	am_session_free(s);
+	am_ctx_free(rx);
+	am_ctx_free(ctx);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(macro_lists_cover_later_issues)
 {
 	static const struct {
@@ -647,6 +738,7 @@ main(void)
 	tcase_add_test(tc, require_tls_at_mail);
 	tcase_add_test(tc, dkim_verified_in_pipeline);
 	tcase_add_test(tc, spf_enforced_and_forged_received_spf_removed);
+	tcase_add_test(tc, outbound_signed_then_verified);
 	tcase_add_test(tc, macro_lists_cover_later_issues);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

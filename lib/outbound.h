@@ -1,0 +1,35 @@
+/*
+ * NAME        am_outbound - what is done to one outbound message: DKIM signing
+ * DESCRIPTION am_outbound_new() starts the per-message state on a pinned
+ *             runtime (borrowed) and returns it owned; am_outbound_free()
+ *             accepts NULL, returns NULL. am_outbound_eoh() reads the kept
+ *             headers of msg (borrowed for the call): it takes the author from
+ *             the first From header, looks up the signing keys for it and, if
+ *             there are any, feeds every kept header not marked deleted
+ *             (forged headers we remove are never signed) to one signer per
+ *             key. am_outbound_body() streams the body; false when nothing
+ *             needs it. am_outbound_eom() finishes the signatures and queues a
+ *             DKIM-Signature header per key into v (in key order, above the
+ *             others); a signing failure applies OnInternalError.
+ * THREADS     one message, one callback at a time; the runtime is shared.
+ */
+#ifndef AM_OUTBOUND_H
+#define AM_OUTBOUND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ctx.h"
+#include "msg.h"
+#include "verdict.h"
+
+struct am_outbound;
+
+struct am_outbound *am_outbound_new(struct am_runtime *rt, const char *jobid);
+struct am_outbound *am_outbound_free(struct am_outbound *out);
+void am_outbound_eoh(struct am_outbound *out, const struct am_msg *msg);
+bool am_outbound_body(struct am_outbound *out, const void *p, size_t len);
+/* am_outbound_eom - false when signing failed (reason in the summary). */
+bool am_outbound_eom(struct am_outbound *out, struct am_verdict *v);
+
+#endif
