@@ -11,6 +11,10 @@
 #   s4. a message signed by dkimpy (RSA-2048 and Ed25519): one dkim=pass
 #       entry per signature
 #   s5. the same message with its body changed: dkim=fail for both
+#   s6. a submission (the submission service has milter_macro_daemon_name=
+#       ORIGINATING, listed in SigningDaemons) leaves with an RSA and an
+#       Ed25519 DKIM-Signature that dkimpy verifies against the test DNS, and
+#       without our Authentication-Results
 # E2E_ONLY=s1s4 runs only those.
 
 # shellcheck source=tests/e2e/lib.sh
@@ -34,6 +38,7 @@ make_keys() {
 	    openssl genpkey -algorithm ED25519 -out "$d/ed.key" 2>/dev/null || return 1
 	rsa=$(openssl pkey -in "$d/rsa.key" -pubout -outform DER 2>/dev/null | base64 -w0)
 	ed=$(openssl pkey -in "$d/ed.key" -pubout -outform DER 2>/dev/null | tail -c 32 | base64 -w0)
+	chmod 600 "$d/rsa.key" "$d/ed.key"
 	printf 'rsa._domainkey.dkim.example. 300 IN TXT "v=DKIM1; k=rsa; " "p=%s" "%s"\n' \
 	    "${rsa:0:200}" "${rsa:200}"
 	printf 'ed._domainkey.dkim.example. 300 IN TXT "v=DKIM1; k=ed25519; p=%s"\n' "$ed"
@@ -123,6 +128,43 @@ scenario_s45() {
 	    "s5: changed body -> dkim=fail for the Ed25519 signature"
 }
 
+# dkimpy_verify FILE: verify every DKIM-Signature of FILE, keys from the
+# test resolver; prints one "selector=result" per signature.
+dkimpy_verify() {
+	"$PY" - "$1" "$DNSPORT" <<'PYEOF'
+import sys, dkim, dns.resolver
+path, port = sys.argv[1], int(sys.argv[2])
+r = dns.resolver.Resolver(configure=False)
+r.nameservers = ['127.0.0.1']
+r.port = port
+def txt(name, timeout=5):
+    ans = r.resolve(name.decode().rstrip('.'), 'TXT')
+    return b''.join(b''.join(rr.strings) for rr in ans)
+msg = open(path, 'rb').read()
+d = dkim.DKIM(msg)
+sigs = [l for l in dkim.rfc822_parse(msg)[0] if l[0].lower() == b'dkim-signature']
+for i in range(len(sigs)):
+    ok = d.verify(idx=i, dnsfunc=txt)
+    sel = dkim.parse_tag_value(sigs[i][1]).get(b's', b'?').decode()
+    print('%s=%s' % (sel, 'pass' if ok else 'fail'))
+PYEOF
+}
+
+scenario_s6() {
+	local res
+	e2e_send submission --from dave@dkim.example --header "Subject: e2e s6 signed submission"
+	e2e_wait_message 10
+	e2e_ok "s6: submission delivered" test -n "$E2E_MSG" || { e2e_show_transcript; return; }
+	e2e_is "$(flat_headers | grep -c '^DKIM-Signature:')" 2 "s6: two DKIM-Signature headers" ||
+	    e2e_show_file "$E2E_LAST_FILE" 30
+	e2e_like "$(flat_headers | grep -m1 '^DKIM-Signature:')" "a=rsa-sha256;.* d=dkim.example;.* s=rsa;" \
+	    "s6: the first signs with the RSA key"
+	e2e_is "$(flat_headers | grep -Eic "^Authentication-Results: $ID;")" 0 \
+	    "s6: no Authentication-Results on outbound mail"
+	res=$(dkimpy_verify "$E2E_LAST_FILE" 2>&1 | sort | tr '\n' ' ')
+	e2e_is "$res" "ed=pass rsa=pass " "s6: dkimpy verifies both signatures"
+}
+
 want() { [ -z "${E2E_ONLY:-}" ] || case $E2E_ONLY in *"$1"*) true ;; *) false ;; esac; }
 
 e2e_require
@@ -146,12 +188,15 @@ DNSPORT=$(testdns_start "$E2E_DIR/dns" \
 e2e_ok "unbound serves the test zone on 127.0.0.1:${DNSPORT:-?}" test -n "$DNSPORT" ||
     e2e_die "testdns_start failed: $(tail -3 "$E2E_DIR/dns/unbound.log" 2>/dev/null)"
 e2e_ok "authmilter starts (SPFFailAction reject, DNS on the test resolver)" \
-    e2e_start_milter "Nameservers 127.0.0.1@$DNSPORT" "SPFFailAction reject" ||
+    e2e_start_milter "Nameservers 127.0.0.1@$DNSPORT" "SPFFailAction reject" \
+    "Domain dkim.example" "Selector rsa, ed" \
+    "KeyFile $E2E_DIR/keys/rsa.key, $E2E_DIR/keys/ed.key" "SigningDaemons ORIGINATING" ||
     e2e_die "authmilter did not start"
 want s1 && scenario_s1
 want s2 && scenario_s2
 want s3 && scenario_s3
 { want s4 || want s5; } && scenario_s45
+want s6 && scenario_s6
 e2e_ok "authmilter still running after all scenarios" kill -0 "$E2E_MILTER_PID"
 testdns_stop "$E2E_DIR/dns"
 e2e_summary
