@@ -1,0 +1,130 @@
+/*
+ * NAME        am_orgdomain - organizational domains for DMARC: the RFC 9989
+ *             DNS tree walk and the Public Suffix List
+ * SYNOPSIS    struct am_psl *psl = am_psl_load(path, &why);
+ *             if (am_psl_orgdomain(psl, "a.b.example.co.uk", out, sizeof(out))
+ *                 == AM_OK) ... out is "example.co.uk" ...
+ *             psl = am_psl_free(psl);
+ *
+ *             struct am_treewalk tw;
+ *             if (am_treewalk_run(dns, "a.mail.example.com", NULL, deadline,
+ *                 &tw, &why) == AM_OK) ... tw.orgdomain ...
+ *             am_treewalk_release(&tw);
+ * DESCRIPTION Public Suffix List: am_psl_load() reads the file (format of
+ *             publicsuffix.org: one rule per line, "//" comments, "*." wildcard
+ *             rules, "!" exception rules, UTF-8 rules converted to A-labels;
+ *             both the ICANN and the PRIVATE sections are used) into an
+ *             immutable owned struct am_psl, freed with am_psl_free() (accepts
+ *             NULL, returns NULL). NULL with a reason (file:line for a bad
+ *             rule) when the file cannot be read, has no rules or holds a rule
+ *             that is not a domain name.
+ *             am_psl_orgdomain() writes the registrable domain of domain (the
+ *             public suffix by the publicsuffix.org algorithm -- the longest
+ *             matching rule, exceptions first, "*" when nothing matches --
+ *             plus one label) into out, lower-case A-labels. domain is
+ *             normalised first (am_domain_normalise: case, IDN, one trailing
+ *             dot). AM_PERMFAIL with out "" when domain is not a valid domain
+ *             name or is itself a public suffix (RFC 7489 §3.2 then leaves no
+ *             label to add; DMARC uses the domain itself).
+ *
+ *             DMARC records: am_dmarc_is_record() is true when a TXT string
+ *             starts with the version tag, "v" *WSP "=" *WSP "DMARC1" followed
+ *             by the end, WSP or ";" (RFC 9989 §4.7 and its ABNF: "v" in any
+ *             case, "DMARC1" exactly). am_dmarc_fetch() queries
+ *             _dmarc.<domain> TXT through dns and keeps only such records
+ *             (character-strings joined, RFC 9989 §4.5); exactly one is the
+ *             record, several are discarded (no record). f->psd is that
+ *             record's psd= tag ('y', 'n', or 'u' when absent or invalid).
+ *             A DNS failure is f->dns == AM_DNS_TEMPERROR with the reason in
+ *             f->why. am_dmarc_fetch_release() frees f->record.
+ *             am_dmarc_tag_next() steps through a tag-list (RFC 6376 §3.2
+ *             syntax, as DMARC uses it): *pos (a C string, advanced) ->
+ *             the next non-empty tag-spec, name and value as borrowed views
+ *             with surrounding WSP removed; value.p is NULL when the spec
+ *             has no "=". False at the end.
+ *
+ *             Tree walk: am_treewalk_run() performs the RFC 9989 §4.10 DNS
+ *             Tree Walk from domain and selects the Organizational Domain as
+ *             §4.10.2 says:
+ *             1. query _dmarc.<domain> (first, when not NULL, is the already
+ *                made fetch for domain: it is moved into the walk and left
+ *                empty); a single record with psd=y or psd=n stops the walk;
+ *             2. the next target drops the left-most label, or, when the
+ *                domain has 8 or more labels, keeps its 7 right-most labels;
+ *             3. each further target drops one more label, until a record
+ *                with psd=y/n stops the walk or no labels remain (so at most
+ *                8 queries; the worked example ends at _dmarc.com).
+ *             Selection over the targets that had one valid record, longest
+ *             to shortest: psd=n -> that domain; psd=y on a target other than
+ *             the first -> the domain one label below it (a suffix of
+ *             domain); otherwise the record at the fewest labels. No record
+ *             at all -> domain itself. tw->org_step is the index in
+ *             tw->step[] of the record that decided (SIZE_MAX when none).
+ *             AM_TEMPFAIL (reason in why; tw still filled as far as it got)
+ *             when any query fails with a DNS error: the walk cannot tell
+ *             where records are. AM_PERMFAIL when domain is not a valid
+ *             domain name. am_treewalk_release() frees the records.
+ * THREADS     a struct am_psl is immutable and may be shared; the other
+ *             functions are reentrant (dns is thread-safe).
+ * DIAGNOSTICS NULL arguments (other than why and first) are a panic.
+ * SEE ALSO    RFC 9989 §4.10 (DNS Tree Walk), RFC 7489 §3.2 (PSL),
+ *             https://publicsuffix.org/list/ (algorithm), lib/dmarc.h.
+ */
+#ifndef AM_ORGDOMAIN_H
+#define AM_ORGDOMAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "am.h"
+#include "dns.h"
+#include "from.h"
+
+struct am_psl;
+
+struct am_psl *am_psl_load(const char *path, struct am_why *why);
+struct am_psl *am_psl_free(struct am_psl *psl);
+/* am_psl_count - number of rules loaded (for logs and tests). */
+size_t am_psl_count(const struct am_psl *psl);
+enum am_status am_psl_orgdomain(const struct am_psl *psl, const char *domain,
+    char *out, size_t outlen);
+
+/* One _dmarc.<domain> TXT lookup, filtered to DMARC records. */
+struct am_dmarc_fetch {
+	enum am_dns_result dns;	/* result of the TXT query */
+	size_t nrecords;	/* TXT records that start with v=DMARC1 */
+	char *record;		/* owned: the record when nrecords == 1,
+				 * else NULL */
+	char psd;		/* psd= of record: 'y', 'n', 'u' */
+	char why[160];		/* DNS failure reason, else "" */
+};
+
+bool am_dmarc_is_record(const char *txt, size_t len);
+bool am_dmarc_tag_next(const char **pos, struct am_str *name,
+    struct am_str *value);
+void am_dmarc_fetch(struct am_dns *dns, const char *domain,
+    uint64_t deadline_ms, struct am_dmarc_fetch *f);
+void am_dmarc_fetch_release(struct am_dmarc_fetch *f);
+
+#define AM_TREEWALK_MAX_QUERIES 8	/* RFC 9989 §4.10 */
+
+struct am_treewalk_step {
+	char domain[AM_DOMAIN_MAX_LEN + 1];	/* target (without _dmarc.) */
+	struct am_dmarc_fetch f;		/* what its query found */
+};
+
+struct am_treewalk {
+	size_t n;			/* steps made (queries), 0..8 */
+	struct am_treewalk_step step[AM_TREEWALK_MAX_QUERIES];
+	char orgdomain[AM_DOMAIN_MAX_LEN + 1];	/* the Organizational Domain */
+	size_t org_step;		/* step whose record decided, or
+					 * SIZE_MAX (no record: domain) */
+};
+
+enum am_status am_treewalk_run(struct am_dns *dns, const char *domain,
+    struct am_dmarc_fetch *first, uint64_t deadline_ms,
+    struct am_treewalk *tw, struct am_why *why);
+void am_treewalk_release(struct am_treewalk *tw);
+
+#endif
