@@ -160,6 +160,12 @@ feed_eoh(struct feed *f)
 }
 
 static void
+on_eoh(void *arg)
+{
+	feed_eoh(arg);
+}
+
+static void
 on_body(void *arg, const void *p, size_t len)
 {
 	struct feed *f = arg;
@@ -184,7 +190,8 @@ verify_fp(struct am_dkim_lib *dl, FILE *fp, size_t chunk,
     struct am_dkim_results *res, bool *want_body)
 {
 	struct feed f = { .chunk = chunk };
-	struct am_eml_sink sink = { on_header, on_body, &f };
+	struct am_eml_sink sink = { .on_header = on_header, .on_eoh = on_eoh,
+	    .on_body = on_body, .arg = &f };
 	struct am_why why = { "" };
 
 	f.v = am_dkim_verify_new(dl, "test");

@@ -21,6 +21,23 @@
 
 #define AR "Authentication-Results"
 
+/* XXX libopendkim 2.11 leaks the EVP_PKEY of every Ed25519 signature it
+ * makes (dkim_privkey_load; see check_dkim_sign.c): LeakSanitizer hook for
+ * outbound_signed_then_verified. */
+const char *__lsan_default_suppressions(void);
+const char *__asan_default_options(void);
+const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:dkim_privkey_load\n";
+}
+
+const char *
+__asan_default_options(void)
+{
+	return "fast_unwind_on_malloc=0:malloc_context_size=40";
+}
+
 /* new_ctx - a context on a config written from text (local-only DNS). */
 static struct am_ctx *
 new_ctx(const char *text)
@@ -47,11 +64,24 @@ new_ctx(const char *text)
 	return am_ctx_new(rt);
 }
 
-/* What SPF says for run()'s sender and HELO when neither publishes SPF. */
-#define SPF_NONE "spf=none (domain of sender@example.org: Could not find a " \
-	"valid SPF record)\n\tsmtp.mailfrom=sender@example.org;\n\tspf=none " \
-	"(domain of client.example: Could not find a valid SPF record)\n\t" \
-	"smtp.helo=client.example;\n\t"
+/* assert_ar - our A-R for run()'s message: the id, then SPF none for the
+ * sender and the HELO (their comment text is the SPF module's business),
+ * then exactly tail. */
+static void
+assert_ar(const char *value, const char *id, const char *tail)
+{
+	size_t vlen = strlen(value), tlen = strlen(tail), ilen = strlen(id);
+
+	if (strncmp(value, id, ilen) != 0 || strncmp(value + ilen, ";\n\t", 3))
+		ck_abort_msg("got [%s], want it to start with [%s;]", value, id);
+	if (strstr(value, "\n\tspf=none (") == NULL ||
+	    strstr(value, "smtp.mailfrom=sender@example.org;") == NULL ||
+	    strstr(value, "smtp.helo=client.example;") == NULL)
+		ck_abort_msg("got [%s], want spf=none for mailfrom and helo",
+		    value);
+	if (vlen < tlen || strcmp(value + vlen - tlen, tail) != 0)
+		ck_abort_msg("got [%s], want it to end with [%s]", value, tail);
+}
 
 #define BASE_CFG "AuthservID mx.test.example\nInternalHosts 10.0.0.0/8\n" \
 	"TrustAnchorFile\n"
@@ -142,7 +172,7 @@ START_TEST(inbound_adds_ar_on_top_and_removes_forged)
 	ck_assert_str_eq(v.ins[0].name, AR);
 	ck_assert_str_eq(v.ins[1].name, "Received-SPF");
 	ck_assert_str_eq(v.ins[2].name, "Received-TLS");
-	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\t" SPF_NONE "dkim=none;\n\tx-tls=none");
+	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tx-tls=none");
 	ck_assert_str_eq(ins_value(&v, "Received-TLS"),
 	    "none receiver=mx.test.example");
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
@@ -270,8 +300,8 @@ START_TEST(authserv_id_quoted)
 	struct am_verdict v;
 
 	run(s, "192.0.2.10", NULL, hdrs, &v);
-	ck_assert_str_eq(v.ins[0].value,
-	    "\"mx.test.example/job1\";\n\t" SPF_NONE "dkim=none;\n\tx-tls=none");
+	assert_ar(v.ins[0].value, "\"mx.test.example/job1\"",
+	    "dkim=none;\n\tx-tls=none");
 	ck_assert_uint_eq(v.ndel, 1);
 	am_verdict_release(&v);
 	am_session_free(s);
@@ -293,10 +323,10 @@ START_TEST(reload_pins_running_connections)
 	other = am_ctx_free(other);
 	new_s = am_session_new(ctx);
 	run(old_s, "192.0.2.10", NULL, hdrs, &v);
-	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\t" SPF_NONE "dkim=none;\n\tx-tls=none");
+	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tx-tls=none");
 	am_verdict_release(&v);
 	run(new_s, "192.0.2.10", NULL, hdrs, &v);
-	ck_assert_str_eq(v.ins[0].value, "new.test.example;\n\t" SPF_NONE "dkim=none;\n\tx-tls=none");
+	assert_ar(v.ins[0].value, "new.test.example", "dkim=none;\n\tx-tls=none");
 	am_verdict_release(&v);
 	am_session_free(old_s);
 	am_session_free(new_s);
@@ -350,7 +380,7 @@ START_TEST(tls_recorded_and_forged_trace_removed)
 	ck_assert_uint_eq(v.ndel, 2);
 	ck_assert_uint_eq(v.del[0].n, 3);
 	ck_assert_uint_eq(v.del[1].n, 1);
-	ck_assert_str_eq(v.ins[0].value, "mx.test.example;\n\t" SPF_NONE "dkim=none;\n\tx-tls=pass "
+	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tx-tls=pass "
 	    "smtp.version=TLSv1.3 smtp.cipher=TLS_AES_128_GCM_SHA256\n"
 	    "\tsmtp.bits=128");
 	ck_assert_str_eq(ins_value(&v, "Received-TLS"), "implicit version=TLSv1.3 "
