@@ -1,0 +1,82 @@
+/*
+ * NAME        report_backend - storage interface behind am_report_store
+ *             (private to lib/report_*.c)
+ * DESCRIPTION A backend stores flat rows: the scalar columns of
+ *             struct am_report_row plus its three lists, each encoded as
+ *             one canonical string (entries sorted, fields length-prefixed:
+ *             "LEN:BYTES"), so that equal lists compare equal and records
+ *             can be grouped by plain column equality. SQLite
+ *             (report_sqlite.c) is the one backend; a shared PostgreSQL
+ *             store would be a second struct am_report_backend.
+ *
+ *             open() returns an owned handle or NULL with a reason; a
+ *             read-only handle never creates or migrates. write() stores
+ *             n rows in one transaction (all or none). scan() calls fn once
+ *             per group of equal rows in [begin, end) (and policy domain
+ *             == domain unless NULL) with the group's count, the time of
+ *             its latest row, and that row's policy columns (fn's flat row
+ *             is borrowed for the call). expire() deletes rows older than
+ *             before. close() accepts NULL.
+ * THREADS     a handle is used by one thread at a time.
+ */
+#ifndef AM_REPORT_BACKEND_H
+#define AM_REPORT_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "am.h"
+
+enum am_report_text {		/* text columns, in schema order */
+	AM_RT_SOURCE_IP,
+	AM_RT_HEADER_FROM,
+	AM_RT_ENVELOPE_FROM,
+	AM_RT_ENVELOPE_TO,
+	AM_RT_POLICY_DOMAIN,
+	AM_RT_REASONS,		/* encoded list: type, comment */
+	AM_RT_DKIM,		/* encoded list: domain, selector, result */
+	AM_RT_SPF,		/* encoded list: domain, scope, result */
+	AM_RT_FO,
+	AM_RT_RUA,
+	AM_RT_N
+};
+
+enum am_report_num {		/* integer columns, in schema order */
+	AM_RN_DISPOSITION,
+	AM_RN_DKIM_PASS,
+	AM_RN_SPF_PASS,
+	AM_RN_P,
+	AM_RN_SP,
+	AM_RN_PCT,
+	AM_RN_ADKIM_STRICT,
+	AM_RN_ASPF_STRICT,
+	AM_RN_NP,		/* schema 2; -1: no np= */
+	AM_RN_TESTING,		/* schema 2 */
+	AM_RN_N
+};
+
+struct am_report_flat {
+	int64_t time;			/* UTC seconds */
+	const char *text[AM_RT_N];	/* NUL-terminated, never NULL */
+	int64_t num[AM_RN_N];
+};
+
+typedef void am_report_scan_fn(void *arg, const struct am_report_flat *f,
+    uint64_t count);
+
+struct am_report_backend {
+	const char *name;
+	void *(*open)(const char *path, bool is_readonly, struct am_why *why);
+	enum am_status (*write)(void *h, struct am_report_flat *const *rows,
+	    size_t n, struct am_why *why);
+	enum am_status (*scan)(void *h, int64_t begin, int64_t end,
+	    const char *domain, am_report_scan_fn *fn, void *arg,
+	    struct am_why *why);
+	enum am_status (*expire)(void *h, int64_t before, uint64_t *deleted,
+	    struct am_why *why);
+	void (*close)(void *h);
+};
+
+extern const struct am_report_backend am_report_sqlite;
+
+#endif
