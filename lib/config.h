@@ -57,6 +57,18 @@ enum am_action {
 	AM_ACTION_QUARANTINE,
 };
 
+/* DMARCOrgDomain: how the organizational domain is found (lib/orgdomain.h). */
+enum am_orgdomain_mode {
+	AM_ORGDOMAIN_TREEWALK = 0,	/* RFC 9989 §4.10 DNS tree walk */
+	AM_ORGDOMAIN_PSL,		/* Public Suffix List (RFC 7489 §3.2) */
+};
+
+/* QuarantineAction: what quarantine means (lib/dmarc.h). */
+enum am_quarantine_mode {
+	AM_QUARANTINE_HOLD = 0,		/* smfi_quarantine: Postfix hold queue */
+	AM_QUARANTINE_HEADER,		/* add QuarantineHeader, deliver */
+};
+
 #define AM_CTYPE_STRING char *
 #define AM_CTYPE_PATH char *
 #define AM_CTYPE_BOOL bool
@@ -68,6 +80,8 @@ enum am_action {
 #define AM_CTYPE_HEADERNAME char *
 #define AM_CTYPE_TLSVERSION char *
 #define AM_CTYPE_TLSPOLICY struct am_tls_policy *
+#define AM_CTYPE_ORGDOMAIN enum am_orgdomain_mode
+#define AM_CTYPE_QUARANTINE enum am_quarantine_mode
 
 struct am_config {
 #define AM_KEY(name, type, def, min, max, field, doc) AM_CTYPE_##type field;

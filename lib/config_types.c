@@ -303,6 +303,65 @@ release_tlspolicy(void *slot)
 	    am_tls_policy_free(*(struct am_tls_policy **)slot);
 }
 
+/* parse_word - one of n words (any case) into an enum slot. */
+static enum am_status
+parse_word(const char *const *words, size_t n, const char *val, void *slot,
+    struct am_why *why)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcasecmp(val, words[i]) == 0) {
+			*(int *)slot = (int)i;
+			return AM_OK;
+		}
+	am_why_set(why, "\"%.64s\" is not one of: %s, %s", val, words[0],
+	    words[1]);
+	return AM_PERMFAIL;
+}
+
+static const char *const orgdomain_words[] = {
+	[AM_ORGDOMAIN_TREEWALK] = "treewalk",
+	[AM_ORGDOMAIN_PSL] = "psl",
+};
+
+static const char *const quarantine_words[] = {
+	[AM_QUARANTINE_HOLD] = "hold",
+	[AM_QUARANTINE_HEADER] = "header",
+};
+
+/* parse_orgdomain - treewalk or psl. */
+static enum am_status
+parse_orgdomain(const struct key *k, const char *val, void *slot,
+    struct am_why *why)
+{
+	return parse_word(orgdomain_words, 2, val, slot, why);
+}
+
+/* print_orgdomain - the mode's word. */
+static void
+print_orgdomain(FILE *fp, const void *slot, const char *text)
+{
+	(void)fprintf(fp, " %s",
+	    orgdomain_words[*(const enum am_orgdomain_mode *)slot]);
+}
+
+/* parse_quarantine - hold or header. */
+static enum am_status
+parse_quarantine(const struct key *k, const char *val, void *slot,
+    struct am_why *why)
+{
+	return parse_word(quarantine_words, 2, val, slot, why);
+}
+
+/* print_quarantine - the mode's word. */
+static void
+print_quarantine(FILE *fp, const void *slot, const char *text)
+{
+	(void)fprintf(fp, " %s",
+	    quarantine_words[*(const enum am_quarantine_mode *)slot]);
+}
+
 const struct ctype_ops am_config_ops[] = {
 	[CT_STRING] = { parse_string, print_string, release_string },
 	[CT_PATH] = { parse_path, print_string, release_string },
@@ -315,6 +374,8 @@ const struct ctype_ops am_config_ops[] = {
 	[CT_HEADERNAME] = { parse_headername, print_string, release_string },
 	[CT_TLSVERSION] = { parse_tlsversion, print_string, release_string },
 	[CT_TLSPOLICY] = { parse_tlspolicy, print_netset, release_tlspolicy },
+	[CT_ORGDOMAIN] = { parse_orgdomain, print_orgdomain, release_none },
+	[CT_QUARANTINE] = { parse_quarantine, print_quarantine, release_none },
 };
 
 /* am_action_name - the configuration word for an action. */

@@ -107,6 +107,40 @@ void am_dmarc_fetch(struct am_dns *dns, const char *domain,
     uint64_t deadline_ms, struct am_dmarc_fetch *f);
 void am_dmarc_fetch_release(struct am_dmarc_fetch *f);
 
+enum am_dmarc_policy {
+	AM_DMARC_POLICY_UNSPEC = 0,	/* tag absent */
+	AM_DMARC_POLICY_NONE,
+	AM_DMARC_POLICY_QUARANTINE,
+	AM_DMARC_POLICY_REJECT,
+};
+
+#define AM_DMARC_MAX_RUA 8	/* rua URIs kept */
+#define AM_DMARC_URI_MAX 256	/* bytes of one URI, with NUL */
+
+/* The published record, as validated (defaults filled in). */
+struct am_dmarc_record {
+	enum am_dmarc_policy p;		/* NONE when absent or replaced */
+	enum am_dmarc_policy sp;	/* UNSPEC when absent */
+	enum am_dmarc_policy np;	/* UNSPEC when absent */
+	int pct;			/* percent 0..100; 100 by default */
+	char adkim;			/* 'r' or 's' */
+	char aspf;			/* 'r' or 's' (rf= never changes it) */
+	char fo[16];			/* as published ("0" by default) */
+	bool is_testing;		/* t=y */
+	char psd;			/* 'y', 'n' or 'u' */
+	bool is_p_replaced;		/* p/sp/np invalid: treated as p=none
+					 * because rua= is valid */
+	size_t nrua;			/* URIs in rua[] */
+	char rua[AM_DMARC_MAX_RUA][AM_DMARC_URI_MAX];	/* "mailto:...",
+							 * without !size */
+};
+
+enum am_status am_dmarc_lib_init(struct am_why *why);
+enum am_status am_dmarc_record_parse(const char *txt, const char *author,
+    const char *policy_domain, struct am_dmarc_record *rec,
+    struct am_why *why);
+const char *am_dmarc_policy_name(enum am_dmarc_policy p);
+
 #define AM_TREEWALK_MAX_QUERIES 8	/* RFC 9989 §4.10 */
 
 struct am_treewalk_step {

@@ -1,0 +1,707 @@
+/*
+ * dmarc.c - DMARC evaluation (contract in dmarc.h).
+ *
+ * What libopendmarc 1.4.2 gets wrong is done here (LIBRARY-NOTES §4,
+ * PITFALLS "From header and DMARC"): the From header is parsed by lib/from
+ * (several headers or mailboxes are never collapsed to one), records are
+ * found through our resolver (v=DMARC1 first, one record per name), the
+ * record is validated by our own tag parser (no v= is no record; p= must be
+ * a whole word; a non-numeric pct is 100, not 0; rf= is ignored so it cannot
+ * turn aspf strict), alignment is ours (strict = identical, which the
+ * library gets wrong for adkim=s), pct= sampling is applied and reported.
+ * The library parses the canonical record we rebuild from validated values
+ * (opendmarc_policy_store_dmarc, getters), so its parser bugs cannot reach
+ * a result. Record rules: RFC 9989 §4.7 (tags), §4.8 (ABNF), §4.10.1
+ * (discovery, invalid p with rua = p=none), RFC 6376 §3.2 (duplicate tags
+ * invalidate a tag-list).
+ */
+#include "autoconf.h"
+
+#include <arpa/nameser.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <opendmarc/dmarc.h>
+
+#include "am.h"
+#include "authres.h"
+#include "config.h"
+#include "dns.h"
+#include "from.h"
+#include "netaddr.h"
+#include "orgdomain.h"
+#include "xalloc.h"
+
+#include "dmarc.h"
+
+struct am_dmarc {
+	struct am_dns *dns;		/* borrowed */
+	const struct am_config *cfg;	/* borrowed */
+	struct am_psl *psl;		/* owned; NULL with the tree walk */
+	char **exempt;			/* owned: DMARCExemptDomains */
+	size_t nexempt;
+};
+
+/* ------------------------------------------------------------ names */
+
+static const char *const res_names[] = {
+	[AM_DMARC_NONE] = "none", [AM_DMARC_PASS] = "pass",
+	[AM_DMARC_FAIL] = "fail", [AM_DMARC_TEMPERROR] = "temperror",
+	[AM_DMARC_PERMERROR] = "permerror",
+};
+
+static const char *const override_names[] = {
+	[AM_DMARC_OVERRIDE_NONE] = "",
+	[AM_DMARC_OVERRIDE_SAMPLED_OUT] = "sampled_out",
+	[AM_DMARC_OVERRIDE_LOCAL_POLICY] = "local_policy",
+	[AM_DMARC_OVERRIDE_TRUSTED_FORWARDER] = "trusted_forwarder",
+	[AM_DMARC_OVERRIDE_MAILING_LIST] = "mailing_list",
+	[AM_DMARC_OVERRIDE_POLICY_TEST_MODE] = "policy_test_mode",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* am_dmarc_result_name - RFC 8601 result word. */
+const char *
+am_dmarc_result_name(enum am_dmarc_res r)
+{
+	return (unsigned)r < NELEM(res_names) ? res_names[r] : "invalid";
+}
+
+/* am_dmarc_override_name - RFC 7489 PolicyOverrideType, "" for none. */
+const char *
+am_dmarc_override_name(enum am_dmarc_override o)
+{
+	return (unsigned)o < NELEM(override_names) ? override_names[o] :
+	    "invalid";
+}
+
+/* ----------------------------------------------------- new and free */
+
+/* exempt_parse - DMARCExemptDomains into normalised names. */
+static enum am_status
+exempt_parse(struct am_dmarc *dm, const char *list, struct am_why *why)
+{
+	char tok[AM_DOMAIN_MAX_LEN + 2], norm[AM_DOMAIN_MAX_LEN + 1];
+	struct am_why lwhy;
+	size_t len;
+
+	while (*list != '\0') {
+		len = strcspn(list, ", \t");
+		if (len == 0) {
+			list++;
+			continue;
+		}
+		(void)snprintf(tok, sizeof(tok), "%.*s", (int)len, list);
+		list += len;
+		if (len >= sizeof(tok) - 1 || am_domain_normalise(tok, norm,
+		    sizeof(norm), &lwhy) != AM_OK) {
+			am_why_set(why, "DMARCExemptDomains: \"%.64s\": %s", tok,
+			    len >= sizeof(tok) - 1 ? "too long" : lwhy.text);
+			return AM_PERMFAIL;
+		}
+		dm->exempt = am_xreallocarray(dm->exempt, dm->nexempt + 1,
+		    sizeof(*dm->exempt));
+		dm->exempt[dm->nexempt++] = am_xstrdup(norm);
+	}
+	return AM_OK;
+}
+
+/* am_dmarc_new - the per-configuration evaluator. */
+struct am_dmarc *
+am_dmarc_new(struct am_dns *dns, const struct am_config *cfg,
+    struct am_why *why)
+{
+	struct am_dmarc *dm;
+
+	if (dns == NULL || cfg == NULL)
+		AM_PANIC("am_dmarc_new: NULL argument");
+	dm = am_xcalloc(1, sizeof(*dm));
+	dm->dns = dns;
+	dm->cfg = cfg;
+	if (exempt_parse(dm, cfg->dmarc_exempt_domains, why) != AM_OK)
+		return am_dmarc_free(dm);
+	if (cfg->quarantine_action == AM_QUARANTINE_HEADER &&
+	    strcasecmp(cfg->quarantine_header, "none") == 0) {
+		am_why_set(why, "QuarantineAction header needs a "
+		    "QuarantineHeader");
+		return am_dmarc_free(dm);
+	}
+	if (cfg->dmarc_orgdomain == AM_ORGDOMAIN_PSL) {
+		if (*cfg->public_suffix_list == '\0') {
+			am_why_set(why, "DMARCOrgDomain psl needs a "
+			    "PublicSuffixList file");
+			return am_dmarc_free(dm);
+		}
+		if ((dm->psl = am_psl_load(cfg->public_suffix_list, why)) ==
+		    NULL)
+			return am_dmarc_free(dm);
+	}
+	if (am_dmarc_lib_init(why) != AM_OK)
+		return am_dmarc_free(dm);
+	return dm;
+}
+
+/* am_dmarc_free - accepts NULL, returns NULL. */
+struct am_dmarc *
+am_dmarc_free(struct am_dmarc *dm)
+{
+	size_t i;
+
+	if (dm == NULL)
+		return NULL;
+	for (i = 0; i < dm->nexempt; i++)
+		free(dm->exempt[i]);
+	free(dm->exempt);
+	dm->psl = am_psl_free(dm->psl);
+	free(dm);
+	return NULL;
+}
+
+/* ------------------------------------------------ one author domain */
+
+/* State of one author domain's evaluation. */
+struct eval {
+	const struct am_dmarc *dm;		/* borrowed */
+	const struct am_dmarc_input *in;	/* borrowed */
+	struct am_dmarc_result *res;		/* being filled */
+	const char *author;			/* res->header_from */
+	bool has_org;				/* res->orgdomain is set */
+	bool is_temperror;			/* an org lookup failed */
+	char why[256];				/* its reason */
+};
+
+/* set_error - a temperror/permerror/none result with a reason. */
+static void
+set_result(struct am_dmarc_result *res, enum am_dmarc_res r,
+    const char *reason)
+{
+	res->result = r;
+	(void)snprintf(res->reason, sizeof(res->reason), "%s", reason);
+}
+
+/* org_of - the Organizational Domain of domain; false on failure. */
+static bool
+org_of(struct eval *ev, const char *domain, char *out, size_t len)
+{
+	struct am_treewalk tw;
+	struct am_why why;
+	enum am_status st;
+
+	if (ev->dm->psl != NULL) {
+		if (am_psl_orgdomain(ev->dm->psl, domain, out, len) != AM_OK)
+			(void)snprintf(out, len, "%s", domain);
+		return true;
+	}
+	st = am_treewalk_run(ev->dm->dns, domain, NULL, ev->in->deadline_ms,
+	    &tw, &why);
+	if (st == AM_OK)
+		(void)snprintf(out, len, "%s", tw.orgdomain);
+	else if (st == AM_TEMPFAIL) {
+		ev->is_temperror = true;
+		(void)snprintf(ev->why, sizeof(ev->why), "%s", why.text);
+	}
+	am_treewalk_release(&tw);
+	return st == AM_OK;
+}
+
+/* aligned - does identifier id align with the author domain (mode r/s)? */
+static bool
+aligned(struct eval *ev, char mode, const char *id)
+{
+	char d[AM_DOMAIN_MAX_LEN + 1], org[AM_DOMAIN_MAX_LEN + 1];
+
+	if (id == NULL || am_domain_normalise(id, d, sizeof(d), NULL) != AM_OK)
+		return false;
+	if (strcmp(d, ev->author) == 0)
+		return true;
+	if (mode == 's')	/* strict: identical names only */
+		return false;
+	if (!ev->has_org) {
+		if (!org_of(ev, ev->author, ev->res->orgdomain,
+		    sizeof(ev->res->orgdomain)))
+			return false;
+		ev->has_org = true;
+	}
+	return org_of(ev, d, org, sizeof(org)) &&
+	    strcmp(org, ev->res->orgdomain) == 0;
+}
+
+/* take - move the record of fetch f found at domain into the result. */
+static char *
+take(struct eval *ev, struct am_dmarc_fetch *f, const char *domain)
+{
+	char *rec = f->record;
+
+	f->record = NULL;
+	(void)snprintf(ev->res->policy_domain,
+	    sizeof(ev->res->policy_domain), "%s", domain);
+	return rec;
+}
+
+/* discover_walk - RFC 9989 §4.10.1 through the tree walk. */
+static char *
+discover_walk(struct eval *ev, struct am_dmarc_fetch *f)
+{
+	struct am_treewalk tw;
+	struct am_why why;
+	char *rec = NULL;
+	size_t i;
+
+	if (am_treewalk_run(ev->dm->dns, ev->author, f, ev->in->deadline_ms,
+	    &tw, &why) != AM_OK) {
+		set_result(ev->res, AM_DMARC_TEMPERROR, why.text);
+		am_treewalk_release(&tw);
+		return NULL;
+	}
+	(void)snprintf(ev->res->orgdomain, sizeof(ev->res->orgdomain), "%s",
+	    tw.orgdomain);
+	ev->has_org = true;
+	/* The Organizational Domain's record, else the PSD's (psd=y). */
+	for (i = 0; i < tw.n && tw.org_step != SIZE_MAX; i++)
+		if (tw.step[i].f.record != NULL &&
+		    strcmp(tw.step[i].domain, tw.orgdomain) == 0)
+			rec = take(ev, &tw.step[i].f, tw.step[i].domain);
+	if (rec == NULL && tw.org_step != SIZE_MAX)
+		rec = take(ev, &tw.step[tw.org_step].f,
+		    tw.step[tw.org_step].domain);
+	am_treewalk_release(&tw);
+	return rec;
+}
+
+/* discover_psl - RFC 7489 §6.6.3 with the Public Suffix List. */
+static char *
+discover_psl(struct eval *ev)
+{
+	struct am_dmarc_fetch f;
+	char *rec = NULL;
+
+	if (!org_of(ev, ev->author, ev->res->orgdomain,
+	    sizeof(ev->res->orgdomain)))
+		return NULL;
+	ev->has_org = true;
+	if (strcmp(ev->res->orgdomain, ev->author) == 0)
+		return NULL;
+	am_dmarc_fetch(ev->dm->dns, ev->res->orgdomain, ev->in->deadline_ms,
+	    &f);
+	if (f.dns == AM_DNS_TEMPERROR)
+		set_result(ev->res, AM_DMARC_TEMPERROR, f.why);
+	else if (f.record != NULL)
+		rec = take(ev, &f, ev->res->orgdomain);
+	am_dmarc_fetch_release(&f);
+	return rec;
+}
+
+/* discover - the policy record text (owned), or NULL (none/temperror). */
+static char *
+discover(struct eval *ev)
+{
+	struct am_dmarc_fetch f;
+	char *rec = NULL;
+
+	am_dmarc_fetch(ev->dm->dns, ev->author, ev->in->deadline_ms, &f);
+	if (f.dns == AM_DNS_TEMPERROR)
+		set_result(ev->res, AM_DMARC_TEMPERROR, f.why);
+	else if (f.record != NULL)
+		rec = take(ev, &f, ev->author);
+	else if (ev->dm->psl != NULL)
+		rec = discover_psl(ev);
+	else
+		rec = discover_walk(ev, &f);
+	am_dmarc_fetch_release(&f);
+	return rec;
+}
+
+/* author_exists - false only for NXDOMAIN (RFC 9989 §3.2.9, RFC 8020). */
+static bool
+author_exists(struct eval *ev)
+{
+	struct am_dns_answer ans;
+	struct am_dns_query *q;
+	bool exists;
+
+	/* XXX: a DNS failure here counts as existing (sp= rather than np=);
+	 * a temperror would be stricter but fails mail on an extra query. */
+	memset(&ans, 0, sizeof(ans));
+	q = am_dns_start(ev->dm->dns, ev->author, ns_t_a);
+	am_dns_wait(q, ev->in->deadline_ms, &ans);
+	q = am_dns_query_free(q);
+	exists = ans.result != AM_DNS_NXDOMAIN;
+	am_dns_answer_release(&ans);
+	return exists;
+}
+
+/* select_policy - p=, or sp=/np= for a subdomain of the policy domain. */
+static void
+select_policy(struct eval *ev)
+{
+	struct am_dmarc_result *res = ev->res;
+
+	res->policy = res->rec.p;
+	res->policy_tag = "p";
+	if (strcmp(res->policy_domain, ev->author) == 0)
+		return;
+	if (res->rec.np != AM_DMARC_POLICY_UNSPEC &&
+	    res->result == AM_DMARC_FAIL && !author_exists(ev)) {
+		res->policy = res->rec.np;
+		res->policy_tag = "np";
+	} else if (res->rec.sp != AM_DMARC_POLICY_UNSPEC) {
+		res->policy = res->rec.sp;
+		res->policy_tag = "sp";
+	}
+}
+
+/* random_draw - 0..99 from getrandom(); a clock fallback if it fails. */
+static int
+random_draw(void)
+{
+	struct timespec ts;
+	uint32_t u;
+
+	if (getrandom(&u, sizeof(u), GRND_NONBLOCK) != (ssize_t)sizeof(u)) {
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		u = (uint32_t)ts.tv_nsec ^ (uint32_t)(uintptr_t)&ts;
+	}
+	return (int)(u % 100);
+}
+
+/* is_exempt - is the author domain (or a parent) in DMARCExemptDomains? */
+static bool
+is_exempt(const struct am_dmarc *dm, const char *author)
+{
+	size_t i, al = strlen(author), el;
+
+	for (i = 0; i < dm->nexempt; i++) {
+		el = strlen(dm->exempt[i]);
+		if (strcmp(author, dm->exempt[i]) == 0 || (al > el &&
+		    author[al - el - 1] == '.' &&
+		    strcmp(author + al - el, dm->exempt[i]) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* demote - one level down: reject -> quarantine -> none. */
+static void
+demote(struct am_dmarc_result *res, enum am_dmarc_override why)
+{
+	if (res->disposition > AM_DMARC_POLICY_NONE)
+		res->disposition--;
+	res->override = why;
+}
+
+/* apply_overrides - our disposition for a failing message. */
+static void
+apply_overrides(struct eval *ev)
+{
+	struct am_dmarc_result *res = ev->res;
+	const struct am_config *cfg = ev->dm->cfg;
+
+	res->disposition = res->policy;
+	if (res->disposition <= AM_DMARC_POLICY_NONE) {
+		res->disposition = AM_DMARC_POLICY_NONE;
+		return;
+	}
+	if (res->rec.is_testing)
+		demote(res, AM_DMARC_OVERRIDE_POLICY_TEST_MODE);
+	else if (res->rec.pct < 100) {
+		res->sample_draw = ev->in->sample_draw >= 0 ?
+		    ev->in->sample_draw % 100 : random_draw();
+		if (res->sample_draw >= res->rec.pct)
+			demote(res, AM_DMARC_OVERRIDE_SAMPLED_OUT);
+	}
+	if (res->disposition == AM_DMARC_POLICY_NONE)
+		return;
+	if (ev->in->client != NULL && cfg->dmarc_trusted_forwarders != NULL &&
+	    am_netset_contains(cfg->dmarc_trusted_forwarders, ev->in->client)) {
+		res->disposition = AM_DMARC_POLICY_NONE;
+		res->override = AM_DMARC_OVERRIDE_TRUSTED_FORWARDER;
+	} else if (!cfg->dmarc_enforce || is_exempt(ev->dm, ev->author)) {
+		res->disposition = AM_DMARC_POLICY_NONE;
+		res->override = AM_DMARC_OVERRIDE_LOCAL_POLICY;
+	}
+}
+
+/* check_alignment - dkim_aligned, spf_aligned and pass/fail/temperror. */
+static void
+check_alignment(struct eval *ev)
+{
+	const struct am_dkim_results *dkim = ev->in->dkim;
+	const struct am_spf_result *spf = ev->in->spf;
+	struct am_dmarc_result *res = ev->res;
+	size_t i;
+
+	for (i = 0; dkim != NULL && i < dkim->count; i++)
+		if (dkim->sigs[i].result == AM_DKIM_PASS &&
+		    aligned(ev, res->rec.adkim, dkim->sigs[i].domain)) {
+			res->dkim_aligned = true;
+			(void)snprintf(res->dkim_domain,
+			    sizeof(res->dkim_domain), "%s",
+			    dkim->sigs[i].domain);
+			break;
+		}
+	/* Only pass counts: softfail, neutral, permerror are not pass. */
+	if (spf != NULL && spf->is_checked && spf->result == AM_SPF_PASS &&
+	    aligned(ev, res->rec.aspf, spf->domain))
+		res->spf_aligned = true;
+	if (res->dkim_aligned || res->spf_aligned)
+		res->result = AM_DMARC_PASS;
+	else if (ev->is_temperror)
+		set_result(res, AM_DMARC_TEMPERROR, ev->why);
+	else
+		res->result = AM_DMARC_FAIL;
+}
+
+/* eval_domain - evaluate one author domain into res. */
+static void
+eval_domain(const struct am_dmarc *dm, const struct am_dmarc_input *in,
+    const char *author, struct am_dmarc_result *res)
+{
+	struct eval ev = { .dm = dm, .in = in, .res = res };
+	struct am_why why;
+	char *txt;
+
+	(void)snprintf(res->header_from, sizeof(res->header_from), "%s",
+	    author);
+	ev.author = res->header_from;
+	if ((txt = discover(&ev)) == NULL) {
+		if (res->result != AM_DMARC_TEMPERROR)
+			set_result(res, AM_DMARC_NONE, "no DMARC record");
+		return;
+	}
+	if (am_dmarc_record_parse(txt, author, res->policy_domain, &res->rec,
+	    &why) != AM_OK) {
+		free(txt);
+		res->result = AM_DMARC_NONE;
+		(void)snprintf(res->reason, sizeof(res->reason),
+		    "invalid DMARC record at _dmarc.%.100s: %.60s",
+		    res->policy_domain, why.text);
+		memset(&res->rec, 0, sizeof(res->rec));
+		return;
+	}
+	free(txt);
+	res->has_record = true;
+	check_alignment(&ev);
+	select_policy(&ev);
+	if (res->result == AM_DMARC_FAIL)
+		apply_overrides(&ev);
+}
+
+/* --------------------------------------------------------- decision */
+
+/* act - fill the decision for action a with SMTP text. */
+static void
+act(const struct am_dmarc *dm, enum am_action a, const char *text,
+    struct am_dmarc_decision *dec)
+{
+	dec->action = a;
+	(void)snprintf(dec->text, sizeof(dec->text), "%s", text);
+	switch (a) {
+	case AM_ACTION_REJECT:
+		(void)snprintf(dec->rcode, sizeof(dec->rcode), "550");
+		(void)snprintf(dec->xcode, sizeof(dec->xcode), "5.7.1");
+		break;
+	case AM_ACTION_TEMPFAIL:
+		(void)snprintf(dec->rcode, sizeof(dec->rcode), "451");
+		(void)snprintf(dec->xcode, sizeof(dec->xcode), "4.7.1");
+		break;
+	case AM_ACTION_QUARANTINE:
+		dec->quarantine = dm->cfg->quarantine_action;
+		dec->text[0] = '\0';
+		if (dec->quarantine == AM_QUARANTINE_HEADER) {
+			(void)snprintf(dec->header_name,
+			    sizeof(dec->header_name), "%s",
+			    dm->cfg->quarantine_header);
+			(void)snprintf(dec->header_value,
+			    sizeof(dec->header_value), "%s", text);
+		} else
+			(void)snprintf(dec->quarantine_reason,
+			    sizeof(dec->quarantine_reason), "%s", text);
+		break;
+	default:
+		dec->text[0] = '\0';
+		break;
+	}
+}
+
+/* decide - the action for one result. */
+static void
+decide(const struct am_dmarc *dm, const struct am_dmarc_result *res,
+    struct am_dmarc_decision *dec)
+{
+	const struct am_config *cfg = dm->cfg;
+	char text[256];
+
+	memset(dec, 0, sizeof(*dec));
+	dec->action = AM_ACTION_ACCEPT;
+	if (res->is_multiple_from)
+		act(dm, cfg->multiple_from_action, "multiple From headers",
+		    dec);
+	else if (res->is_missing_from)
+		act(dm, cfg->missing_from_action, "no valid From header", dec);
+	else if (res->result == AM_DMARC_TEMPERROR) {
+		(void)snprintf(text, sizeof(text), "DMARC policy of %.180s could "
+		    "not be retrieved, try again later", res->header_from);
+		act(dm, cfg->dmarc_temperror_action, text, dec);
+	} else if (res->result == AM_DMARC_FAIL &&
+	    res->disposition == AM_DMARC_POLICY_REJECT) {
+		(void)snprintf(text, sizeof(text), "Message rejected by the "
+		    "DMARC policy of %.200s", res->header_from);
+		act(dm, AM_ACTION_REJECT, text, dec);
+	} else if (res->result == AM_DMARC_FAIL &&
+	    res->disposition == AM_DMARC_POLICY_QUARANTINE) {
+		(void)snprintf(text, sizeof(text), "DMARC policy of %.200s",
+		    res->header_from);
+		act(dm, AM_ACTION_QUARANTINE, text, dec);
+	}
+}
+
+/* rank - how strict an outcome is (higher wins). */
+static int
+rank(const struct am_dmarc_result *res, const struct am_dmarc_decision *dec)
+{
+	static const int action_rank[] = {
+		[AM_ACTION_ACCEPT] = 0, [AM_ACTION_QUARANTINE] = 1,
+		[AM_ACTION_TEMPFAIL] = 2, [AM_ACTION_REJECT] = 3,
+	};
+	static const int res_rank[] = {
+		[AM_DMARC_PASS] = 0, [AM_DMARC_NONE] = 1,
+		[AM_DMARC_TEMPERROR] = 2, [AM_DMARC_FAIL] = 3,
+		[AM_DMARC_PERMERROR] = 4,
+	};
+
+	return action_rank[dec->action] * 10 + res_rank[res->result];
+}
+
+/* ------------------------------------------------------------ entry */
+
+/* bad_from - a permerror result for an unusable From. */
+static void
+bad_from(struct am_dmarc_result *res, bool is_multiple, const char *reason)
+{
+	set_result(res, AM_DMARC_PERMERROR, reason);
+	res->is_multiple_from = is_multiple;
+	res->is_missing_from = !is_multiple;
+}
+
+/* parse_from - the one From header; NULL (res filled) when unusable. */
+static struct am_from *
+parse_from(const struct am_dmarc_input *in, struct am_dmarc_result *res)
+{
+	struct am_from *f = NULL;
+	struct am_why why;
+	char reason[192];
+	size_t i;
+
+	if (in->nfrom == 0) {
+		bad_from(res, false, "no From header");
+		return NULL;
+	}
+	if (am_from_parse(in->from[0].p, in->from[0].len, &f, &why) != AM_OK) {
+		(void)snprintf(reason, sizeof(reason), "From: %.180s", why.text);
+		bad_from(res, in->nfrom > 1, in->nfrom > 1 ?
+		    "multiple From headers" : reason);
+		return NULL;
+	}
+	if (in->nfrom > 1) {
+		/* RFC 7489 §6.6.1: never pick one of several. */
+		if (f->n > 0 && !f->mbox[0].is_literal)
+			(void)snprintf(res->header_from,
+			    sizeof(res->header_from), "%s", f->mbox[0].domain);
+		bad_from(res, true, "multiple From headers");
+		return am_from_free(f);
+	}
+	for (i = 0; i < f->n; i++)
+		if (f->mbox[i].is_literal) {
+			bad_from(res, false, "From domain is an address literal");
+			return am_from_free(f);
+		}
+	if (f->n == 0) {
+		bad_from(res, false, "From has no mailbox");
+		return am_from_free(f);
+	}
+	return f;
+}
+
+/* am_dmarc_evaluate - DMARC for one message. */
+void
+am_dmarc_evaluate(const struct am_dmarc *dm, const struct am_dmarc_input *in,
+    struct am_dmarc_result *res, struct am_dmarc_decision *dec)
+{
+	struct am_dmarc_result *tmp;
+	struct am_dmarc_decision tdec;
+	struct am_from *f;
+	size_t i, j, n;
+
+	if (dm == NULL || in == NULL || res == NULL || dec == NULL ||
+	    (in->nfrom > 0 && in->from == NULL))
+		AM_PANIC("am_dmarc_evaluate: NULL argument");
+	memset(res, 0, sizeof(*res));
+	res->sample_draw = -1;
+	res->policy_tag = "";
+	res->disposition = AM_DMARC_POLICY_NONE;
+	if ((f = parse_from(in, res)) == NULL) {
+		decide(dm, res, dec);
+		return;
+	}
+	tmp = am_xcalloc(1, sizeof(*tmp));
+	for (i = 0, n = 0; i < f->n; i++) {
+		for (j = 0; j < i; j++)		/* each domain once */
+			if (strcmp(f->mbox[j].domain, f->mbox[i].domain) == 0)
+				break;
+		if (j < i)
+			continue;
+		memset(tmp, 0, sizeof(*tmp));
+		tmp->sample_draw = -1;
+		tmp->policy_tag = "";
+		tmp->disposition = AM_DMARC_POLICY_NONE;
+		eval_domain(dm, in, f->mbox[i].domain, tmp);
+		decide(dm, tmp, &tdec);
+		/* The strictest outcome wins; the first on a tie. */
+		if (n++ == 0 || rank(tmp, &tdec) > rank(res, dec)) {
+			*res = *tmp;
+			*dec = tdec;
+		}
+	}
+	res->nauthors = n;
+	free(tmp);
+	am_from_free(f);
+}
+
+/* am_dmarc_add_authres - "dmarc=..." (RFC 7489 §11.2, RFC 8601). */
+void
+am_dmarc_add_authres(const struct am_dmarc_result *res, struct am_authres *ar)
+{
+	char comment[96] = "";
+	const char *reason = NULL;
+	bool shows_policy;
+	enum am_dmarc_policy sp;
+
+	if (res == NULL || ar == NULL)
+		AM_PANIC("am_dmarc_add_authres: NULL argument");
+	shows_policy = res->has_record && (res->result == AM_DMARC_PASS ||
+	    res->result == AM_DMARC_FAIL);
+	if (shows_policy) {
+		sp = res->rec.sp != AM_DMARC_POLICY_UNSPEC ? res->rec.sp :
+		    res->rec.p;
+		(void)snprintf(comment, sizeof(comment), "p=%s sp=%s dis=%s",
+		    am_dmarc_policy_name(res->rec.p), am_dmarc_policy_name(sp),
+		    am_dmarc_policy_name(res->result == AM_DMARC_FAIL ?
+		    res->disposition : AM_DMARC_POLICY_NONE));
+	}
+	if (res->result == AM_DMARC_TEMPERROR ||
+	    res->result == AM_DMARC_PERMERROR)
+		reason = res->reason;
+	am_authres_add_method(ar, "dmarc", am_dmarc_result_name(res->result),
+	    reason, *comment ? comment : NULL);
+	if (res->header_from[0] != '\0')
+		am_authres_add_prop(ar, "header", "from", res->header_from);
+	if (shows_policy)
+		am_authres_add_prop(ar, "policy", "dmarc",
+		    am_dmarc_policy_name(res->policy));
+}

@@ -1,0 +1,198 @@
+/*
+ * NAME        am_dmarc - DMARC evaluation, alignment and the enforcement
+ *             decision for one inbound message (RFC 9989, RFC 7489)
+ * SYNOPSIS    struct am_dmarc *dm = am_dmarc_new(dns, cfg, &why);
+ *             struct am_dmarc_input in = { .from = froms, .nfrom = n,
+ *                 .spf = &mfrom, .dkim = &dkim_results, .client = &addr,
+ *                 .deadline_ms = am_dns_deadline(timeout_ms),
+ *                 .sample_draw = -1 };
+ *             struct am_dmarc_result res; struct am_dmarc_decision dec;
+ *             am_dmarc_evaluate(dm, &in, &res, &dec);
+ *             am_dmarc_add_authres(&res, ar);
+ *             ... dec.action: accept / quarantine / reject / tempfail ...
+ *             dm = am_dmarc_free(dm);
+ * DESCRIPTION am_dmarc_new() builds the per-configuration evaluator on dns
+ *             and cfg (both borrowed: they must outlive it): the Public
+ *             Suffix List when DMARCOrgDomain is psl (read once, immutable),
+ *             DMARCExemptDomains parsed, and libopendmarc initialised once
+ *             per process (pthread_once: opendmarc_policy_library_init()
+ *             copies into a process global; it is given no PSL, since the
+ *             library is asked only to parse records, never for alignment or
+ *             organizational domains). NULL with a reason in why for a bad
+ *             configuration (PSL missing or unreadable, a bad exempt domain,
+ *             QuarantineAction header with QuarantineHeader none).
+ *             am_dmarc_free() accepts NULL and returns NULL.
+ *
+ *             am_dmarc_evaluate() always fills *res and *dec (overwritten).
+ *             Inputs (all borrowed for the call): every From header value
+ *             exactly as received (in->from, in->nfrom; nothing else from
+ *             the header is ever read -- no Authentication-Results, no
+ *             Received-SPF: results come only from in->spf and in->dkim),
+ *             the SPF result of the MAIL FROM identity (for the null sender
+ *             the one lib/spf computed for postmaster@HELO; NULL or not
+ *             checked = no SPF pass), the DKIM results (NULL = unsigned),
+ *             the client address (NULL = unknown), an absolute deadline for
+ *             every DNS query, and sample_draw: -1 draws a random number
+ *             0..99 for pct= (getrandom()), tests pass a fixed draw.
+ *             - no From, an unparseable From, no mailbox or a
+ *               domain-literal author: permerror, is_missing_from, action
+ *               MissingFromAction (550 5.7.1 "no valid From header");
+ *             - more than one From header: permerror, is_multiple_from,
+ *               action MultipleFromAction (550 5.7.1 "multiple From
+ *               headers"); header_from is then the first header's first
+ *               domain when it parses (for the report row only);
+ *             - one From with several mailboxes: each distinct author domain
+ *               is evaluated, and the strictest outcome (action reject >
+ *               tempfail > quarantine > accept, then permerror > fail >
+ *               temperror > none > pass) is the result; nauthors says how
+ *               many domains were evaluated.
+ *             Per author domain: the DMARC record of the author domain, else
+ *             (DMARCOrgDomain treewalk) the RFC 9989 §4.10 tree walk's
+ *             Organizational Domain record or the PSD record (psd=y), or
+ *             (psl) the PSL organizational domain's record (RFC 7489
+ *             §6.6.3). Only TXT records starting with v=DMARC1; two or more
+ *             at one name are no record. The record is validated here (see
+ *             dmarc.c for every rule: p/sp/np exactly none, quarantine or
+ *             reject, else the record counts only when rua= holds a valid
+ *             URI, as p=none; pct= numeric 0..100 else 100; rf= ignored;
+ *             a duplicated tag makes the record invalid), then parsed by
+ *             libopendmarc (opendmarc_policy_store_dmarc) in the canonical
+ *             form we rebuilt. No (valid) record -> none; a DNS failure ->
+ *             temperror (action DMARCTempErrorAction, 451 4.7.1).
+ *             Alignment (ours, never the library's): strict = the same
+ *             domain; relaxed = the same Organizational Domain (tree walk or
+ *             PSL, per DMARCOrgDomain). dkim_aligned: a DKIM signature with
+ *             result pass whose d= aligns (adkim). spf_aligned: in->spf
+ *             result pass (not softfail, neutral, ...) whose domain aligns
+ *             (aspf). pass = either. A failing message takes p= when the
+ *             record is the author domain's, else np= when the author
+ *             domain does not exist (NXDOMAIN for its A query, RFC 9989
+ *             §3.2.9 / RFC 8020), else sp=, else p=.
+ *             Overrides, in order: t=y (RFC 9989) applies one level below
+ *             (reject -> quarantine -> none), policy_test_mode; else
+ *             pct < 100 (RFC 7489 §6.6.4): a draw >= pct is sampled_out and
+ *             also goes one level down; then a client in
+ *             DMARCTrustedForwarders -> none, trusted_forwarder; then
+ *             DMARCEnforce no or an author domain in DMARCExemptDomains
+ *             -> none, local_policy. disposition is what we apply.
+ *             Decision: reject -> 550 5.7.1 naming the domain; quarantine ->
+ *             QuarantineAction hold (smfi_quarantine with
+ *             quarantine_reason) or header (add header_name: header_value).
+ *             Never call this for outbound mail.
+ *
+ *             am_dmarc_add_authres() appends one resinfo, RFC 8601 / RFC
+ *             7489 §11.2: "dmarc=fail (p=reject sp=none dis=reject)
+ *             header.from=example.com policy.dmarc=reject" (comment and
+ *             policy.dmarc only when a record applied; sp shows the
+ *             effective subdomain policy; dis= our disposition;
+ *             policy.dmarc the published policy selected), with reason=
+ *             for temperror and permerror.
+ * THREADS     one am_dmarc shared read-only by all threads; evaluations run
+ *             on the calling thread. new/free while no evaluation runs.
+ * DIAGNOSTICS every failure a message or DNS can cause is a result; NULL
+ *             arguments are a panic.
+ * SEE ALSO    lib/orgdomain.h, RFC 9989 §4.7-§4.10, §5.3; RFC 7489 §6.6;
+ *             PITFALLS.md "From header and DMARC".
+ */
+#ifndef AM_DMARC_H
+#define AM_DMARC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "am.h"
+#include "authres.h"
+#include "config.h"
+#include "dkim_verify.h"
+#include "dns.h"
+#include "from.h"
+#include "netaddr.h"
+#include "orgdomain.h"
+#include "spf.h"
+
+enum am_dmarc_res {
+	AM_DMARC_NONE = 0,	/* no (valid) record: DMARC does not apply */
+	AM_DMARC_PASS,		/* an aligned SPF or DKIM pass */
+	AM_DMARC_FAIL,		/* a record, and nothing aligned passed */
+	AM_DMARC_TEMPERROR,	/* DNS failure or timeout */
+	AM_DMARC_PERMERROR,	/* no usable From: missing, several, bad */
+};
+
+/* RFC 7489 / RFC 9990 PolicyOverrideType, plus policy_test_mode (t=y). */
+enum am_dmarc_override {
+	AM_DMARC_OVERRIDE_NONE = 0,
+	AM_DMARC_OVERRIDE_SAMPLED_OUT,		/* pct= draw */
+	AM_DMARC_OVERRIDE_LOCAL_POLICY,		/* DMARCEnforce, exemptions */
+	AM_DMARC_OVERRIDE_TRUSTED_FORWARDER,	/* DMARCTrustedForwarders */
+	AM_DMARC_OVERRIDE_MAILING_LIST,		/* XXX: never set yet; no list
+						 * detection exists */
+	AM_DMARC_OVERRIDE_POLICY_TEST_MODE,	/* t=y */
+};
+
+#define AM_DMARC_DOMAIN_LEN (AM_DOMAIN_MAX_LEN + 1)
+
+/* Everything the A-R header and the aggregate report row need. */
+struct am_dmarc_result {
+	enum am_dmarc_res result;
+	char reason[256];		/* why, for none/temperror/permerror */
+	char header_from[AM_DMARC_DOMAIN_LEN];	/* author domain, "" if none */
+	size_t nauthors;		/* distinct author domains evaluated */
+	bool is_multiple_from;		/* more than one From header */
+	bool is_missing_from;		/* no usable From */
+	bool has_record;		/* rec and policy_domain are valid */
+	char policy_domain[AM_DMARC_DOMAIN_LEN];	/* where rec was found */
+	char orgdomain[AM_DMARC_DOMAIN_LEN];	/* of header_from, when it
+						 * was needed, else "" */
+	struct am_dmarc_record rec;	/* the published policy */
+	enum am_dmarc_policy policy;	/* p/sp/np selected, before overrides */
+	const char *policy_tag;		/* static "p", "sp", "np", or "" */
+	enum am_dmarc_policy disposition;	/* what we apply: NONE,
+						 * QUARANTINE or REJECT */
+	enum am_dmarc_override override;	/* why disposition < policy */
+	bool dkim_aligned;		/* an aligned DKIM pass */
+	bool spf_aligned;		/* an aligned SPF pass */
+	char dkim_domain[AM_DMARC_DOMAIN_LEN];	/* d= that aligned, or "" */
+	int sample_draw;		/* the pct draw 0..99, -1 if none */
+};
+
+/* What the milter should do: the lead turns it into the verdict. */
+struct am_dmarc_decision {
+	enum am_action action;		/* ACCEPT, QUARANTINE, REJECT or
+					 * TEMPFAIL */
+	enum am_quarantine_mode quarantine;	/* QUARANTINE: hold/header */
+	char header_name[80];		/* QUARANTINE + header: the name */
+	char header_value[256];		/* and its value */
+	char quarantine_reason[128];	/* QUARANTINE + hold: for
+					 * smfi_quarantine */
+	char rcode[4];			/* REJECT/TEMPFAIL: "550"/"451" */
+	char xcode[12];			/* "5.7.1"/"4.7.1" */
+	char text[256];			/* SMTP text, names the domain */
+};
+
+struct am_dmarc_input {
+	const struct am_str *from;	/* every From header value, as
+					 * received (leading space, folds) */
+	size_t nfrom;			/* entries in from[] */
+	const struct am_spf_result *spf;	/* MAIL FROM (or null-sender
+						 * HELO) result, or NULL */
+	const struct am_dkim_results *dkim;	/* or NULL: unsigned */
+	const struct am_addr *client;	/* or NULL: unknown */
+	uint64_t deadline_ms;		/* absolute, am_dns_deadline() */
+	int sample_draw;		/* -1: random; 0..99: tests */
+};
+
+struct am_dmarc;
+
+struct am_dmarc *am_dmarc_new(struct am_dns *dns, const struct am_config *cfg,
+    struct am_why *why);
+struct am_dmarc *am_dmarc_free(struct am_dmarc *dm);
+void am_dmarc_evaluate(const struct am_dmarc *dm,
+    const struct am_dmarc_input *in, struct am_dmarc_result *res,
+    struct am_dmarc_decision *dec);
+void am_dmarc_add_authres(const struct am_dmarc_result *res,
+    struct am_authres *ar);
+const char *am_dmarc_result_name(enum am_dmarc_res r);
+const char *am_dmarc_override_name(enum am_dmarc_override o);
+
+#endif
