@@ -397,19 +397,19 @@ am_dmarc_fetch_release(struct am_dmarc_fetch *f)
 }
 
 /*
- * libopendmarc keeps its library state in a process global that
- * opendmarc_policy_library_init() overwrites, so it runs exactly once per
- * process; no PSL is given to it (we never ask it for alignment).
+ * libopendmarc copies its settings into a process global in
+ * opendmarc_policy_library_init(), so that runs exactly once per process
+ * (the only mutable globals here: written once, under pthread_once). No PSL
+ * is given to it: we never ask it for alignment or organizational domains.
  */
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
-static int lib_status = -1;	/* written once under lib_once */
+static int lib_status = -1;	/* init's return, written once */
 
 /* lib_init - the one opendmarc_policy_library_init() of the process. */
 static void
 lib_init(void)
 {
-	static OPENDMARC_LIB_T lib;	/* the library keeps a copy; ours stays
-					 * for the life of the process */
+	OPENDMARC_LIB_T lib;	/* copied by the library */
 
 	memset(&lib, 0, sizeof(lib));
 	lib.tld_type = OPENDMARC_TLD_TYPE_NONE;
@@ -702,20 +702,16 @@ am_dmarc_record_parse(const char *txt, const char *author,
 	if (txt == NULL || author == NULL || policy_domain == NULL ||
 	    rec == NULL)
 		AM_PANIC("am_dmarc_record_parse: NULL argument");
-	if (!am_dmarc_is_record(txt, strlen(txt))) {
-		am_why_set(why, "no v=DMARC1");
-		memset(rec, 0, sizeof(*rec));
-		return AM_PERMFAIL;
-	}
-	if (!record_parse(txt, rec, reason, sizeof(reason)) ||
-	    am_dmarc_lib_init(why) != AM_OK ||
-	    !lib_parse(rec, author, policy_domain, reason, sizeof(reason))) {
-		if (*reason)
-			am_why_set(why, "%s", reason);
-		memset(rec, 0, sizeof(*rec));
-		return AM_PERMFAIL;
-	}
-	return AM_OK;
+	if (!am_dmarc_is_record(txt, strlen(txt)))
+		(void)snprintf(reason, sizeof(reason), "no v=DMARC1");
+	else if (record_parse(txt, rec, reason, sizeof(reason)) &&
+	    am_dmarc_lib_init(why) == AM_OK &&
+	    lib_parse(rec, author, policy_domain, reason, sizeof(reason)))
+		return AM_OK;
+	if (*reason)
+		am_why_set(why, "%s", reason);
+	memset(rec, 0, sizeof(*rec));
+	return AM_PERMFAIL;
 }
 
 /* walk_select - RFC 9989 §4.10.2: pick the Organizational Domain. */

@@ -42,6 +42,25 @@
  *             the next non-empty tag-spec, name and value as borrowed views
  *             with surrounding WSP removed; value.p is NULL when the spec
  *             has no "=". False at the end.
+ *             am_dmarc_record_parse() validates a record found for author
+ *             at policy_domain and fills *rec (defaults for what is absent):
+ *             it must start with v=DMARC1; p/sp/np must be exactly none,
+ *             quarantine or reject (any case) -- otherwise, with a valid
+ *             rua= URI the record acts as p=none (rec->is_p_replaced), else
+ *             AM_PERMFAIL (RFC 9989 §4.10.1); a missing p= is none; pct=
+ *             1-3 digits <= 100, else 100 (never 0); adkim/aspf r or s,
+ *             else r; rf=, ri=, ruf= and unknown tags are ignored (so
+ *             rf=iodef never touches aspf); a repeated tag is AM_PERMFAIL
+ *             (RFC 6376 §3.2); rua= keeps up to AM_DMARC_MAX_RUA
+ *             scheme:... URIs without "!size". libopendmarc then parses the
+ *             canonical record rebuilt from those values
+ *             (opendmarc_policy_store_dmarc, with policy_domain as its
+ *             organizational domain when it differs from author) and its
+ *             getters give p, sp, adkim, aspf and pct. am_dmarc_lib_init()
+ *             runs opendmarc_policy_library_init() once per process
+ *             (pthread_once; the library copies into a process global);
+ *             AM_PERMFAIL if it failed. am_dmarc_policy_name(): "none",
+ *             "quarantine", "reject", "" for unspecified.
  *
  *             Tree walk: am_treewalk_run() performs the RFC 9989 §4.10 DNS
  *             Tree Walk from domain and selects the Organizational Domain as

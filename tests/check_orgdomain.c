@@ -212,6 +212,62 @@ START_TEST(test_is_record)
 }
 END_TEST
 
+/* am_dmarc_record_parse: the correct values, not libopendmarc's. */
+static const struct {
+	const char *txt;
+	bool ok;		/* AM_OK? */
+	enum am_dmarc_policy p, sp;
+	int pct;
+	char adkim, aspf;
+	size_t nrua;
+} rec_cases[] = {
+	{ "v=DMARC1; p=reject; sp=none; adkim=s; aspf=s; pct=20", true,
+	  AM_DMARC_POLICY_REJECT, AM_DMARC_POLICY_NONE, 20, 's', 's', 0 },
+	{ "p=reject", false, 0, 0, 0, 0, 0, 0 },		/* no v= */
+	{ "v=DMARC1; p=r", false, 0, 0, 0, 0, 0, 0 },		/* prefix */
+	{ "v=DMARC1; p=r; rua=mailto:a@x.example", true,
+	  AM_DMARC_POLICY_NONE, 0, 100, 'r', 'r', 1 },
+	{ "v=DMARC1; p=none; pct=abc", true, AM_DMARC_POLICY_NONE, 0, 100,
+	  'r', 'r', 0 },					/* not 0 */
+	{ "v=DMARC1; p=none; pct=101", true, AM_DMARC_POLICY_NONE, 0, 100,
+	  'r', 'r', 0 },
+	{ "v=DMARC1; p=none; pct=0", true, AM_DMARC_POLICY_NONE, 0, 0,
+	  'r', 'r', 0 },
+	{ "v=DMARC1; p=none; rf=iodef", true, AM_DMARC_POLICY_NONE, 0, 100,
+	  'r', 'r', 0 },					/* aspf stays r */
+	{ "v=DMARC1; p=Quarantine; adkim=x", true,
+	  AM_DMARC_POLICY_QUARANTINE, 0, 100, 'r', 'r', 0 },
+	{ "v=DMARC1", true, AM_DMARC_POLICY_NONE, 0, 100, 'r', 'r', 0 },
+	{ "v=DMARC1; p=none; sp=bogus", false, 0, 0, 0, 0, 0, 0 },
+	{ "v=DMARC1; p=none; p=reject", false, 0, 0, 0, 0, 0, 0 },
+	{ "v=DMARC1; p=none; rua=mailto:a@x!10m, bad uri, https://r.example/",
+	  true, AM_DMARC_POLICY_NONE, 0, 100, 'r', 'r', 2 },
+};
+
+START_TEST(test_record_parse)
+{
+	struct am_dmarc_record rec;
+	struct am_why why;
+	enum am_status st;
+
+	st = am_dmarc_record_parse(rec_cases[_i].txt, "example.com",
+	    "example.com", &rec, &why);
+	ck_assert_msg((st == AM_OK) == rec_cases[_i].ok, "%s: got %s (%s)",
+	    rec_cases[_i].txt, am_status_name(st), why.text);
+	if (st != AM_OK)
+		return;
+	ck_assert_int_eq(rec.p, rec_cases[_i].p);
+	ck_assert_int_eq(rec.sp, rec_cases[_i].sp);
+	ck_assert_int_eq(rec.pct, rec_cases[_i].pct);
+	ck_assert_int_eq(rec.adkim, rec_cases[_i].adkim);
+	ck_assert_int_eq(rec.aspf, rec_cases[_i].aspf);
+	ck_assert_uint_eq(rec.nrua, rec_cases[_i].nrua);
+	if (rec.nrua > 0)
+		ck_assert_msg(strchr(rec.rua[0], '!') == NULL, "%s",
+		    rec.rua[0]);
+}
+END_TEST
+
 START_TEST(test_tag_next)
 {
 	const char *pos = " v=DMARC1 ;p = reject;; rua=mailto:a@x, mailto:b@y ;"
@@ -428,6 +484,8 @@ main(void)
 	tcase_add_loop_test(tp, test_is_record, 0,
 	    (int)(sizeof(is_record_cases) / sizeof(is_record_cases[0])));
 	tcase_add_test(tp, test_tag_next);
+	tcase_add_loop_test(tp, test_record_parse, 0,
+	    (int)(sizeof(rec_cases) / sizeof(rec_cases[0])));
 	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0)
 		tcase_add_test_raise_signal(tp, test_null_args, SIGABRT);
 	suite_add_tcase(s, tp);
