@@ -289,9 +289,7 @@ ptr_match(struct level *lv, const char *domain)
 	return rank >= 2 ? M_YES : M_NO;
 }
 
-/* ptr_name - %{p} (§7.3): the validated name. Its lookups are not void
- * lookups and leave no error behind, but they do count towards the query
- * safety net, so a domain-spec full of %{p} cannot multiply queries. */
+/* ptr_name - %{p} (§7.3): the validated name, uncounted lookups. */
 static enum am_status
 ptr_name(void *arg, const char *domain, struct am_buf *out)
 {
@@ -301,12 +299,12 @@ ptr_name(void *arg, const char *domain, struct am_buf *out)
 	enum am_status st = AM_PERMFAIL;
 
 	am_buf_init(&best, 1024);
+	ev->dns.void_limit = (unsigned)-1;
 	if (ptr_walk(ev, domain, true, false, &best) > 0)
 		st = am_buf_puts(out, am_buf_str(&best));
 	am_buf_release(&best);
-	ev->dns.has_temperror = saved.has_temperror;
-	if (!ev->dns.is_limit_hit)
-		memcpy(ev->dns.why, saved.why, sizeof(ev->dns.why));
+	/* not counted towards the limits, and no error to report */
+	ev->dns = saved;
 	return st;
 }
 
