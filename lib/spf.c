@@ -1,18 +1,27 @@
 /*
- * spf.c - SPF for MAIL FROM and HELO (RFC 7208).
+ * spf.c - SPF for MAIL FROM and HELO with libspf2 over lib/spf_dns (RFC 7208).
  *
- * We choose the identities (§2.3, §2.4, §4.3), keep loopback clients out,
- * run check_host() (lib/spf_record.c, over lib/spf_dns and lib/spf_macro)
- * and write the A-R entry (RFC 8601 §2.7.2) and the Received-SPF value
- * (§9.1). libspf2 is no longer used: see spf_record.c for why.
+ * libspf2 evaluates records; we choose the identities (§2.3, §2.4, §4.3),
+ * keep loopback clients away from its "localhost is always allowed" pass,
+ * turn the layer's limit flags into permerror (§4.6.4), expand exp= texts
+ * ourselves (§6.2, §7: libspf2's compiler mangles spaces) and write the
+ * A-R entry (RFC 8601 §2.7.2) and the Received-SPF value (§9.1).
+ * libspf2 has no HELO API: the HELO identity is a second request with only
+ * the HELO name set (LIBRARY-NOTES §3).
  */
 #include "autoconf.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <netinet/in.h>
+#include <spf2/spf.h>
 
 #include "am.h"
 #include "authres.h"
@@ -20,15 +29,29 @@
 #include "config.h"
 #include "dns.h"
 #include "netaddr.h"
-#include "spf_record.h"
+#include "spf_dns.h"
 #include "xalloc.h"
 
 #include "spf.h"
 
+/* Default explanation libspf2 falls back to; never shown (see get_exp). */
+#define NO_EXP "authmilter-no-explanation"
+
 struct am_spf {
-	struct am_dns *dns;	/* borrowed: the resolver */
+	SPF_server_t *server;	/* owned */
+	SPF_dns_server_t *layer;	/* owned: our DNS layer under server */
 	unsigned void_limit;	/* SPFVoidLookupLimit */
 	char receiver[256];	/* %{r} in explanations: AuthservID */
+};
+
+/* One identity being evaluated; lives on the checking thread's stack. */
+struct check {
+	struct am_spf_dns_check dns;	/* layer state (deadline, limits) */
+	const struct am_spf *spf;	/* borrowed */
+	SPF_request_t *req;		/* borrowed: for %{d} (cur_dom) */
+	const struct am_addr *client;	/* borrowed */
+	const char *sender;		/* borrowed: local@domain */
+	const char *helo;		/* borrowed: HELO name as given */
 };
 
 /* settext - format into a fixed field; these texts may be cut short. */
@@ -58,21 +81,48 @@ am_spf_result_name(enum am_spf_res r)
 	return "invalid";
 }
 
-/* am_spf_new - the SPF evaluator over dns. */
+/* quiet - libspf2's warning/info/debug output; lib/ never logs. */
+static void
+quiet(const char *file, int line, const char *msg)
+{
+	(void)file;
+	(void)line;
+	(void)msg;
+}
+
+/* am_spf_new - one SPF server over our DNS layer. */
 struct am_spf *
 am_spf_new(struct am_dns *dns, const struct am_config *cfg, struct am_why *why)
 {
 	struct am_spf *spf;
+	SPF_response_t *resp = NULL;
 
-	(void)why;	/* nothing can fail any more */
 	if (dns == NULL || cfg == NULL)
 		AM_PANIC("am_spf_new: NULL argument");
+	/* Global hooks; every am_spf sets the same values. */
+	SPF_warning_handler = quiet;
+	SPF_info_handler = quiet;
+	SPF_debug_handler = quiet;
 	spf = am_xcalloc(1, sizeof(*spf));
-	spf->dns = dns;
+	spf->layer = am_spf_dns_new(dns);
+	spf->server = SPF_server_new_dns(spf->layer, 0);
+	if (spf->server == NULL) {
+		am_why_set(why, "libspf2: cannot create a server");
+		return am_spf_free(spf);
+	}
 	spf->void_limit = cfg->spf_void_lookup_limit < 0 ? 0 :
 	    (unsigned)cfg->spf_void_lookup_limit;
 	settext(spf->receiver, sizeof(spf->receiver), "%s",
 	    cfg->authserv_id && *cfg->authserv_id ? cfg->authserv_id : "unknown");
+	if (SPF_server_set_rec_dom(spf->server, spf->receiver) != SPF_E_SUCCESS ||
+	    SPF_server_set_explanation(spf->server, NO_EXP, &resp) !=
+	    SPF_E_SUCCESS) {
+		if (resp != NULL)
+			SPF_response_free(resp);
+		am_why_set(why, "libspf2: cannot configure the server");
+		return am_spf_free(spf);
+	}
+	SPF_response_free(resp);
 	return spf;
 }
 
@@ -80,8 +130,191 @@ am_spf_new(struct am_dns *dns, const struct am_config *cfg, struct am_why *why)
 struct am_spf *
 am_spf_free(struct am_spf *spf)
 {
+	if (spf == NULL)
+		return NULL;
+	if (spf->server != NULL)
+		SPF_server_free(spf->server);
+	spf->layer = am_spf_dns_free(spf->layer);
 	free(spf);
 	return NULL;
+}
+
+/* ------------------------------------------------- macro expansion (§7) */
+
+/* ip_dotted - %{i}: dotted quad, or 32 dot-separated nibbles for IPv6. */
+static void
+ip_dotted(const struct am_addr *a, struct am_buf *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	if (a->family == AF_INET) {
+		(void)am_buf_printf(out, "%u.%u.%u.%u", a->bytes[0],
+		    a->bytes[1], a->bytes[2], a->bytes[3]);
+		return;
+	}
+	for (i = 0; i < 16; i++)
+		(void)am_buf_printf(out, "%s%c.%c", i ? "." : "",
+		    hex[a->bytes[i] >> 4], hex[a->bytes[i] & 15]);
+}
+
+/* macro_value - the raw value of macro letter c (lower case) into out. */
+static enum am_status
+macro_value(const struct check *chk, char c, struct am_buf *out)
+{
+	const char *at = strrchr(chk->sender, '@');
+	char ip[AM_ADDR_STRLEN];
+
+	switch (c) {
+	case 's':
+		return am_buf_puts(out, chk->sender);
+	case 'l':
+		return am_buf_append(out, chk->sender, (size_t)(at - chk->sender));
+	case 'o':
+		return am_buf_puts(out, at + 1);
+	case 'd':
+		return am_buf_puts(out, chk->req->cur_dom ? chk->req->cur_dom :
+		    at + 1);
+	case 'i':
+		ip_dotted(chk->client, out);
+		return AM_OK;
+	case 'c':
+		return am_buf_puts(out, am_addr_format(chk->client, ip,
+		    sizeof(ip)));
+	case 'v':
+		return am_buf_puts(out, chk->client->family == AF_INET ?
+		    "in-addr" : "ip6");
+	case 'h':
+		return am_buf_puts(out, chk->helo);
+	case 'r':
+		return am_buf_puts(out, chk->spf->receiver);
+	case 't':
+		return am_buf_printf(out, "%lld", (long long)time(NULL));
+	case 'p':
+		/* XXX no validated client name: RFC 7208 §7.3 allows "unknown"
+		 * and discourages p; a PTR+A walk here would cost lookups. */
+		return am_buf_puts(out, "unknown");
+	default:
+		return AM_PERMFAIL;
+	}
+}
+
+/* transform - split val on delims, reverse if asked, keep the rightmost
+ * keep parts (0 = all), join with '.'; URL-escape for upper-case macros
+ * (RFC 7208 §7.3). */
+static enum am_status
+transform(const char *val, const char *delims, unsigned keep, bool is_rev,
+    bool is_url, struct am_buf *out)
+{
+	const char *part[128];
+	size_t plen[128], n = 0, j, first;
+	const char *p = val;
+	struct am_buf tmp;
+	enum am_status st = AM_OK;
+
+	for (;;) {
+		size_t l = strcspn(p, delims);
+
+		if (n == 128)
+			return AM_PERMFAIL;
+		part[n] = p;
+		plen[n++] = l;
+		if (p[l] == '\0')
+			break;
+		p += l + 1;
+	}
+	am_buf_init(&tmp, 4096);
+	first = keep != 0 && keep < n ? n - keep : 0;
+	for (j = first; j < n && st == AM_OK; j++) {
+		size_t k = is_rev ? n - 1 - j : j;
+
+		if (j > first)
+			st = am_buf_putc(&tmp, '.');
+		if (st == AM_OK)
+			st = am_buf_append(&tmp, part[k], plen[k]);
+	}
+	for (j = 0; st == AM_OK && j < tmp.len; j++) {
+		unsigned char ch = (unsigned char)tmp.data[j];
+
+		if (!is_url || isalnum(ch) || strchr("-._~", ch) != NULL)
+			st = am_buf_putc(out, (char)ch);
+		else
+			st = am_buf_printf(out, "%%%02X", ch);
+	}
+	am_buf_release(&tmp);
+	return st;
+}
+
+/* expand_macro - one "%{...}" at *pp (just past "%{"); advances *pp. */
+static enum am_status
+expand_macro(const struct check *chk, const char **pp, struct am_buf *out)
+{
+	const char *p = *pp;
+	char letter = *p++, delims[8];
+	unsigned long keep = 0;
+	bool is_rev = false;
+	size_t nd = 0;
+	struct am_buf val;
+	enum am_status st;
+
+	if (strchr("slodiphcrtvSLODIPHCRTV", letter) == NULL || letter == 0)
+		return AM_PERMFAIL;
+	if (isdigit((unsigned char)*p)) {
+		keep = strtoul(p, (char **)&p, 10);
+		if (keep == 0 || keep > 128)
+			return AM_PERMFAIL;
+	}
+	if (*p == 'r' || *p == 'R') {
+		is_rev = true;
+		p++;
+	}
+	while (*p != '\0' && strchr(".-+,/_=", *p) != NULL && nd < 7)
+		delims[nd++] = *p++;
+	delims[nd] = '\0';
+	if (*p != '}')
+		return AM_PERMFAIL;
+	*pp = p + 1;
+	am_buf_init(&val, 4096);
+	st = macro_value(chk, (char)tolower((unsigned char)letter), &val);
+	if (st == AM_OK)
+		st = transform(am_buf_str(&val), nd ? delims : ".",
+		    (unsigned)keep, is_rev, isupper((unsigned char)letter) != 0,
+		    out);
+	am_buf_release(&val);
+	return st;
+}
+
+/* expand_exp - RFC 7208 §6.2/§7.1 explain-string into out; a syntax error
+ * or a non-printable result means no explanation. */
+static enum am_status
+expand_exp(struct am_spf_dns_check *dc, const char *text, struct am_buf *out)
+{
+	const struct check *chk = dc->arg;
+	const char *p = text;
+	enum am_status st = AM_OK;
+	size_t i;
+
+	while (*p != '\0' && st == AM_OK) {
+		if (*p != '%') {
+			st = am_buf_putc(out, *p++);
+			continue;
+		}
+		p++;
+		if (*p == '%' || *p == '_' || *p == '-') {
+			st = am_buf_puts(out, *p == '%' ? "%" : *p == '_' ?
+			    " " : "%20");
+			p++;
+		} else if (*p == '{') {
+			p++;
+			st = expand_macro(chk, &p, out);
+		} else
+			st = AM_PERMFAIL;
+	}
+	for (i = 0; st == AM_OK && i < out->len; i++)
+		if ((unsigned char)out->data[i] < 0x20 ||
+		    (unsigned char)out->data[i] > 0x7e)
+			st = AM_PERMFAIL;
+	return st;
 }
 
 /* ------------------------------------------------------- identities */
@@ -119,28 +352,116 @@ result_init(struct am_spf_result *r, enum am_spf_scope scope)
 
 /* ---------------------------------------------------------- evaluation */
 
-/* evaluate - check_host() for sender (local@domain) under helo. */
+/* set_client - the client address into the request. */
+static void
+set_client(SPF_request_t *req, const struct am_addr *a)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	if (a->family == AF_INET) {
+		memcpy(&v4, a->bytes, 4);
+		(void)SPF_request_set_ipv4(req, v4);
+	} else if (a->family == AF_INET6) {
+		memcpy(&v6, a->bytes, 16);
+		(void)SPF_request_set_ipv6(req, v6);
+	} else
+		AM_PANIC("am_spf_check: address family %d", a->family);
+}
+
+/* map_result - libspf2's result code. */
+static enum am_spf_res
+map_result(SPF_result_t r)
+{
+	switch (r) {
+	case SPF_RESULT_PASS:
+		return AM_SPF_PASS;
+	case SPF_RESULT_FAIL:
+		return AM_SPF_FAIL;
+	case SPF_RESULT_SOFTFAIL:
+		return AM_SPF_SOFTFAIL;
+	case SPF_RESULT_NEUTRAL:
+		return AM_SPF_NEUTRAL;
+	case SPF_RESULT_NONE:
+		return AM_SPF_NONE;
+	case SPF_RESULT_TEMPERROR:
+		return AM_SPF_TEMPERROR;
+	default:
+		return AM_SPF_PERMERROR;
+	}
+}
+
+/* copy_explanation - the domain's expanded exp= text for a fail. */
+static void
+copy_explanation(struct am_spf_result *r, SPF_response_t *resp)
+{
+	const char *e = SPF_response_get_explanation(resp);
+
+	if (r->result != AM_SPF_FAIL || e == NULL || strcmp(e, NO_EXP) == 0)
+		return;
+	settext(r->explanation, sizeof(r->explanation), "%s", e);
+}
+
+/* take_response - libspf2's response and the layer's flags into r. */
+static void
+take_response(struct am_spf_result *r, const struct check *chk,
+    SPF_response_t *resp)
+{
+	SPF_errcode_t err = SPF_response_errcode(resp);
+
+	r->result = map_result(SPF_response_result(resp));
+	if (chk->dns.is_limit_hit) {
+		/* RFC 7208 §4.6.4; the layer made libspf2 stop early */
+		r->result = AM_SPF_PERMERROR;
+		settext(r->reason, sizeof(r->reason), "%s",
+		    chk->dns.why);
+		return;
+	}
+	if (SPF_response_reason(resp) == SPF_REASON_LOCALHOST)
+		AM_PANIC("libspf2 localhost pass for a non-loopback client");
+	if (r->result == AM_SPF_TEMPERROR && chk->dns.has_temperror)
+		settext(r->reason, sizeof(r->reason), "%s",
+		    chk->dns.why);
+	else if (r->result == AM_SPF_PERMERROR ||
+	    r->result == AM_SPF_TEMPERROR || r->result == AM_SPF_NONE)
+		settext(r->reason, sizeof(r->reason), "%s",
+		    err != SPF_E_SUCCESS ? SPF_strerror(err) : "no SPF record");
+	copy_explanation(r, resp);
+}
+
+/* evaluate - one libspf2 request for sender (local@domain) under helo. */
 static void
 evaluate(const struct am_spf *spf, const struct am_addr *client,
     const char *helo, const char *sender, uint64_t deadline_ms,
     struct am_spf_result *r)
 {
-	struct am_spf_eval ev;
+	struct check chk;
+	SPF_response_t *resp = NULL;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.dns.dns = spf->dns;
-	ev.dns.deadline_ms = deadline_ms;
-	ev.dns.void_limit = spf->void_limit;
-	ev.client = client;
-	ev.sender = sender;
-	ev.helo = helo;
-	ev.receiver = spf->receiver;
+	memset(&chk, 0, sizeof(chk));
+	chk.dns.deadline_ms = deadline_ms;
+	chk.dns.void_limit = spf->void_limit;
+	chk.dns.expand_exp = expand_exp;
+	chk.dns.arg = &chk;
+	chk.spf = spf;
+	chk.client = client;
+	chk.sender = sender;
+	chk.helo = helo;
+	chk.req = SPF_request_new(spf->server);
+	if (chk.req == NULL)
+		AM_PANIC("libspf2: out of memory for a request");
+	set_client(chk.req, client);
+	(void)SPF_request_set_helo_dom(chk.req, helo);
+	(void)SPF_request_set_env_from(chk.req, sender);
+	am_spf_dns_begin(&chk.dns);
+	(void)SPF_request_query_mailfrom(chk.req, &resp);
+	am_spf_dns_end();
+	if (resp == NULL)
+		AM_PANIC("libspf2 returned no response");
 	r->is_checked = true;
-	r->result = am_spf_record_check(&ev, r->domain);
-	settext(r->reason, sizeof(r->reason), "%s", ev.reason);
-	if (r->result == AM_SPF_FAIL)
-		settext(r->explanation, sizeof(r->explanation), "%s",
-		    ev.explanation);
+	take_response(r, &chk, resp);
+	SPF_response_free(resp);
+	SPF_request_free(chk.req);
 }
 
 /* set_comment - the human-readable sentence for r (RFC 7208 §9.1 style). */
@@ -257,7 +578,7 @@ am_spf_check(struct am_spf *spf, const struct am_addr *client,
 	result_init(mfrom, AM_SPF_SCOPE_MFROM);
 	result_init(helo_result, AM_SPF_SCOPE_HELO);
 	if (am_addr_is_loopback(client)) {
-		/* internal by definition; callers skip them anyway */
+		/* libspf2 passes every loopback client: don't ask it */
 		settext(mfrom->reason, sizeof(mfrom->reason),
 		    "loopback client");
 		settext(helo_result->reason,

@@ -7,16 +7,13 @@
  *             am_spf_add_authres(&mf, ar); am_spf_add_authres(&he, ar);
  *             am_spf_received_spf(&mf, authserv_id, ip, helo, mail_from, &b);
  *             spf = am_spf_free(spf);
- * DESCRIPTION am_spf_new() builds the long-lived SPF evaluator over dns
- *             (borrowed: it must outlive the am_spf), configured from cfg
- *             (SPFVoidLookupLimit; the receiver name is cfg->authserv_id).
- *             Records are evaluated by our own check_host()
- *             (lib/spf_record.h: RFC 7208 in full, macros by lib/spf_macro.h,
- *             lookups and limits by lib/spf_dns.h); libspf2 is not used. The
- *             answers are cached by dns (libunbound), so the cache survives
- *             across checks. Returns an owned object freed with
- *             am_spf_free() (accepts NULL, returns NULL); why is kept for
- *             the interface (nothing can fail now).
+ * DESCRIPTION am_spf_new() builds one long-lived libspf2 SPF_server_t over
+ *             our DNS layer (lib/spf_dns.h) on dns (borrowed: it must outlive
+ *             the am_spf), configured from cfg (SPFVoidLookupLimit; the
+ *             receiver name is cfg->authserv_id). The answers are cached by
+ *             dns (libunbound), so the cache survives across checks. Returns
+ *             an owned object freed with am_spf_free() (accepts NULL, returns
+ *             NULL), or NULL with a reason in why.
  *
  *             am_spf_check() evaluates both identities for one message, all
  *             DNS queries bounded by deadline_ms (absolute CLOCK_MONOTONIC,
@@ -29,16 +26,16 @@
  *               none, when the HELO is not a domain name). A missing
  *               local-part becomes "postmaster" (§4.3). A domain that is not
  *               a multi-label name, or is malformed, is none (§4.3).
- *             - Loopback clients (127.0.0.0/8, ::1) are not evaluated at all:
+ *             - Loopback clients (127.0.0.0/8, ::1) are not evaluated at all
+ *               (libspf2 would answer pass "localhost is always allowed"):
  *               both results are none with is_checked false and reason
  *               "loopback client". Callers skip internal clients anyway.
- *             - Limits (RFC 7208 §4.6.4): more than 10 DNS terms over the
- *               whole check (includes and redirects too), more than
- *               SPFVoidLookupLimit void lookups, more than 10 MX names ->
- *               permerror; any DNS failure or the deadline -> temperror.
+ *             - Limits (RFC 7208 §4.6.4): 10 DNS terms (libspf2), more than
+ *               SPFVoidLookupLimit void lookups and more than 10 MX names
+ *               (our layer) -> permerror; any DNS failure or the deadline ->
+ *               temperror.
  *             - explanation: for fail, the domain's exp= text expanded by us
- *               (RFC 7208 §6.2, §7, %{p} validated; ASCII printable only,
- *               cut at 511 bytes), else "".
+ *               (RFC 7208 §6.2, §7; ASCII printable only), else "".
  *
  *             am_spf_add_authres() appends "spf=RESULT (comment)
  *             smtp.mailfrom=IDENTITY" or "... smtp.helo=HELO" (RFC 8601

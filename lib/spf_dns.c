@@ -1,29 +1,37 @@
 /*
- * spf_dns.c - DNS for one SPF check over lib/dns: RFC 7208 §4.6.4 limits
- * (DNS terms, void lookups, a query safety net), CNAMEs that local data
- * leaves unchased, §4.5 record selection and the §12 syntax check.
+ * spf_dns.c - libspf2 SPF_dns_server_t layer over lib/dns (LIBRARY-NOTES §3).
+ *
+ * Answers are built with SPF_dns_rr_new_init() and SPF_dns_rr_buf_realloc()
+ * from am_dns's uncompressed rdata. RFC 7208 §4.6.4 limits that libspf2 lacks
+ * (void lookups, MX over 10 names) are counted here per check, in the state
+ * the thread-local pointer names (see spf_dns.h for why a thread-local).
  */
 #include "autoconf.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
-#include <arpa/nameser.h>
 #include <netinet/in.h>
+#include <spf2/spf.h>
 
 #include "am.h"
 #include "buf.h"
 #include "dns.h"
+#include "xalloc.h"
 
 #include "spf_dns.h"
 
-#define MAX_CNAME_LINKS 8	/* CNAMEs followed per lookup */
+/* RFC 7208 §4.6.4: an mx term with more than 10 names is a permerror. */
+#define MAX_MX_NAMES 10
+
+/* The check running on this thread, between begin and end; NULL otherwise. */
+static _Thread_local struct am_spf_dns_check *current;
 
 /* settext - format into a fixed field; these texts may be cut short. */
 static void AM_FMT(3, 4)
@@ -36,9 +44,46 @@ settext(char *dst, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* am_spf_dns_name - uncompressed wire name p[0..len) as dotted text. */
-enum am_status
-am_spf_dns_name(const uint8_t *p, size_t len, struct am_buf *out)
+/* am_spf_dns_begin - make chk the current check of this thread. */
+void
+am_spf_dns_begin(struct am_spf_dns_check *chk)
+{
+	if (chk == NULL || current != NULL)
+		AM_PANIC("am_spf_dns_begin: NULL check or nested check");
+	current = chk;
+}
+
+/* am_spf_dns_end - no current check on this thread. */
+void
+am_spf_dns_end(void)
+{
+	current = NULL;
+}
+
+/* new_rr - an answer with no records; libspf2 must never see NULL. */
+static SPF_dns_rr_t *
+new_rr(SPF_dns_server_t *srv, const char *domain, ns_type type, int ttl,
+    SPF_dns_stat_t herrno)
+{
+	SPF_dns_rr_t *rr;
+
+	rr = SPF_dns_rr_new_init(srv, domain, type, ttl, herrno);
+	if (rr == NULL)
+		AM_PANIC("libspf2: out of memory for a DNS answer");
+	return rr;
+}
+
+/* rr_slot - room for len bytes in record i of rr. */
+static void
+rr_slot(SPF_dns_rr_t *rr, int i, size_t len)
+{
+	if (SPF_dns_rr_buf_realloc(rr, i, len) != SPF_E_SUCCESS)
+		AM_PANIC("libspf2: out of memory for a DNS record");
+}
+
+/* wire_name - uncompressed wire name at p[0..len) as dotted text in out. */
+static enum am_status
+wire_name(const uint8_t *p, size_t len, struct am_buf *out)
 {
 	size_t off = 0;
 
@@ -59,7 +104,90 @@ am_spf_dns_name(const uint8_t *p, size_t len, struct am_buf *out)
 	return out->len > 0 ? AM_OK : AM_PERMFAIL;
 }
 
-/* hit_limit - record a limit exceeded; later lookups get TEMPERROR. */
+/* put_text - store a C string as record i (MX, PTR, TXT). */
+static void
+put_text(SPF_dns_rr_t *rr, int i, const char *s, size_t len)
+{
+	rr_slot(rr, i, len + 1);
+	memcpy(rr->rr[i]->txt, s, len);
+	rr->rr[i]->txt[len] = '\0';
+}
+
+/* fix_txt - RFC 7208 §4.5: "v=spf1" alone is a record; libspf2 wants
+ * "v=spf1 " (with the space) to recognise it. */
+static void
+fix_txt(struct am_buf *txt)
+{
+	if (txt->len == 6 && strncasecmp(am_buf_str(txt), "v=spf1", 6) == 0)
+		(void)am_buf_putc(txt, ' ');
+}
+
+/* fill_one - convert record i of ans into rr slot *n; skip malformed ones. */
+static void
+fill_one(SPF_dns_rr_t *rr, const struct am_dns_answer *ans, size_t i,
+    ns_type type, struct am_buf *tmp, int *n)
+{
+	const uint8_t *d = ans->data[i];
+	size_t len = ans->len[i];
+
+	switch (type) {
+	case ns_t_a:
+		if (len != 4)
+			return;
+		rr_slot(rr, *n, sizeof(struct in_addr));
+		memcpy(&rr->rr[*n]->a, d, 4);
+		break;
+	case ns_t_aaaa:
+		if (len != 16)
+			return;
+		rr_slot(rr, *n, sizeof(struct in6_addr));
+		memcpy(&rr->rr[*n]->aaaa, d, 16);
+		break;
+	case ns_t_mx:
+		if (len < 3 || wire_name(d + 2, len - 2, tmp) != AM_OK)
+			return;
+		put_text(rr, *n, am_buf_str(tmp), tmp->len);
+		break;
+	case ns_t_ptr:
+		if (wire_name(d, len, tmp) != AM_OK)
+			return;
+		put_text(rr, *n, am_buf_str(tmp), tmp->len);
+		break;
+	case ns_t_txt:
+		if (am_dns_txt(ans, i, tmp) != AM_OK)
+			return;
+		fix_txt(tmp);
+		/* libspf2 reads C strings: a NUL byte becomes 0x01, which the
+		 * record syntax check rejects (permerror, not a cut record). */
+		for (size_t k = 0; k < tmp->len; k++)
+			if (tmp->data[k] == '\0')
+				tmp->data[k] = '\001';
+		put_text(rr, *n, am_buf_str(tmp), tmp->len);
+		break;
+	default:
+		return;
+	}
+	(*n)++;
+}
+
+/* fill_records - all usable records of ans into rr. */
+static void
+fill_records(SPF_dns_rr_t *rr, const struct am_dns_answer *ans, ns_type type)
+{
+	struct am_buf tmp;
+	size_t i;
+	int n = 0;
+
+	am_buf_init(&tmp, 65536);
+	for (i = 0; i < ans->count && i < 1000; i++)
+		fill_one(rr, ans, i, type, &tmp, &n);
+	am_buf_release(&tmp);
+	rr->num_rr = n;
+	if (n == 0)
+		rr->herrno = NO_DATA;
+}
+
+/* hit_limit - record a limit exceeded; later lookups get TRY_AGAIN. */
 static void
 hit_limit(struct am_spf_dns_check *chk, const char *what)
 {
@@ -68,163 +196,91 @@ hit_limit(struct am_spf_dns_check *chk, const char *what)
 	chk->is_limit_hit = true;
 }
 
-/* am_spf_dns_count_term - one more DNS term; false past the limit. */
-bool
-am_spf_dns_count_term(struct am_spf_dns_check *chk)
-{
-	if (++chk->terms > AM_SPF_DNS_MAX_TERMS)
-		hit_limit(chk, "more than 10 DNS terms");
-	return !chk->is_limit_hit;
-}
-
-/* pkt_name - the (possibly compressed) name at *off in the packet as
- * dotted text; *off moves past it. Labels with dots, spaces, backslashes
- * or non-ASCII are refused (they cannot be asked for again as text). */
+/* count_void - RFC 7208 §4.6.4: more than void_limit void answers. */
 static bool
-pkt_name(const uint8_t *pkt, size_t len, size_t *off, struct am_buf *out)
+count_void(struct am_spf_dns_check *chk)
 {
-	size_t o = *off, jumps = 0, i;
-	bool has_jumped = false;
-
-	am_buf_reset(out);
-	while (o < len && pkt[o] != 0) {
-		size_t l = pkt[o];
-
-		if ((l & 0xc0) == 0xc0) {
-			if (o + 1 >= len || ++jumps > 16)
-				return false;
-			if (!has_jumped)
-				*off = o + 2;
-			has_jumped = true;
-			o = ((l & 0x3f) << 8) | pkt[o + 1];
-			continue;
-		}
-		if (l > 63 || o + 1 + l > len)
-			return false;
-		for (i = o + 1; i <= o + l; i++)
-			if (pkt[i] <= 0x20 || pkt[i] >= 0x7f || pkt[i] == '.' ||
-			    pkt[i] == '\\')
-				return false;
-		if ((out->len > 0 && am_buf_putc(out, '.') != AM_OK) ||
-		    am_buf_append(out, pkt + o + 1, l) != AM_OK)
-			return false;
-		o += 1 + l;
-	}
-	if (o >= len)
-		return false;
-	if (!has_jumped)
-		*off = o + 1;
-	return true;
-}
-
-/* u16 - big-endian 16 bits at p. */
-static unsigned
-u16(const uint8_t *p)
-{
-	return ((unsigned)p[0] << 8) | p[1];
-}
-
-/* cname_of - the target of name's CNAME in the answer section, if any. */
-static bool
-cname_of(const struct am_dns_answer *ans, const char *name,
-    struct am_buf *target)
-{
-	const uint8_t *pkt = ans->packet;
-	size_t len = ans->packet_len, off = 12, rd;
-	unsigned qd, an, type;
-	struct am_buf owner;
-	bool found = false;
-
-	if (pkt == NULL || len < 12)
-		return false;
-	qd = u16(pkt + 4);
-	an = u16(pkt + 6);
-	am_buf_init(&owner, 1024);
-	while (qd-- > 0 && pkt_name(pkt, len, &off, &owner))
-		off += 4;
-	while (!found && an-- > 0 && off <= len &&
-	    pkt_name(pkt, len, &off, &owner) && off + 10 <= len) {
-		type = u16(pkt + off);
-		rd = off + 10;
-		off = rd + u16(pkt + off + 8);
-		if (type == ns_t_cname && off <= len &&
-		    strcasecmp(am_buf_str(&owner), name) == 0)
-			found = pkt_name(pkt, len, &rd, target);
-	}
-	am_buf_release(&owner);
-	return found;
-}
-
-/* query - one am_dns query within the deadline and the safety net. */
-static void
-query(struct am_spf_dns_check *chk, const char *name, int rrtype,
-    struct am_dns_answer *ans)
-{
-	struct am_dns_query *q;
-
-	if (chk->is_limit_hit || ++chk->queries > AM_SPF_DNS_MAX_QUERIES) {
-		hit_limit(chk, "too many DNS queries");
-		memset(ans, 0, sizeof(*ans));
-		ans->result = AM_DNS_TEMPERROR;
-		ans->rcode = -1;
-		settext(ans->why, sizeof(ans->why), "%s", chk->why);
-		return;
-	}
-	q = am_dns_start(chk->dns, name, rrtype);
-	am_dns_wait(q, chk->deadline_ms, ans);
-	q = am_dns_query_free(q);
-}
-
-/* chase - follow CNAMEs the answer holds without the records asked for. */
-static void
-chase(struct am_spf_dns_check *chk, const char *name, int rrtype,
-    struct am_dns_answer *ans)
-{
-	struct am_buf cur, next;
-	int links = 0;
-
-	am_buf_init(&cur, 1024);
-	am_buf_init(&next, 1024);
-	(void)am_buf_puts(&cur, name);
-	if (cur.len > 1 && cur.data[cur.len - 1] == '.')
-		am_buf_truncate(&cur, cur.len - 1);
-	while (ans->result == AM_DNS_NODATA && rrtype != ns_t_cname &&
-	    cname_of(ans, am_buf_str(&cur), &next)) {
-		am_dns_answer_release(ans);
-		if (++links > MAX_CNAME_LINKS) {
-			memset(ans, 0, sizeof(*ans));
-			ans->result = AM_DNS_TEMPERROR;
-			ans->rcode = -1;
-			settext(ans->why, sizeof(ans->why), "CNAME loop");
-			break;
-		}
-		query(chk, am_buf_str(&next), rrtype, ans);
-		am_buf_reset(&cur);
-		(void)am_buf_puts(&cur, am_buf_str(&next));
-	}
-	am_buf_release(&cur);
-	am_buf_release(&next);
-}
-
-/* am_spf_dns_lookup - one lookup with the check's limits applied. */
-void
-am_spf_dns_lookup(struct am_spf_dns_check *chk, const char *name, int rrtype,
-    bool is_void_counted, struct am_dns_answer *ans)
-{
-	if (chk == NULL || name == NULL || ans == NULL)
-		AM_PANIC("am_spf_dns_lookup: NULL argument");
-	query(chk, name, rrtype, ans);
-	chase(chk, name, rrtype, ans);
-	if (ans->result == AM_DNS_TEMPERROR && !chk->is_limit_hit) {
-		chk->has_temperror = true;
-		settext(chk->why, sizeof(chk->why), "DNS %s: %s", name,
-		    ans->why[0] ? ans->why : "temporary failure");
-	} else if ((ans->result == AM_DNS_NXDOMAIN ||
-	    ans->result == AM_DNS_NODATA) && is_void_counted &&
-	    ++chk->voids > chk->void_limit) {
+	if (++chk->voids > chk->void_limit) {
 		hit_limit(chk, "void lookup limit exceeded");
-		ans->result = AM_DNS_TEMPERROR;
+		return true;
 	}
+	return false;
+}
+
+/* resolve - one query through am_dns, answer in libspf2 form. */
+static SPF_dns_rr_t *
+resolve(SPF_dns_server_t *srv, struct am_spf_dns_check *chk,
+    const char *domain, ns_type type)
+{
+	struct am_dns *dns = srv->hook;
+	struct am_dns_query *q;
+	struct am_dns_answer ans;
+	SPF_dns_rr_t *rr;
+
+	memset(&ans, 0, sizeof(ans));
+	q = am_dns_start(dns, domain, type);
+	am_dns_wait(q, chk->deadline_ms, &ans);
+	q = am_dns_query_free(q);
+	switch (ans.result) {
+	case AM_DNS_OK:
+		rr = new_rr(srv, domain, type, (int)ans.ttl, NETDB_SUCCESS);
+		fill_records(rr, &ans, type);
+		break;
+	case AM_DNS_NXDOMAIN:
+		rr = new_rr(srv, domain, type, 0, HOST_NOT_FOUND);
+		break;
+	case AM_DNS_NODATA:
+		rr = new_rr(srv, domain, type, 0, NO_DATA);
+		break;
+	default:
+		chk->has_temperror = true;
+		settext(chk->why, sizeof(chk->why), "DNS %s: %s",
+		    domain, ans.why[0] ? ans.why : "temporary failure");
+		rr = new_rr(srv, domain, type, 0, TRY_AGAIN);
+		break;
+	}
+	am_dns_answer_release(&ans);
+	return rr;
+}
+
+/* check_answer - apply the per-check limits to a fresh answer. */
+static void
+check_answer(struct am_spf_dns_check *chk, SPF_dns_rr_t *rr)
+{
+	if (rr->herrno == HOST_NOT_FOUND || rr->herrno == NO_DATA) {
+		if (count_void(chk))
+			rr->herrno = TRY_AGAIN;
+	} else if (rr->herrno == NETDB_SUCCESS && rr->rr_type == ns_t_mx &&
+	    rr->num_rr > MAX_MX_NAMES) {
+		hit_limit(chk, "more than 10 MX names");
+		rr->herrno = TRY_AGAIN;
+		rr->num_rr = 0;
+	}
+}
+
+/* layer_lookup - libspf2's lookup hook; never returns NULL. */
+static SPF_dns_rr_t *
+layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
+    int should_cache)
+{
+	struct am_spf_dns_check *chk = current;
+	SPF_dns_rr_t *rr;
+
+	(void)should_cache;
+	if (domain == NULL)
+		domain = "";
+	if (type != ns_t_a && type != ns_t_aaaa && type != ns_t_mx &&
+	    type != ns_t_ptr && type != ns_t_txt)
+		return new_rr(srv, domain, type, 0, NO_DATA);
+	if (chk == NULL || chk->is_limit_hit)
+		return new_rr(srv, domain, type, 0, TRY_AGAIN);
+	if (++chk->queries > AM_SPF_DNS_MAX_QUERIES) {
+		hit_limit(chk, "too many DNS queries");
+		return new_rr(srv, domain, type, 0, TRY_AGAIN);
+	}
+	rr = resolve(srv, chk, domain, type);
+	check_answer(chk, rr);
+	return rr;
 }
 
 /* ----------------------------------------- record syntax (RFC 7208 §12) */
@@ -455,58 +511,148 @@ is_spf1(const char *txt)
 	    (txt[6] == ' ' || txt[6] == '\0');
 }
 
-/* am_spf_dns_record - the one SPF record of domain (RFC 7208 §4.5). */
-enum am_spf_dns_rec
-am_spf_dns_record(struct am_spf_dns_check *chk, const char *domain,
-    struct am_buf *rec)
+/* get_done - set the response's result for a record that is not used. */
+static SPF_errcode_t
+get_done(SPF_response_t *resp, SPF_result_t result, SPF_errcode_t err,
+    const char *what, const char *domain)
 {
-	struct am_dns_answer ans;
-	struct am_buf txt;
-	enum am_spf_dns_rec r = AM_SPF_REC_NONE;
-	size_t i, n = 0;
-
-	am_buf_reset(rec);
-	am_spf_dns_lookup(chk, domain, ns_t_txt, false, &ans);
-	if (ans.result == AM_DNS_TEMPERROR)
-		r = AM_SPF_REC_TEMPERROR;
-	am_buf_init(&txt, 65536);
-	for (i = 0; ans.result == AM_DNS_OK && i < ans.count; i++) {
-		if (am_dns_txt(&ans, i, &txt) != AM_OK ||
-		    !is_spf1(am_buf_str(&txt)))
-			continue;
-		if (n++ == 0 && am_buf_append(rec, txt.data, txt.len) != AM_OK)
-			r = AM_SPF_REC_SYNTAX;	/* over the cap */
-	}
-	am_buf_release(&txt);
-	am_dns_answer_release(&ans);
-	if (n > 1)
-		return AM_SPF_REC_MULTIPLE;
-	if (n == 0 || r != AM_SPF_REC_NONE)
-		return r;
-	/* a NUL byte would cut the record short: a syntax error instead */
-	if (strlen(am_buf_str(rec)) != rec->len ||
-	    !record_valid(am_buf_str(rec)))
-		return AM_SPF_REC_SYNTAX;
-	return AM_SPF_REC_FOUND;
+	resp->result = result;
+	resp->reason = SPF_REASON_FAILURE;
+	resp->err = err;
+	return SPF_response_add_error(resp, err, "%s '%s'", what, domain);
 }
 
-/* am_spf_dns_exp_text - the one TXT record at domain, joined (§6.2). */
-enum am_status
-am_spf_dns_exp_text(struct am_spf_dns_check *chk, const char *domain,
-    struct am_buf *txt)
+/* layer_get_spf - libspf2's record hook (top level, include, redirect):
+ * one TXT query (no type 99), RFC 7208 §4.5 record selection, and the
+ * result set explicitly (libspf2 leaves it unset for some failures). */
+static SPF_errcode_t
+layer_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
+    SPF_record_t **recordp)
 {
+	const char *domain = req->cur_dom;
+	SPF_dns_rr_t *rr;
+	SPF_errcode_t err;
+	int i, found = -1, n = 0;
+
+	*recordp = NULL;
+	if (domain == NULL)
+		return get_done(resp, SPF_RESULT_PERMERROR, SPF_E_NOT_CONFIG,
+		    "no domain", "");
+	rr = layer_lookup(server->resolver, domain, ns_t_txt, 1);
+	if (rr->herrno == TRY_AGAIN) {
+		SPF_dns_rr_free(rr);
+		return get_done(resp, SPF_RESULT_TEMPERROR, SPF_E_DNS_ERROR,
+		    "temporary DNS failure for", domain);
+	}
+	for (i = 0; rr->herrno == NETDB_SUCCESS && i < rr->num_rr; i++)
+		if (is_spf1(rr->rr[i]->txt) && n++ == 0)
+			found = i;
+	if (n != 1) {
+		SPF_dns_rr_free(rr);
+		return n == 0 ? get_done(resp, SPF_RESULT_NONE, SPF_E_NOT_SPF,
+		    "no SPF record for", domain) : get_done(resp,
+		    SPF_RESULT_PERMERROR, SPF_E_MULTIPLE_RECORDS,
+		    "multiple SPF records for", domain);
+	}
+	err = record_valid(rr->rr[found]->txt) ? SPF_E_SUCCESS : SPF_E_SYNTAX;
+	if (err == SPF_E_SUCCESS)
+		err = SPF_record_compile(server, resp, recordp,
+		    rr->rr[found]->txt);
+	SPF_dns_rr_free(rr);
+	if (err != SPF_E_SUCCESS) {
+		if (*recordp != NULL)
+			SPF_record_free(*recordp);
+		*recordp = NULL;
+		return get_done(resp, SPF_RESULT_PERMERROR, err,
+		    "syntax error in the SPF record of", domain);
+	}
+	return SPF_E_SUCCESS;
+}
+
+/* exp_text - the one TXT record at domain, joined; AM_OK or not usable. */
+static enum am_status
+exp_text(struct am_dns *dns, struct am_spf_dns_check *chk,
+    const char *domain, struct am_buf *txt)
+{
+	struct am_dns_query *q;
 	struct am_dns_answer ans;
 	enum am_status st = AM_PERMFAIL;
-	struct am_spf_dns_check own = *chk;
 
-	/* not counted: RFC 7208 §6.2 is evaluated after the result */
-	own.is_limit_hit = false;
-	own.queries = 0;
-	am_spf_dns_lookup(&own, domain, ns_t_txt, false, &ans);
+	memset(&ans, 0, sizeof(ans));
+	q = am_dns_start(dns, domain, ns_t_txt);
+	am_dns_wait(q, chk->deadline_ms, &ans);
+	q = am_dns_query_free(q);
+	/* RFC 7208 §6.2: anything but exactly one TXT record: no explanation */
 	if (ans.result == AM_DNS_OK && ans.count == 1)
 		st = am_dns_txt(&ans, 0, txt);
 	am_dns_answer_release(&ans);
 	if (st == AM_OK && strlen(am_buf_str(txt)) != txt->len)
 		st = AM_PERMFAIL;
 	return st;
+}
+
+/* layer_get_exp - libspf2's explanation hook: domain is the expanded exp=
+ * target; the result goes into *bufp (malloc'ed, libspf2 frees it). */
+static SPF_errcode_t
+layer_get_exp(SPF_server_t *server, const char *domain, char **bufp,
+    size_t *buflenp)
+{
+	struct am_spf_dns_check *chk = current;
+	struct am_buf txt, out;
+	enum am_status st;
+	char *p;
+
+	if (chk == NULL || domain == NULL || *domain == '\0')
+		return SPF_E_NOT_SPF;
+	am_buf_init(&txt, 4096);
+	am_buf_init(&out, 4096);
+	st = exp_text(server->resolver->hook, chk, domain, &txt);
+	if (st == AM_OK && chk->expand_exp != NULL)
+		st = chk->expand_exp(chk, am_buf_str(&txt), &out);
+	else if (st == AM_OK)
+		st = am_buf_puts(&out, am_buf_str(&txt));
+	am_buf_release(&txt);
+	if (st != AM_OK) {
+		am_buf_release(&out);
+		return SPF_E_NOT_SPF;
+	}
+	if (*buflenp < out.len + 1) {
+		p = realloc(*bufp, out.len + 1);
+		if (p == NULL)
+			AM_PANIC("out of memory for an explanation");
+		*bufp = p;
+		*buflenp = out.len + 1;
+	}
+	memcpy(*bufp, am_buf_str(&out), out.len + 1);
+	am_buf_release(&out);
+	return SPF_E_SUCCESS;
+}
+
+/* am_spf_dns_free - release the layer; accepts NULL, returns NULL. */
+SPF_dns_server_t *
+am_spf_dns_free(SPF_dns_server_t *srv)
+{
+	free(srv);
+	return NULL;
+}
+
+/* am_spf_dns_new - the layer over dns (borrowed). */
+SPF_dns_server_t *
+am_spf_dns_new(struct am_dns *dns)
+{
+	SPF_dns_server_t *srv;
+
+	if (dns == NULL)
+		AM_PANIC("am_spf_dns_new: NULL dns");
+	srv = am_xcalloc(1, sizeof(*srv));
+	srv->destroy = NULL;	/* ours: libspf2 must not free it */
+	srv->lookup = layer_lookup;
+	srv->get_spf = layer_get_spf;
+	srv->get_exp = layer_get_exp;
+	srv->add_cache = NULL;
+	srv->layer_below = NULL;
+	srv->name = "authmilter";
+	srv->debug = 0;
+	srv->hook = dns;
+	return srv;
 }

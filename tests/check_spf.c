@@ -1,8 +1,7 @@
 /*
- * check_spf.c - lib/spf.c, spf_dns.c, spf_record.c and spf_macro.c against
- * real libunbound local data (no traffic), a loopback unbound daemon
- * (cache test) and a dead loopback forwarder (timeout). Never a stubbed
- * resolver.
+ * check_spf.c - lib/spf.c and lib/spf_dns.c against real libunbound local
+ * data (no traffic), a loopback unbound daemon (cache test) and a dead
+ * loopback forwarder (timeout). Never a stubbed resolver.
  */
 #include "autoconf.h"
 
@@ -23,7 +22,6 @@
 #include "dns.h"
 #include "netaddr.h"
 #include "spf.h"
-#include "spf_macro.h"
 #include "testdns.h"
 
 static const char *const fixture_rrs[] = {
@@ -60,32 +58,6 @@ static const char *const fixture_rrs[] = {
 	"host.ptr.example. 300 IN A 192.0.2.30",
 	"a.example. 300 IN TXT \"v=spf1 a -all\"",
 	"a.example. 300 IN A 192.0.2.40",
-	/* prefix length 0 (libspf2 could not express it) */
-	"zero4.example. 300 IN TXT \"v=spf1 ip4:198.51.100.7/0 -all\"",
-	"zero6.example. 300 IN TXT \"v=spf1 ip6:2001:db8::/0 -all\"",
-	"azero.example. 300 IN TXT \"v=spf1 a:h.example/0 -all\"",
-	"mxzero.example. 300 IN TXT \"v=spf1 mx:mx6.example/32//0 -all\"",
-	"mx6.example. 300 IN MX 10 mail6.example.",
-	"mail6.example. 300 IN AAAA 2001:db8::99",
-	/* unknown modifiers ignored, redirect= applies last */
-	"mod.example. 300 IN TXT \"v=spf1 moo.cow-far_out=man:dog/cat "
-	    "ip4:192.0.2.0/24 -all\"",
-	"redirfirst.example. 300 IN TXT \"v=spf1 redirect=pass.example "
-	    "ip4:203.0.113.1\"",
-	/* macros in a domain-spec: %% %_ %- and letters */
-	"mm.example. 300 IN TXT \"v=spf1 a:a%%b%_c%-d.%{d} "
-	    "exists:%{l1r-}.%{ir}.%{v}.mm.example -all\"",
-	"a%b\\032c%20d.mm.example. 300 IN A 192.0.2.50",
-	"john.51.2.0.192.in-addr.mm.example. 300 IN A 127.0.0.2",
-	/* the 10 DNS terms count across include */
-	"nine.example. 300 IN TXT \"v=spf1 a:h.example a:h.example "
-	    "a:h.example a:h.example a:h.example a:h.example a:h.example "
-	    "a:h.example a:h.example ip4:192.0.2.5 -all\"",
-	"incnine.example. 300 IN TXT \"v=spf1 include:nine.example -all\"",
-	"incten.example. 300 IN TXT \"v=spf1 include:ten.example -all\"",
-	/* %{p} in an explanation */
-	"pexp.example. 300 IN TXT \"v=spf1 -all exp=why.pexp.example\"",
-	"why.pexp.example. 300 IN TXT \"from %{p}\"",
 	NULL,
 };
 
@@ -173,37 +145,6 @@ static const struct {
 	    AM_SPF_PASS },
 	{ "verp", "192.0.2.5", "h.example",
 	    "bounce+user=example.org@pass.example", AM_SPF_PASS },
-	{ "ip4 /0", "203.0.113.9", "h.example", "u@zero4.example",
-	    AM_SPF_PASS },
-	{ "ip4 /0 not v6", "2001:db8::1", "h.example", "u@zero4.example",
-	    AM_SPF_FAIL },
-	{ "ip6 /0", "2001:db9::1", "h.example", "u@zero6.example",
-	    AM_SPF_PASS },
-	{ "a /0", "203.0.113.9", "h.example", "u@azero.example", AM_SPF_PASS },
-	{ "a /0 no AAAA", "2001:db9::1", "h.example", "u@azero.example",
-	    AM_SPF_FAIL },
-	{ "mx //0", "2001:db9::1", "h.example", "u@mxzero.example",
-	    AM_SPF_PASS },
-	{ "mx /32 v4", "192.0.2.5", "h.example", "u@mxzero.example",
-	    AM_SPF_FAIL },
-	{ "unknown modifier", "192.0.2.5", "h.example", "u@mod.example",
-	    AM_SPF_PASS },
-	{ "redirect first, mechanism", "203.0.113.1", "h.example",
-	    "u@redirfirst.example", AM_SPF_PASS },
-	{ "redirect first, redirect", "192.0.2.5", "h.example",
-	    "u@redirfirst.example", AM_SPF_PASS },
-	{ "redirect first, fail", "198.51.100.9", "h.example",
-	    "u@redirfirst.example", AM_SPF_FAIL },
-	{ "macro literals", "192.0.2.50", "h.example", "u@mm.example",
-	    AM_SPF_PASS },
-	{ "macro letters", "192.0.2.51", "h.example", "john-x@mm.example",
-	    AM_SPF_PASS },
-	{ "macro letters no", "192.0.2.51", "h.example", "jane-x@mm.example",
-	    AM_SPF_FAIL },
-	{ "10 terms across include", "192.0.2.5", "h.example",
-	    "u@incnine.example", AM_SPF_PASS },
-	{ "11 terms across include", "192.0.2.5", "h.example",
-	    "u@incten.example", AM_SPF_PERMERROR },
 };
 
 START_TEST(test_results)
@@ -258,7 +199,7 @@ START_TEST(test_loopback)
 {
 	struct am_spf_result mf, he;
 
-	/* callers skip internal clients; we don't evaluate loopback at all */
+	/* libspf2 would say pass; we don't evaluate loopback at all */
 	check("127.0.0.1", "mx.helo.example", "u@fail.example", &mf, &he);
 	ck_assert(!mf.is_checked && !he.is_checked);
 	ck_assert_int_eq(mf.result, AM_SPF_NONE);
@@ -279,147 +220,6 @@ START_TEST(test_explanation)
 	/* no exp= published: empty, the caller uses its fixed text */
 	check("198.51.100.9", "h.example", "u@pass.example", &mf, &he);
 	ck_assert_str_eq(mf.explanation, "");
-}
-END_TEST
-
-START_TEST(test_explanation_p_macro)
-{
-	struct am_spf_result mf, he;
-
-	/* RFC 7208 §7.3: the validated name (PTR, then A back to the IP) */
-	check("192.0.2.30", "h.example", "u@pexp.example", &mf, &he);
-	ck_assert_int_eq(mf.result, AM_SPF_FAIL);
-	ck_assert_str_eq(mf.explanation, "from host.ptr.example");
-	/* no PTR: "unknown" */
-	check("192.0.2.31", "h.example", "u@pexp.example", &mf, &he);
-	ck_assert_str_eq(mf.explanation, "from unknown");
-}
-END_TEST
-
-START_TEST(test_cname)
-{
-	struct am_spf_result mf, he;
-	struct am_why why;
-
-	/* a zone of its own: libunbound's local data does not chase the
-	 * CNAME into another zone, our layer does */
-	ck_assert(am_dns_add_local_zone(dns, "alias.example", "static",
-	    &why) == AM_OK);
-	ck_assert(am_dns_add_local(dns, "alias.example. 300 IN CNAME "
-	    "pass.example.", &why) == AM_OK);
-	ck_assert(am_dns_add_local_zone(dns, "loop.example", "static",
-	    &why) == AM_OK);
-	ck_assert(am_dns_add_local(dns, "loop.example. 300 IN CNAME "
-	    "loop.example.", &why) == AM_OK);
-	check("192.0.2.5", "h.example", "u@alias.example", &mf, &he);
-	ck_assert_msg(mf.result == AM_SPF_PASS, "got %s (%s)",
-	    am_spf_result_name(mf.result), mf.reason);
-	check("198.51.100.9", "h.example", "u@alias.example", &mf, &he);
-	ck_assert_int_eq(mf.result, AM_SPF_FAIL);
-	/* a loop is an error, not an endless walk (RFC 1034 §3.6.2) */
-	check("192.0.2.5", "h.example", "u@loop.example", &mf, &he);
-	ck_assert_msg(mf.result == AM_SPF_TEMPERROR, "got %s (%s)",
-	    am_spf_result_name(mf.result), mf.reason);
-	ck_assert_msg(strstr(mf.reason, "CNAME loop") != NULL, "got %s",
-	    mf.reason);
-}
-END_TEST
-
-/* RFC 7208 §7.4's examples, and the errors. */
-static const struct {
-	const char *ip, *in, *want;	/* want NULL: AM_PERMFAIL */
-	bool is_exp;
-} macros[] = {
-	{ "192.0.2.3", "%{s}", "strong-bad@email.example.com", false },
-	{ "192.0.2.3", "%{o}", "email.example.com", false },
-	{ "192.0.2.3", "%{d}", "email.example.com", false },
-	{ "192.0.2.3", "%{d4}", "email.example.com", false },
-	{ "192.0.2.3", "%{d3}", "email.example.com", false },
-	{ "192.0.2.3", "%{d2}", "example.com", false },
-	{ "192.0.2.3", "%{d1}", "com", false },
-	{ "192.0.2.3", "%{dr}", "com.example.email", false },
-	{ "192.0.2.3", "%{d2r}", "example.email", false },
-	{ "192.0.2.3", "%{l}", "strong-bad", false },
-	{ "192.0.2.3", "%{l-}", "strong.bad", false },
-	{ "192.0.2.3", "%{lr}", "strong-bad", false },
-	{ "192.0.2.3", "%{lr-}", "bad.strong", false },
-	{ "192.0.2.3", "%{l1r-}", "strong", false },
-	{ "192.0.2.3", "%{ir}.%{v}._spf.%{d2}",
-	    "3.2.0.192.in-addr._spf.example.com", false },
-	{ "192.0.2.3", "%{lr-}.lp.%{ir}.%{v}._spf.%{d2}",
-	    "bad.strong.lp.3.2.0.192.in-addr._spf.example.com", false },
-	{ "192.0.2.3", "%{d2}.trusted-domains.example.net",
-	    "example.com.trusted-domains.example.net", false },
-	{ "2001:db8::cb01", "%{ir}.%{v}._spf.%{d2}",
-	    "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2"
-	    ".ip6._spf.example.com", false },
-	{ "192.0.2.3", "%%%_%-", "% %20", false },
-	{ "192.0.2.3", "%{S}", "strong-bad%40email.example.com", false },
-	{ "192.0.2.3", "%{d999}", "email.example.com", false },
-	{ "192.0.2.3", "%{p}", "unknown", false },
-	{ "2001:db8::cb01", "%{c} %{r} %{h}",
-	    "2001:db8::cb01 mx.example.org helo.example", true },
-	{ "192.0.2.3", "%{d0}", NULL, false },
-	{ "192.0.2.3", "%{x}", NULL, false },
-	{ "192.0.2.3", "%{c}", NULL, false },
-	{ "192.0.2.3", "%{d", NULL, false },
-	{ "192.0.2.3", "100%", NULL, false },
-	{ "192.0.2.3", "%x", NULL, false },
-};
-
-START_TEST(test_macro_expand)
-{
-	struct am_spf_macro_env env = {
-	    .sender = "strong-bad@email.example.com", .domain = "email.example.com", .helo = "helo.example",
-	    .receiver = "mx.example.org" };
-	struct am_addr a;
-	struct am_buf out;
-	enum am_status st;
-
-	ck_assert(am_addr_parse(macros[_i].ip, &a) == AM_OK);
-	env.client = &a;
-	am_buf_init(&out, 4096);
-	st = am_spf_macro_expand(&env, macros[_i].in, strlen(macros[_i].in),
-	    macros[_i].is_exp, &out);
-	if (macros[_i].want == NULL)
-		ck_assert_msg(st == AM_PERMFAIL, "%s: got %s, want an error",
-		    macros[_i].in, am_buf_str(&out));
-	else {
-		ck_assert_msg(st == AM_OK, "%s: failed", macros[_i].in);
-		ck_assert_msg(strcmp(am_buf_str(&out), macros[_i].want) == 0,
-		    "%s: got %s, want %s", macros[_i].in, am_buf_str(&out),
-		    macros[_i].want);
-	}
-	am_buf_release(&out);
-}
-END_TEST
-
-START_TEST(test_macro_domain_cut)
-{
-	struct am_spf_macro_env env = { .sender = "u@example.com",
-	    .domain = "somewhat.long.exp.example.com", .helo = "h.example",
-	    .receiver = "mx.example.org" };
-	const char *spec = "foobar.%{d}.%{d}.%{d}.%{d}.%{d}.%{d}.%{d}.%{d}."
-	    "example.com.";
-	struct am_addr a;
-	struct am_buf out;
-	const char *s;
-
-	ck_assert(am_addr_parse("192.0.2.3", &a) == AM_OK);
-	env.client = &a;
-	am_buf_init(&out, 4096);
-	/* RFC 7208 §7.3: over 253, left-hand labels go; a final dot too */
-	ck_assert(am_spf_macro_domain(&env, spec, strlen(spec), &out) ==
-	    AM_OK);
-	s = am_buf_str(&out);
-	ck_assert_uint_le(out.len, 253);
-	ck_assert_msg(strncmp(s, "somewhat.long.exp.example.com.", 30) == 0,
-	    "got %s", s);
-	ck_assert_uint_eq(out.len, 8 * 30 + 11);	/* "foobar." is gone */
-	/* short names are kept whole */
-	ck_assert(am_spf_macro_domain(&env, "%{d2}.", 6, &out) == AM_OK);
-	ck_assert_str_eq(am_buf_str(&out), "example.com");
-	am_buf_release(&out);
 }
 END_TEST
 
@@ -664,11 +464,6 @@ main(void)
 	tcase_add_test(tc, test_null_sender);
 	tcase_add_test(tc, test_loopback);
 	tcase_add_test(tc, test_explanation);
-	tcase_add_test(tc, test_explanation_p_macro);
-	tcase_add_test(tc, test_cname);
-	tcase_add_loop_test(tc, test_macro_expand, 0,
-	    (int)(sizeof(macros) / sizeof(macros[0])));
-	tcase_add_test(tc, test_macro_domain_cut);
 	tcase_add_test(tc, test_reasons);
 	tcase_add_test(tc, test_authres_golden);
 	tcase_add_test(tc, test_received_spf_golden);
