@@ -1,0 +1,384 @@
+#!/bin/bash
+# tests/bench/run.sh - authmilter against OpenDKIM + OpenDMARC, same machine,
+# same corpus, same DNS, one run. Root only (port 53 on a loopback address,
+# a private mount namespace for OpenDMARC, a throwaway Postfix).
+#
+#   tests/bench/run.sh [-n MSGS] [-t SECS] [-c "1 4 16 64"] [-s "inet unix"]
+#                      [-p "inbound sign e2e"] [-k]
+#
+#  -n  messages per measurement (default 2000), -t  cap in seconds per
+#  measurement (default 8; the rate is then over the messages done), -c the
+#  concurrency levels, -s socket kinds, -p parts to run, -k keep the work dir.
+#
+# What runs, all on loopback, every process recorded by pid and stopped by
+# pid on exit:
+#  - unbound serving the zone from mkcorpus.py on 127.53.N.1 port 53 (port 53
+#    because OpenDMARC can only use /etc/resolv.conf, which has no port);
+#  - authmilter (Nameservers 127.53.N.1), OpenDKIM (Nameservers 127.53.N.1,
+#    libunbound) and OpenDMARC. OpenDMARC (libopendmarc: res_nquery; libspf2
+#    for SPFSelfValidate) has no resolver option: it runs under
+#    `unshare -m`, with a resolv.conf naming 127.53.N.1 bind-mounted over
+#    /etc/resolv.conf in that private mount namespace only;
+#  - tests/bench/loadgen, the milter-protocol client (as Postfix: no
+#    TCP_NODELAY, no TCP_QUICKACK on its side);
+#  - for part e2e: smtp-source -> a throwaway Postfix -> smtp-sink.
+# Parts: (a) inbound: authmilter vs OpenDKIM(verify) then OpenDMARC chained;
+# (b) sign: authmilter vs OpenDKIM signing, RSA-2048 and Ed25519; (c) e2e.
+# Columns: msgs/s, p50/p99 latency (ms), peak RSS (VmHWM, MB; the sum for a
+# chain), CPU ms/msg (utime+stime of the milter process(es) over the run /
+# messages), and authmilter/anchor ratios.
+set -u
+export LC_ALL=C
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${top_srcdir:=$(cd "$BENCH_DIR/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+LOADGEN=${LOADGEN:-$top_builddir/tests/bench/loadgen}
+AUTHMILTER=${AUTHMILTER:-$top_builddir/milter/authmilter}
+
+MSGS=2000 SECS=8 CONCS="1 4 16 64" SOCKS="inet unix" PARTS="inbound sign e2e"
+KEEP=0
+while getopts n:t:c:s:p:k o; do
+	case $o in
+	n) MSGS=$OPTARG ;; t) SECS=$OPTARG ;; c) CONCS=$OPTARG ;;
+	s) SOCKS=$OPTARG ;; p) PARTS=$OPTARG ;; k) KEEP=1 ;;
+	*) echo "usage: $0 [-n MSGS] [-t SECS] [-c CONCS] [-s SOCKS] [-p PARTS] [-k]" >&2
+	   exit 2 ;;
+	esac
+done
+
+die() { echo "bench: $*" >&2; exit 1; }
+say() { echo "# $*" >&2; }
+
+[ "$(id -u)" = 0 ] || die "needs root (port 53 on loopback, unshare -m, Postfix)"
+for f in "$LOADGEN" "$AUTHMILTER"; do
+	[ -x "$f" ] || die "$f not built (run make in $top_builddir)"
+done
+
+# install_anchors - the Debian packages, without starting their services.
+install_anchors() {
+	local need=
+	command -v opendkim >/dev/null || need="$need opendkim"
+	command -v opendmarc >/dev/null || need="$need opendmarc"
+	[ -z "$need" ] && return 0
+	say "installing$need (services kept stopped by policy-rc.d)"
+	local prc=/usr/sbin/policy-rc.d made=0
+	if [ ! -e $prc ]; then
+		printf '#!/bin/sh\nexit 101\n' > $prc && chmod 755 $prc && made=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends $need >&2
+	local rc=$?
+	[ $made = 1 ] && rm -f $prc
+	[ $rc = 0 ] || die "apt-get install$need failed"
+}
+install_anchors
+
+# ------------------------------------------------------------ processes
+PIDS=
+WORK=$(mktemp -d /tmp/authmilter-bench.XXXXXX) || die "mktemp"
+chmod 755 "$WORK"
+RESULTS=$WORK/results
+
+alive() { kill -0 "$1" 2>/dev/null; }
+stop_pid() {
+	local pid=$1 i=0
+	alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }
+	kill -TERM "$pid" 2>/dev/null
+	while alive "$pid" && [ $i -lt 50 ]; do
+		wait "$pid" 2>/dev/null; sleep 0.1; i=$((i + 1))
+	done
+	alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+cleanup() {
+	local p
+	[ -n "${POSTFIX_STOP:-}" ] && $POSTFIX_STOP
+	for p in $PIDS; do stop_pid "$p"; done
+	if [ "$KEEP" = 1 ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+track() { PIDS="$1 $PIDS"; }
+
+# wait_sock SPEC PID - until the milter socket accepts (10 s max).
+wait_sock() {
+	local spec=$1 pid=$2 i=0 port
+	while [ $i -lt 100 ]; do
+		alive "$pid" || return 1
+		case $spec in
+		inet:*) port=${spec#inet:}; port=${port%@*}
+			(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0 ;;
+		*) [ -S "${spec#*:}" ] && return 0 ;;
+		esac
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+
+PORTS_USED=" "
+free_port() {
+	local p i
+	for i in $(seq 1 200); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		case $PORTS_USED in *" $p "*) continue ;; esac
+		if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
+			PORTS_USED="$PORTS_USED$p "; echo "$p"; return 0
+		fi
+	done
+	return 1
+}
+
+# sockspec KIND NAME - inet:PORT@127.0.0.1 or unix:$WORK/NAME.sock
+sockspec() {
+	if [ "$1" = inet ]; then echo "inet:$(free_port)@127.0.0.1"
+	else echo "unix:$WORK/$2.sock"; fi
+}
+# anchor_sock SPEC - the same in OpenDKIM/OpenDMARC syntax.
+anchor_sock() { case $1 in unix:*) echo "local:${1#unix:}" ;; *) echo "$1" ;; esac; }
+
+# ------------------------------------------------------------- corpus, DNS
+say "work dir $WORK"
+/usr/bin/python3 "$BENCH_DIR/mkcorpus.py" "$WORK/corpus" || die "mkcorpus.py failed"
+CORPUS=$WORK/corpus
+
+start_dns() {
+	local try n rr
+	mkdir -p "$WORK/dns"
+	for try in 1 2 3 4 5; do
+		n=$((RANDOM % 250 + 1))
+		DNS_ADDR=127.53.$n.1
+		[ -z "$(ss -Hanu "sport = :53" | grep -F "$DNS_ADDR:")" ] || continue
+		{
+			printf 'server:\n\tverbosity: 0\n\tnum-threads: 1\n'
+			printf '\tusername: ""\n\tchroot: ""\n\tdirectory: "%s"\n' "$WORK/dns"
+			printf '\tpidfile: ""\n\tlogfile: "%s/unbound.log"\n' "$WORK/dns"
+			printf '\tuse-syslog: no\n\tdo-daemonize: no\n'
+			printf '\tinterface: %s\n\tport: 53\n\tdo-ip6: no\n' "$DNS_ADDR"
+			printf '\taccess-control: 127.0.0.0/8 allow\n'
+			printf '\tmodule-config: "iterator"\n\tlocal-zone: "." static\n'
+			printf '\tmsg-cache-size: 4m\n\trrset-cache-size: 4m\n'
+			while IFS= read -r rr; do
+				printf "\tlocal-data: '%s'\n" "$rr"
+			done < "$CORPUS/zone.txt"
+			printf 'remote-control:\n\tcontrol-enable: no\n'
+		} > "$WORK/dns/unbound.conf"
+		/usr/sbin/unbound -d -c "$WORK/dns/unbound.conf" </dev/null \
+		    >"$WORK/dns/unbound.out" 2>&1 &
+		DNS_PID=$!
+		track $DNS_PID
+		local i=0
+		while [ $i -lt 50 ] && alive $DNS_PID; do
+			if [ -n "$(ss -Hanu "sport = :53" | grep -F "$DNS_ADDR:")" ]; then
+				printf 'nameserver %s\noptions attempts:1 timeout:2\n' \
+				    "$DNS_ADDR" > "$WORK/resolv.conf"
+				return 0
+			fi
+			sleep 0.1; i=$((i + 1))
+		done
+		stop_pid $DNS_PID
+	done
+	die "unbound did not start: $(tail -3 "$WORK/dns/unbound.out")"
+}
+start_dns
+say "DNS: unbound pid $DNS_PID on $DNS_ADDR:53"
+
+# ------------------------------------------------------------- milters
+# Each start_* writes a config, starts the daemon in the foreground, waits
+# for its socket and sets MPID. Logs: $WORK/NAME.log.
+
+# start_authmilter NAME SPEC [CONFIG_LINE...]
+start_authmilter() {
+	local name=$1 spec=$2 l
+	shift 2
+	{
+		echo "Socket $spec"
+		echo "AuthservID mx.bench.example"
+		echo "Nameservers $DNS_ADDR"
+		echo "TrustAnchorFile"
+		echo "Syslog no"
+		for l in "$@"; do echo "$l"; done
+	} > "$WORK/$name.conf"
+	"$AUTHMILTER" -f -c "$WORK/$name.conf" </dev/null >"$WORK/$name.log" 2>&1 &
+	MPID=$!
+	track $MPID
+	wait_sock "$spec" $MPID || die "$name did not start: $(tail -3 "$WORK/$name.log")"
+}
+
+# start_opendkim NAME SPEC [CONFIG_LINE...]
+start_opendkim() {
+	local name=$1 spec=$2 l
+	shift 2
+	{
+		echo "Socket $(anchor_sock "$spec")"
+		echo "PidFile $WORK/$name.pid"
+		echo "AuthservID mx.bench.example"
+		echo "Nameservers $DNS_ADDR"
+		echo "Syslog no"
+		echo "Canonicalization relaxed/relaxed"
+		echo "UMask 002"
+		for l in "$@"; do echo "$l"; done
+	} > "$WORK/$name.conf"
+	opendkim -f -x "$WORK/$name.conf" </dev/null >"$WORK/$name.log" 2>&1 &
+	MPID=$!
+	track $MPID
+	wait_sock "$spec" $MPID || die "$name did not start: $(tail -3 "$WORK/$name.log")"
+}
+
+# start_opendmarc NAME SPEC - in a private mount namespace whose
+# /etc/resolv.conf names the benchmark DNS (this process only).
+start_opendmarc() {
+	local name=$1 spec=$2
+	: > "$WORK/$name.hist"
+	{
+		echo "Socket $(anchor_sock "$spec")"
+		echo "PidFile $WORK/$name.pid"
+		echo "AuthservID mx.bench.example"
+		echo "TrustedAuthservIDs mx.bench.example"
+		echo "Syslog false"
+		echo "HistoryFile $WORK/$name.hist"
+		echo "PublicSuffixList /usr/share/publicsuffix/public_suffix_list.dat"
+		echo "SPFSelfValidate true"
+		echo "SPFIgnoreResults true"
+		echo "RejectFailures true"
+		echo "FailureReports false"
+		echo "UMask 002"
+	} > "$WORK/$name.conf"
+	unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && exec opendmarc -f -c "$2"' \
+	    sh "$WORK/resolv.conf" "$WORK/$name.conf" </dev/null >"$WORK/$name.log" 2>&1 &
+	MPID=$!
+	track $MPID
+	wait_sock "$spec" $MPID || die "$name did not start: $(tail -3 "$WORK/$name.log")"
+}
+
+# ------------------------------------------------------------ measuring
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+
+# measure PIDS -- LOADGEN_ARGS: prints "rate p50 p99 rss_mb cpu_ms_per_msg"
+# (RSS and CPU summed over PIDS, the milter processes).
+measure() {
+	local pids= p t0=0 t1=0 rss=0 out msgs
+	while [ "$1" != -- ]; do pids="$pids $1"; shift; done
+	shift
+	for p in $pids; do t0=$((t0 + $(cpu_ticks "$p"))); done
+	out=$("$LOADGEN" -n "$MSGS" -t "$SECS" "$@" 2>"$WORK/loadgen.err")
+	echo "$out" >> "$WORK/loadgen.log"
+	for p in $pids; do
+		alive "$p" || { echo "- - - - -"; return; }
+		t1=$((t1 + $(cpu_ticks "$p")))
+		rss=$((rss + $(hwm_kb "$p")))
+	done
+	msgs=$(echo "$out" | sed -n 's/.* msgs=\([0-9]*\) .*/\1/p' | head -1)
+	echo "$out" | awk -v t=$((t1 - t0)) -v hz="$TICK" -v rss="$rss" -v n="${msgs:-0}" '
+	    /rate=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+	    /error=/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] != "accept" && kv[1] != "continue" && kv[2] > 0) bad = bad " " $i } }
+	    END { printf "%s %s %s %.1f %.3f%s\n", v["rate"], v["p50_ms"], v["p99_ms"],
+		rss / 1024, (n > 0 ? t * 1000 / hz / n : 0), bad }'
+}
+
+# row LABEL AM_RESULT ANCHOR_RESULT - one table row into $RESULTS.
+row() {
+	echo "$1|$2|$3" >> "$RESULTS"
+	say "$1: authmilter $2 | anchor $3"
+}
+
+warm() { "$LOADGEN" -n 50 -c 2 "$@" >/dev/null 2>&1; }
+
+# ---------------------------------------------------------------- parts
+# (a) inbound: authmilter vs OpenDKIM (verify) -> OpenDMARC, chained per
+# message as Postfix does with two smtpd_milters. TLS macros on (-T).
+part_inbound() {
+	local kind c am od dm ampid odpid dmpid a b
+	for kind in $SOCKS; do
+		am=$(sockspec "$kind" am-in)
+		start_authmilter "am-in-$kind" "$am" \
+		    "InternalHosts 10.255.255.0/24" "ReportStore $WORK/reports-$kind.db"
+		ampid=$MPID
+		od=$(sockspec "$kind" odkim-in)
+		start_opendkim "odkim-in-$kind" "$od" "Mode v" "AlwaysAddARHeader yes"
+		odpid=$MPID
+		dm=$(sockspec "$kind" odmarc-in)
+		start_opendmarc "odmarc-in-$kind" "$dm"
+		dmpid=$MPID
+		warm -s "$am" -T "$CORPUS/inbound"
+		warm -s "$od" -s "$dm" -T "$CORPUS/inbound"
+		for c in $CONCS; do
+			a=$(measure $ampid -- -s "$am" -c "$c" -T "$CORPUS/inbound")
+			b=$(measure $odpid $dmpid -- -s "$od" -s "$dm" -c "$c" -T "$CORPUS/inbound")
+			row "inbound $kind c=$c" "$a" "$b"
+		done
+		"$LOADGEN" -n 1 -d 0 -s "$am" -T "$CORPUS/inbound" > "$WORK/dump-am-in-$kind.txt" 2>&1
+		"$LOADGEN" -n 1 -d 0 -s "$od" -s "$dm" -T "$CORPUS/inbound" > "$WORK/dump-anchor-in-$kind.txt" 2>&1
+		stop_pid $ampid; stop_pid $odpid; stop_pid $dmpid
+	done
+}
+
+# (b) signing, one key per daemon: authmilter vs OpenDKIM (Mode s). The
+# outbound corpus comes from 127.0.0.1 with {auth_authen} set.
+part_sign() {
+	local alg kind c am od ampid odpid a b key sel oalg
+	for alg in rsa ed25519; do
+		case $alg in
+		rsa) key=$CORPUS/keys/out-rsa.pem sel=srsa oalg=rsa-sha256 ;;
+		*) key=$CORPUS/keys/out-ed.pem sel=sed oalg=ed25519-sha256 ;;
+		esac
+		for kind in $SOCKS; do
+			am=$(sockspec "$kind" "am-sign-$alg")
+			start_authmilter "am-sign-$alg-$kind" "$am" \
+			    "Domain sign.bench.example" "Selector $sel" "KeyFile $key" \
+			    "ReportStore"
+			ampid=$MPID
+			od=$(sockspec "$kind" "odkim-sign-$alg")
+			start_opendkim "odkim-sign-$alg-$kind" "$od" "Mode s" \
+			    "Domain sign.bench.example" "Selector $sel" "KeyFile $key" \
+			    "SignatureAlgorithm $oalg" "InternalHosts 127.0.0.1" \
+			    "OversignHeaders From" "RequireSafeKeys false"
+			odpid=$MPID
+			warm -s "$am" "$CORPUS/outbound"
+			warm -s "$od" "$CORPUS/outbound"
+			for c in $CONCS; do
+				a=$(measure $ampid -- -s "$am" -c "$c" "$CORPUS/outbound")
+				b=$(measure $odpid -- -s "$od" -c "$c" "$CORPUS/outbound")
+				row "sign $alg $kind c=$c" "$a" "$b"
+			done
+			"$LOADGEN" -n 1 -d 0 -s "$am" "$CORPUS/outbound" > "$WORK/dump-am-sign-$alg-$kind.txt" 2>&1
+			"$LOADGEN" -n 1 -d 0 -s "$od" "$CORPUS/outbound" > "$WORK/dump-odkim-sign-$alg-$kind.txt" 2>&1
+			stop_pid $ampid; stop_pid $odpid
+		done
+	done
+}
+
+# ---------------------------------------------------------------- table
+print_table() {
+	awk -F'|' '
+	function r(x, y) { return (x + 0 > 0 && y + 0 > 0) ? sprintf("%.2f", x / y) : "-" }
+	BEGIN {
+		printf "%-24s | %-38s | %-38s | %-13s\n", "", "authmilter", "anchor (OpenDKIM[+OpenDMARC])", "ratio am/anchor"
+		printf "%-24s | %8s %7s %7s %6s %7s | %8s %7s %7s %6s %7s | %6s %6s\n", "row",
+		    "msg/s", "p50ms", "p99ms", "RSSMB", "CPUms", "msg/s", "p50ms", "p99ms", "RSSMB", "CPUms", "msg/s", "CPU"
+	}
+	{
+		split($2, a, " "); split($3, b, " ")
+		printf "%-24s | %8s %7s %7s %6s %7s | %8s %7s %7s %6s %7s | %6s %6s", $1,
+		    a[1], a[2], a[3], a[4], a[5], b[1], b[2], b[3], b[4], b[5], r(a[1], b[1]), r(a[5], b[5])
+		extra = ""
+		for (i = 6; i in a; i++) extra = extra " am:" a[i]
+		for (i = 6; i in b; i++) extra = extra " anchor:" b[i]
+		print extra
+	}' "$RESULTS"
+}
+
+: > "$RESULTS"
+for part in $PARTS; do
+	case $part in
+	inbound) part_inbound ;;
+	sign) part_sign ;;
+	e2e) command -v part_e2e >/dev/null && part_e2e ;;
+	*) die "unknown part $part" ;;
+	esac
+done
+echo "# $(nproc) CPUs, load before/after: $(cut -d' ' -f1-3 /proc/loadavg); MSGS=$MSGS SECS=$SECS"
+print_table
