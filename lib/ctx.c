@@ -47,6 +47,8 @@ am_runtime_new(struct am_config *cfg, const struct am_runtime_opts *opts,
 		return am_runtime_unref(rt);
 	if ((rt->spf = am_spf_new(rt->dns, cfg, &why)) == NULL)
 		return fail(rt, errs, &why);
+	if ((rt->dmarc = am_dmarc_new(rt->dns, cfg, &why)) == NULL)
+		return fail(rt, errs, &why);
 	return rt;
 }
 
@@ -63,6 +65,7 @@ am_runtime_unref(struct am_runtime *rt)
 {
 	if (rt == NULL || atomic_fetch_sub(&rt->refs, 1) != 1)
 		return NULL;
+	rt->dmarc = am_dmarc_free(rt->dmarc);
 	rt->spf = am_spf_free(rt->spf);
 	rt->signer = am_dkim_signer_free(rt->signer);
 	rt->keys = am_keys_free(rt->keys);

@@ -2,8 +2,9 @@
  * NAME        am_ctx, am_runtime - the process and its current configuration
  * DESCRIPTION struct am_runtime is one immutable configuration snapshot plus
  *             the objects built from it (the resolver, the libopendkim
- *             handle, the SPF evaluator, the signing keys, loaded and checked
- *             here once per configuration). am_runtime_new() takes the config
+ *             handle, the SPF evaluator, the DMARC evaluator and its Public
+ *             Suffix List, the signing keys; all loaded and checked here once
+ *             per configuration). am_runtime_new() takes the config
  *             reference it is given and builds the rest; on failure it returns
  *             NULL (the config reference is then dropped) with every problem
  *             as one "FILE:LINE: message" (or plain) line in errs; warnings
@@ -34,6 +35,7 @@
 #include "dkim_lib.h"
 #include "buf.h"
 #include "dkim_sign.h"
+#include "dmarc.h"
 #include "dns.h"
 #include "keys.h"
 #include "spf.h"
@@ -45,6 +47,7 @@ struct am_runtime {
 	struct am_spf *spf;		/* owned SPF evaluator */
 	struct am_keys *keys;		/* owned signing keys (maybe empty) */
 	struct am_dkim_signer *signer;	/* owned signing set-up */
+	struct am_dmarc *dmarc;		/* owned DMARC evaluator (PSL) */
 	atomic_int refs;	/* references; freed at 0 */
 };
 

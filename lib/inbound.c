@@ -1,7 +1,7 @@
 /*
  * inbound.c - verification of one inbound message: DKIM (RFC 6376, 8301,
  * 8463) through dkim_verify, SPF (RFC 7208) for MAIL FROM and HELO through
- * spf. The body is hashed as it streams and never buffered; when the message
+ * spf, then DMARC (RFC 7489, RFC 9989) over their results through dmarc. The body is hashed as it streams and never buffered; when the message
  * carries no signature the body is not needed. Reply codes for SPF follow
  * RFC 7372 (5.7.23 validation failed, 4.7.24 validation error).
  */
@@ -24,6 +24,9 @@ struct am_inbound {
 	struct am_spf_result spf_mfrom;	/* MAIL FROM result */
 	struct am_spf_result spf_helo;	/* HELO result */
 	char *received_spf;		/* owned header value, or NULL */
+	bool dmarc_ran;			/* DMARC evaluated at eom */
+	struct am_dmarc_result dmarc;	/* its result */
+	struct am_dmarc_decision dmarc_dec;	/* what it asks for */
 };
 
 struct am_inbound *
@@ -162,6 +165,70 @@ summarise_spf(const struct am_inbound *in, struct am_buf *summary)
 	    am_spf_result_name(in->spf_helo.result) : "-");
 }
 
+/* run_dmarc - evaluate over the From headers and the SPF/DKIM results. */
+static void
+run_dmarc(struct am_inbound *in, const struct am_inbound_env *env)
+{
+	struct am_dmarc_input din;
+
+	memset(&din, 0, sizeof(din));
+	din.from = env->from;
+	din.nfrom = env->nfrom;
+	din.spf = in->spf_ran ? &in->spf_mfrom : NULL;
+	din.dkim = &in->dkim;
+	din.client = env->client;
+	din.deadline_ms = am_dns_deadline(
+	    (unsigned)in->rt->cfg->dns_timeout * 1000U);
+	din.sample_draw = -1;
+	am_dmarc_evaluate(in->rt->dmarc, &din, &in->dmarc, &in->dmarc_dec);
+	in->dmarc_ran = true;
+}
+
+/* dmarc_action - the decision into v, while v still accepts. */
+static void
+dmarc_action(const struct am_inbound *in, struct am_verdict *v)
+{
+	const struct am_dmarc_decision *d = &in->dmarc_dec;
+
+	if (v->disp != AM_DISP_ACCEPT)
+		return;
+	switch (d->action) {
+	case AM_ACTION_REJECT:
+		am_verdict_set(v, AM_DISP_REJECT, d->rcode, d->xcode, d->text);
+		break;
+	case AM_ACTION_TEMPFAIL:
+		am_verdict_set(v, AM_DISP_TEMPFAIL, d->rcode, d->xcode,
+		    d->text);
+		break;
+	case AM_ACTION_QUARANTINE:
+		if (d->quarantine == AM_QUARANTINE_HEADER) {
+			am_verdict_insert(v, d->header_name, d->header_value);
+			break;
+		}
+		am_verdict_set(v, AM_DISP_QUARANTINE, "", "", "");
+		(void)snprintf(v->quarantine, sizeof(v->quarantine), "%s",
+		    d->quarantine_reason);
+		break;
+	case AM_ACTION_ACCEPT:
+		break;
+	}
+}
+
+/* summarise_dmarc - "dmarc=fail(example.com p=reject dis=reject) " */
+static void
+summarise_dmarc(const struct am_inbound *in, struct am_buf *summary)
+{
+	const struct am_dmarc_result *r = &in->dmarc;
+
+	(void)am_buf_printf(summary, "dmarc=%s(%s%s%s%s%s) ",
+	    am_dmarc_result_name(r->result),
+	    r->header_from[0] ? r->header_from : "-",
+	    r->has_record ? " p=" : "",
+	    r->has_record ? am_dmarc_policy_name(r->policy) : "",
+	    r->has_record ? " dis=" : "",
+	    r->has_record ? am_dmarc_policy_name(r->disposition) : "");
+}
+
 void
 am_inbound_eom(struct am_inbound *in, const struct am_inbound_env *env,
     struct am_authres *ar, struct am_verdict *v)
@@ -178,9 +245,13 @@ am_inbound_eom(struct am_inbound *in, const struct am_inbound_env *env,
 		am_spf_add_authres(&in->spf_helo, ar);
 	}
 	am_dkim_results_add_authres(&in->dkim, ar);
+	run_dmarc(in, env);
+	am_dmarc_add_authres(&in->dmarc, ar);
 	summarise_spf(in, &v->summary);
 	summarise_dkim(&in->dkim, &v->summary);
+	summarise_dmarc(in, &v->summary);
 	spf_action(in, v);
+	dmarc_action(in, v);
 }
 
 void
@@ -188,6 +259,12 @@ am_inbound_add_headers(struct am_inbound *in, struct am_verdict *v)
 {
 	if (in->received_spf != NULL)
 		am_verdict_insert(v, "Received-SPF", in->received_spf);
+}
+
+const struct am_dmarc_result *
+am_inbound_dmarc(const struct am_inbound *in)
+{
+	return in->dmarc_ran ? &in->dmarc : NULL;
 }
 
 const struct am_spf_result *

@@ -10,10 +10,11 @@
  *             more body, so the milter may skip the rest) and, at end of
  *             message, am_inbound_eom(), which finishes every check (DKIM,
  *             then SPF for MAIL FROM and HELO with env's client, HELO and
- *             sender), appends the results to the Authentication-Results
- *             builder and a compact form to v's summary, and applies
- *             SPFFailAction / SPFTempErrorAction to v (only while v still
- *             accepts). am_inbound_add_headers() then queues the other
+ *             sender, then DMARC over env's From headers), appends the
+ *             results to the Authentication-Results builder and a compact
+ *             form to v's summary, and applies SPFFailAction /
+ *             SPFTempErrorAction, then the DMARC decision, to v (each only
+ *             while v still accepts). am_inbound_add_headers() then queues the other
  *             headers the checks produced (Received-SPF, if AddReceivedSPF).
  *             Results stay readable (for DMARC and reports) until the object
  *             is freed.
@@ -29,6 +30,7 @@
 #include "buf.h"
 #include "ctx.h"
 #include "dkim_verify.h"
+#include "dmarc.h"
 #include "netaddr.h"
 #include "spf.h"
 #include "verdict.h"
@@ -41,6 +43,8 @@ struct am_inbound_env {
 	const char *client_ip;		/* the same as text */
 	const char *helo;		/* HELO/EHLO argument, "" if none */
 	const char *sender;		/* MAIL FROM without <>, "" = null */
+	const struct am_str *from;	/* every From header value */
+	size_t nfrom;			/* entries in from[] */
 };
 
 struct am_inbound *am_inbound_new(struct am_runtime *rt, const char *jobid);
@@ -56,5 +60,7 @@ const struct am_dkim_results *am_inbound_dkim(const struct am_inbound *in);
 /* am_inbound_spf - the MAIL FROM result (the HELO one when MAIL FROM was not
  * evaluated); NULL when SPF did not run. */
 const struct am_spf_result *am_inbound_spf(const struct am_inbound *in);
+/* am_inbound_dmarc - the DMARC result; NULL before eom. */
+const struct am_dmarc_result *am_inbound_dmarc(const struct am_inbound *in);
 
 #endif

@@ -72,6 +72,7 @@ struct am_session {
 	char *auth_user;		/* owned; {auth_authen} or NULL */
 	bool tls_policy_failed;		/* a RequireTLS rule said tag */
 	bool eoh_done;			/* end of headers seen */
+	size_t from_total;		/* From headers seen, kept or not */
 	struct am_inbound *in;		/* owned; inbound checks, or NULL */
 	struct am_outbound *out;	/* owned; outbound signing, or NULL */
 	size_t seen[NWATCHED];		/* watched headers counted so far */
@@ -139,6 +140,7 @@ tx_reset(struct am_session *s)
 	s->in = am_inbound_free(s->in);
 	s->out = am_outbound_free(s->out);
 	s->eoh_done = false;
+	s->from_total = 0;
 	s->in_tx = false;
 	s->tls_policy_failed = false;
 	s->mode = AM_MODE_INBOUND;
@@ -327,6 +329,8 @@ am_session_header(struct am_session *s, const char *name, const char *value,
 	bool forged = false;
 	size_t w;
 
+	if (strcasecmp(name, "From") == 0)
+		s->from_total++;
 	for (w = 0; w < NWATCHED; w++)
 		if (s->watched[w].name != NULL &&
 		    strcasecmp(name, s->watched[w].name) == 0)
@@ -392,17 +396,33 @@ internal_error(struct am_session *s, struct am_verdict *v, const char *what)
 	(void)am_buf_printf(&v->summary, "internal-error=\"%s\" ", what);
 }
 
-/* run_inbound - finish the inbound checks with what the connection knows. */
+/* run_inbound - finish the inbound checks with what the connection knows.
+ * DMARC sees every From header: one that was too long to keep still counts
+ * (as an empty value), so a hidden second From is a multiple-From case. */
 static void
 run_inbound(struct am_session *s, struct am_authres *ar, struct am_verdict *v)
 {
 	struct am_inbound_env env;
+	const struct am_header *h;
+	struct am_str *from;
+	size_t i;
 
+	from = am_xcalloc(s->from_total ? s->from_total : 1, sizeof(*from));
+	for (i = 0; i < s->from_total; i++)
+		if ((h = am_msg_find(s->msg, "From", i)) != NULL) {
+			from[i].p = h->value;
+			from[i].len = h->value_len;
+		} else {
+			from[i].p = "";
+		}
 	env.client = s->has_addr ? &s->addr : NULL;
 	env.client_ip = s->addr_text;
 	env.helo = s->helo ? s->helo : "";
 	env.sender = am_msg_sender(s->msg) ? am_msg_sender(s->msg) : "";
+	env.from = from;
+	env.nfrom = s->from_total;
 	am_inbound_eom(s->in, &env, ar, v);
+	free(from);
 }
 
 /* add_authres - build and queue our Authentication-Results header. */

@@ -172,7 +172,7 @@ START_TEST(inbound_adds_ar_on_top_and_removes_forged)
 	ck_assert_str_eq(v.ins[0].name, AR);
 	ck_assert_str_eq(v.ins[1].name, "Received-SPF");
 	ck_assert_str_eq(v.ins[2].name, "Received-TLS");
-	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tx-tls=none");
+	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tdmarc=none header.from=example.org;\n\tx-tls=none");
 	ck_assert_str_eq(ins_value(&v, "Received-TLS"),
 	    "none receiver=mx.test.example");
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
@@ -292,7 +292,8 @@ END_TEST
 START_TEST(authserv_id_quoted)
 {
 	static const char *const hdrs[] = {
-		AR, " \"mx.test.example/job1\"; spf=pass", NULL,
+		AR, " \"mx.test.example/job1\"; spf=pass",
+		"From", " a@example.org", NULL,
 	};
 	struct am_ctx *ctx = new_ctx("AuthservID mx.test.example/job1\n"
 	    "TrustAnchorFile\n");
@@ -301,7 +302,7 @@ START_TEST(authserv_id_quoted)
 
 	run(s, "192.0.2.10", NULL, hdrs, &v);
 	assert_ar(v.ins[0].value, "\"mx.test.example/job1\"",
-	    "dkim=none;\n\tx-tls=none");
+	    "dkim=none;\n\tdmarc=none header.from=example.org;\n\tx-tls=none");
 	ck_assert_uint_eq(v.ndel, 1);
 	am_verdict_release(&v);
 	am_session_free(s);
@@ -323,10 +324,10 @@ START_TEST(reload_pins_running_connections)
 	other = am_ctx_free(other);
 	new_s = am_session_new(ctx);
 	run(old_s, "192.0.2.10", NULL, hdrs, &v);
-	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tx-tls=none");
+	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tdmarc=none header.from=example.org;\n\tx-tls=none");
 	am_verdict_release(&v);
 	run(new_s, "192.0.2.10", NULL, hdrs, &v);
-	assert_ar(v.ins[0].value, "new.test.example", "dkim=none;\n\tx-tls=none");
+	assert_ar(v.ins[0].value, "new.test.example", "dkim=none;\n\tdmarc=none header.from=example.org;\n\tx-tls=none");
 	am_verdict_release(&v);
 	am_session_free(old_s);
 	am_session_free(new_s);
@@ -369,7 +370,8 @@ START_TEST(tls_recorded_and_forged_trace_removed)
 	static const char *const hdrs[] = {
 		"Received-TLS", " none port=25 receiver=mx.test.example",
 		"Received-TLS", " starttls receiver=relay.other.example",
-		"received-tls", " implicit\n\treceiver=MX.TEST.EXAMPLE", NULL,
+		"received-tls", " implicit\n\treceiver=MX.TEST.EXAMPLE",
+		"From", " a@example.org", NULL,
 	};
 	struct macros m = { .kv = { STARTTLS_KV, NULL } };
 	struct am_ctx *ctx = new_ctx(BASE_CFG);
@@ -380,7 +382,7 @@ START_TEST(tls_recorded_and_forged_trace_removed)
 	ck_assert_uint_eq(v.ndel, 2);
 	ck_assert_uint_eq(v.del[0].n, 3);
 	ck_assert_uint_eq(v.del[1].n, 1);
-	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tx-tls=pass "
+	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tdmarc=none header.from=example.org;\n\tx-tls=pass "
 	    "smtp.version=TLSv1.3 smtp.cipher=TLS_AES_128_GCM_SHA256\n"
 	    "\tsmtp.bits=128");
 	ck_assert_str_eq(ins_value(&v, "Received-TLS"), "implicit version=TLSv1.3 "
@@ -716,6 +718,44 @@ START_TEST(outbound_signed_then_verified)
 }
 END_TEST
 
+/* DMARC through the pipeline: p=reject and nothing aligned -> 550 5.7.1;
+ * a second From header, even one too long to keep, is a multiple-From
+ * reject (PITFALLS: multiple From headers bypassed DMARC). */
+START_TEST(dmarc_enforced_in_pipeline)
+{
+	static const char *const hdrs[] = { "From", " a@example.org", NULL };
+	const char *two[7] = { "From", " a@example.org", "Subject", " x",
+	    "From", NULL, NULL };
+	struct am_ctx *ctx = new_ctx(BASE_CFG "MaxHeaderLength 998\n");
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+	char big[1200];
+
+	ck_assert_int_eq(am_dns_add_local(ctx->current->dns, "_dmarc.example.org."
+	    " 300 IN TXT \"v=DMARC1; p=reject\"", NULL), AM_OK);
+	run(s, "192.0.2.10", NULL, hdrs, &v);
+	ck_assert_int_eq(v.disp, AM_DISP_REJECT);
+	ck_assert_str_eq(v.rcode, "550");
+	ck_assert_str_eq(v.xcode, "5.7.1");
+	ck_assert_ptr_nonnull(strstr(v.reply, "example.org"));
+	ck_assert_ptr_nonnull(strstr(v.ins[0].value, "dmarc=fail (p=reject "));
+	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
+	    "dmarc=fail(example.org p=reject dis=reject)"));
+	am_verdict_release(&v);
+
+	memset(big, 'b', sizeof(big) - 1);
+	big[0] = ' ';
+	big[sizeof(big) - 1] = '\0';
+	two[5] = big;			/* a second From, too long to keep */
+	run(s, "192.0.2.10", NULL, two, &v);
+	ck_assert_int_eq(v.disp, AM_DISP_REJECT);
+	ck_assert_ptr_nonnull(strstr(v.reply, "multiple From"));
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(macro_lists_cover_later_issues)
 {
 	static const struct {
@@ -769,6 +809,7 @@ main(void)
 	tcase_add_test(tc, dkim_verified_in_pipeline);
 	tcase_add_test(tc, spf_enforced_and_forged_received_spf_removed);
 	tcase_add_test(tc, outbound_signed_then_verified);
+	tcase_add_test(tc, dmarc_enforced_in_pipeline);
 	tcase_add_test(tc, macro_lists_cover_later_issues);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
