@@ -19,7 +19,10 @@
  *             am_ctx_acquire() returns a new reference to the current runtime:
  *             a connection pins the runtime it started with and releases it
  *             with am_runtime_unref() when it closes, so a reload never
- *             changes the rules in the middle of a connection.
+ *             changes the rules in the middle of a connection. The report
+ *             store is process state (one SQLite writer thread), opened by the
+ *             daemon after privileges are dropped; am_ctx_free() closes it,
+ *             which flushes the queue.
  * THREADS     am_ctx_acquire/am_ctx_swap are serialised by ctx->lock; runtimes
  *             are immutable; counters are atomics.
  */
@@ -38,6 +41,7 @@
 #include "dmarc.h"
 #include "dns.h"
 #include "keys.h"
+#include "report_store.h"
 #include "spf.h"
 
 struct am_runtime {
@@ -82,6 +86,9 @@ struct am_stats {
 struct am_ctx {
 	pthread_mutex_t lock;		/* covers current */
 	struct am_runtime *current;	/* owned reference */
+	struct am_report_store *reports;	/* owned, set once before the
+						 * first connection; NULL when
+						 * ReportStore is empty */
 	struct am_stats stats;		/* atomics, no lock */
 };
 

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "report_row.h"
 #include "xalloc.h"
 #include "inbound.h"
 
@@ -259,6 +261,27 @@ am_inbound_add_headers(struct am_inbound *in, struct am_verdict *v)
 {
 	if (in->received_spf != NULL)
 		am_verdict_insert(v, "Received-SPF", in->received_spf);
+}
+
+void
+am_inbound_report(const struct am_inbound *in,
+    const struct am_inbound_env *env, const char *rcpt,
+    struct am_report_store *rs)
+{
+	struct am_report_input ri;
+
+	if (rs == NULL || !in->dmarc_ran)
+		return;
+	ri.time = (int64_t)time(NULL);
+	ri.client_ip = env->client_ip;
+	ri.envelope_from = env->sender;
+	ri.helo = env->helo;
+	ri.envelope_to = rcpt;
+	ri.dmarc = &in->dmarc;
+	ri.spf_mfrom = in->spf_ran ? &in->spf_mfrom : NULL;
+	ri.spf_helo = in->spf_ran ? &in->spf_helo : NULL;
+	ri.dkim = &in->dkim;
+	am_report_row_enqueue(rs, &ri);
 }
 
 const struct am_dmarc_result *

@@ -32,6 +32,7 @@
 #include "dkim_verify.h"
 #include "dmarc.h"
 #include "netaddr.h"
+#include "report_store.h"
 #include "spf.h"
 #include "verdict.h"
 
@@ -60,6 +61,11 @@ const struct am_dkim_results *am_inbound_dkim(const struct am_inbound *in);
 /* am_inbound_spf - the MAIL FROM result (the HELO one when MAIL FROM was not
  * evaluated); NULL when SPF did not run. */
 const struct am_spf_result *am_inbound_spf(const struct am_inbound *in);
+/* am_inbound_report - after eom: enqueue this message's aggregate-report
+ * row (report_row.h) to rs (NULL: no store); rcpt is the first recipient. */
+void am_inbound_report(const struct am_inbound *in,
+    const struct am_inbound_env *env, const char *rcpt,
+    struct am_report_store *rs);
 /* am_inbound_dmarc - the DMARC result; NULL before eom. */
 const struct am_dmarc_result *am_inbound_dmarc(const struct am_inbound *in);
 

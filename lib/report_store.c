@@ -538,11 +538,3 @@ am_report_store_expire(const char *path, int64_t before, uint64_t *deleted,
 	be->close(h);
 	return st;
 }
-
-/*
- * XXX until Makefile.am lists lib/report_backend.h, lib/report_sqlite.c and
- * lib/report_query.c in lib_libam_la_SOURCES, they are compiled as part of
- * this file. Whoever adds them there deletes these two lines.
- */
-#include "report_sqlite.c"
-#include "report_query.c"

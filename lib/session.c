@@ -422,6 +422,7 @@ run_inbound(struct am_session *s, struct am_authres *ar, struct am_verdict *v)
 	env.from = from;
 	env.nfrom = s->from_total;
 	am_inbound_eom(s->in, &env, ar, v);
+	am_inbound_report(s->in, &env, am_msg_rcpt(s->msg, 0), s->ctx->reports);
 	free(from);
 }
 

@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "config.h"
 #include "ctl_keys.h"
+#include "ctl_report.h"
 #include "ctx.h"
 #include "eml.h"
 #include "log.h"
@@ -55,6 +56,11 @@ usage(void)
 	    "       authmilterctl keygen --domain D --selector S "
 	    "--type rsa|ed25519 [--bits N] [--dir DIR]\n"
 	    "       authmilterctl [-c FILE] testkey\n"
+	    "       authmilterctl [-c FILE] report export [--store FILE]... "
+	    "[--period YYYY-MM-DD |\n"
+	    "           --from T --to T] [--domain D] [--format rfc7489|rfc9990] "
+	    "--out DIR\n"
+	    "       authmilterctl [-c FILE] report expire\n"
 	    "       authmilterctl -V\n");
 	exit(2);
 }
@@ -111,6 +117,20 @@ cmd_configtest(void)
 	am_runtime_unref(rt);
 	am_config_unref(cfg);
 	return 0;
+}
+
+/* cmd_report - aggregate-report export and expiry (ctl_report.c). */
+static int
+cmd_report(int argc, char **argv)
+{
+	struct am_config *cfg = load();
+	int rc;
+
+	if (cfg == NULL)
+		return 1;
+	rc = am_ctl_report(cfg, argc, argv);
+	am_config_unref(cfg);
+	return rc;
 }
 
 /* cmd_testkey - every signing key against its published DNS record. */
@@ -495,6 +515,8 @@ main(int argc, char **argv)
 		return am_ctl_keygen(argc, argv);
 	if (strcmp(argv[0], "testkey") == 0 && argc == 1)
 		return cmd_testkey();
+	if (strcmp(argv[0], "report") == 0)
+		return cmd_report(argc, argv);
 	usage();
 	return 2;
 }

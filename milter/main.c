@@ -325,6 +325,26 @@ set_nodelay(void)
 	}
 }
 
+/* open_reports - the aggregate-report store, as the unprivileged user
+ * (STYLE.md §16). A store that cannot be opened yet is logged; its writer
+ * keeps retrying, and mail is never held up by it. */
+static void
+open_reports(struct am_ctx *ctx, const struct am_config *cfg)
+{
+	struct am_report_store_opts opts = { 0 };
+	struct am_why why = { "" };
+
+	if (cfg->report_store[0] == '\0')
+		return;
+	opts.queue_max = (size_t)cfg->report_queue_size;
+	ctx->reports = am_report_store_open(cfg->report_store, &opts, &why);
+	if (ctx->reports == NULL)
+		am_fatal("ReportStore %s: %s", cfg->report_store, why.text);
+	if (why.text[0] != '\0')
+		am_log_warn("ReportStore %s: %s (will retry)", cfg->report_store,
+		    why.text);
+}
+
 static void
 open_socket(const struct am_config *cfg)
 {
@@ -379,6 +399,7 @@ main(int argc, char **argv)
 	drop_privileges(rt->cfg);
 	open_log(rt->cfg, o.foreground);
 	ctx = am_ctx_new(rt);
+	open_reports(ctx, rt->cfg);
 	am_callbacks_set_ctx(ctx);
 	r.ctx = ctx;
 	if (pthread_create(&tid, NULL, reload_main, &r) != 0)
@@ -388,6 +409,7 @@ main(int argc, char **argv)
 	    PACKAGE_VERSION, rt->cfg->socket, rt->cfg->authserv_id);
 	rc = smfi_main();
 	am_log_info("authmilter stopping");
+	ctx->reports = am_report_store_close(ctx->reports, NULL);
 	/* XXX the reload thread is still blocked in sigwait; the context is
 	 * left to process exit rather than freed under it. */
 	return rc == MI_SUCCESS ? 0 : 1;
