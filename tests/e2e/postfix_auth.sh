@@ -23,47 +23,12 @@
 . "$top_srcdir/tests/testdns.sh"
 
 ID=$E2E_AUTHSERV_ID
-PY=/usr/bin/python3
 CLIENT=192.0.2.10
 
 flat_headers() {
 	printf '%s\n' "$E2E_MSG" | e2e_headers | tr -s ' \t' '  '
 }
 our_ar() { flat_headers | grep -Ei "^Authentication-Results: $ID;" | head -n 1; }
-
-# make_keys DIR: RSA-2048 and Ed25519 keys; prints the two TXT RRs.
-make_keys() {
-	local d=$1 rsa ed
-	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$d/rsa.key" 2>/dev/null &&
-	    openssl genpkey -algorithm ED25519 -out "$d/ed.key" 2>/dev/null || return 1
-	rsa=$(openssl pkey -in "$d/rsa.key" -pubout -outform DER 2>/dev/null | base64 -w0)
-	ed=$(openssl pkey -in "$d/ed.key" -pubout -outform DER 2>/dev/null | tail -c 32 | base64 -w0)
-	chmod 600 "$d/rsa.key" "$d/ed.key"
-	printf 'rsa._domainkey.dkim.example. 300 IN TXT "v=DKIM1; k=rsa; " "p=%s" "%s"\n' \
-	    "${rsa:0:200}" "${rsa:200}"
-	printf 'ed._domainkey.dkim.example. 300 IN TXT "v=DKIM1; k=ed25519; p=%s"\n' "$ed"
-}
-
-# sign_message IN OUT: dkimpy adds an RSA and an Ed25519 signature.
-sign_message() {
-	"$PY" - "$1" "$2" "$E2E_DIR/keys" <<'PYEOF'
-import sys, dkim
-src, dst, keys = sys.argv[1:4]
-msg = open(src, 'rb').read()
-for sel, alg, key in ((b'rsa', b'rsa-sha256', 'rsa.key'), (b'ed', b'ed25519-sha256', 'ed.key')):
-    pem = open(keys + '/' + key, 'rb').read()
-    if alg == b'ed25519-sha256':
-        # dkimpy wants the raw 32-byte seed, base64, for Ed25519
-        import base64, subprocess
-        der = subprocess.run(['openssl', 'pkey', '-in', keys + '/' + key, '-outform', 'DER'],
-                             capture_output=True, check=True).stdout
-        pem = base64.b64encode(der[-32:])
-    sig = dkim.sign(msg, sel, b'dkim.example', pem, signature_algorithm=alg,
-                    include_headers=[b'From', b'To', b'Subject', b'Date'])
-    msg = sig + msg
-open(dst, 'wb').write(msg)
-PYEOF
-}
 
 scenario_s1() {
 	e2e_send plain --xclient-addr "$CLIENT" --from alice@spf-pass.example \
@@ -106,7 +71,8 @@ scenario_s45() {
 	local raw=$E2E_DIR/dkim-raw.eml signed=$E2E_DIR/dkim-signed.eml ar
 	printf 'From: dave@dkim.example\r\nTo: %s\r\nSubject: e2e s4 dkim\r\nDate: %s\r\nX-E2E-Tag: e2e-dkim-s4\r\n\r\nSigned body line one.\r\nline two.\r\n' \
 	    "$E2E_RCPT" "$(date -R)" > "$raw"
-	e2e_ok "s4: dkimpy signed the message (RSA + Ed25519)" sign_message "$raw" "$signed" || return
+	e2e_ok "s4: dkimpy signed the message (RSA + Ed25519)" \
+	    e2e_dkim_sign "$raw" "$signed" "$E2E_DIR/keys" dkim.example || return
 	e2e_send plain --xclient-addr "$CLIENT" --from dave@dkim.example --data "$signed"
 	e2e_wait_message 10 e2e-dkim-s4
 	e2e_ok "s4: delivered" test -n "$E2E_MSG" || { e2e_show_transcript; return; }
@@ -131,7 +97,7 @@ scenario_s45() {
 # dkimpy_verify FILE: verify every DKIM-Signature of FILE, keys from the
 # test resolver; prints one "selector=result" per signature.
 dkimpy_verify() {
-	"$PY" - "$1" "$DNSPORT" <<'PYEOF'
+	/usr/bin/python3 - "$1" "$DNSPORT" <<'PYEOF'
 import sys, dkim, dns.resolver
 path, port = sys.argv[1], int(sys.argv[2])
 r = dns.resolver.Resolver(configure=False)
@@ -176,7 +142,7 @@ if ! e2e_have_milter; then
 	exit
 fi
 mkdir -p "$E2E_DIR/keys" "$E2E_DIR/dns"
-mapfile -t KEYRRS < <(make_keys "$E2E_DIR/keys")
+mapfile -t KEYRRS < <(e2e_dkim_keys "$E2E_DIR/keys" dkim.example)
 e2e_is "${#KEYRRS[@]}" 2 "test keys made (RSA-2048, Ed25519)"
 DNSPORT=$(testdns_start "$E2E_DIR/dns" \
     'spf-pass.example. 300 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"' \
