@@ -5,6 +5,8 @@
 #  - the same message with its Subject changed: both fail
 #  - RFC 6376 A.1 (unsigned): dkim=none
 #  - the SPF/DKIM A-R entries appear once per identity and signature
+#  - the stalwartlabs mail-auth messages and the unambiguous Mail::DKIM corpus
+#    entries (expectations as in tests/check_dkim_verify.c)
 set -u
 src=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 bld=${top_builddir:-$src}
@@ -45,6 +47,35 @@ out=$(check "$d8463/signed.eml" --dns-txt-file "$d8463/dns.txt" --mail-from joe@
     --dns-rr 'football.example.com. 300 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"')
 expect "spf pass for the MAIL FROM domain" 'spf=pass .*smtp.mailfrom=joe@football.example.com' "$out"
 expect "Received-SPF written" 'insert: Received-SPF: pass .*identity=mailfrom' "$out"
+
+# mail-auth (stalwartlabs): DNS records, a blank line, then the message.
+for c in 001:pass:2 002:permerror:1 003:pass:2 004:pass:1 005:permerror:1 006:pass:1; do
+	f=${c%%:*}; rest=${c#*:}; want=${rest%%:*}; n=${rest#*:}
+	awk 'NF == 0 { exit } { print }' "$data/dkim/mail-auth/$f.txt" > "$tmp/ma.dns"
+	awk 'body { print } NF == 0 { body = 1 }' "$data/dkim/mail-auth/$f.txt" > "$tmp/ma.eml"
+	out=$(check "$tmp/ma.eml" --dns-txt-file "$tmp/ma.dns")
+	got=$(printf '%s\n' "$out" | tr -s '\n\t' '  ' | grep -o "dkim=$want " | wc -l)
+	if [ "$got" -ge "$n" ]; then ok "mail-auth $f: $n x dkim=$want"
+	else notok "mail-auth $f: $n x dkim=$want" "got $got" "$out"; fi
+done
+
+# Mail::DKIM corpus entries its README calls unambiguous, with FAKE_DNS.dat
+# (lines "name  value"; the ~~timeout~~ entries are left out: they need a
+# failing server, which check_dkim_verify covers).
+md="$data/dkim/mail-dkim"
+awk '!/^#/ && NF >= 2 && $0 !~ /~~/ { n = $1; sub(/^[^ \t]+[ \t]+/, ""); print n " " $0 }' \
+    "$md/FAKE_DNS.dat" > "$tmp/md.dns"
+for c in goodkey_ed25519:pass badkey1_ed25519:permerror badkey2_ed25519:fail \
+    badkey3_ed25519:fail badkey4_ed25519:permerror badkey5_ed25519:permerror \
+    ignore_2:permerror ignore_3:permerror ignore_5:permerror ignore_6:permerror \
+    ignore_7:permerror ignore_8:permerror good_83176:fail; do
+	f=${c%%:*}; want=${c#*:}
+	out=$(check "$md/corpus/$f.txt" --dns-txt-file "$tmp/md.dns")
+	expect "Mail::DKIM $f: dkim=$want" "dkim=$want " "$out"
+done
+printf 'AllowSHA1 yes\n' >> "$tmp/c.conf"
+out=$(check "$md/corpus/good_83176.txt" --dns-txt-file "$tmp/md.dns")
+expect "Mail::DKIM good_83176 with AllowSHA1 yes: dkim=pass" "dkim=pass " "$out"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
