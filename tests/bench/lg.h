@@ -69,6 +69,7 @@ struct lg_opts {
 	const char *auth;	/* {auth_authen} for every message, or NULL */
 	const char *daemon;	/* {daemon_name}, default "smtpd" */
 	const char *myhost;	/* macro j */
+	uint32_t proto_off;	/* SMFIP_* flags not offered (-x) */
 };
 
 /* A connection to one milter and what it negotiated. */
@@ -102,7 +103,8 @@ void	lg_corpus_free(struct lg_corpus *);
 
 /* lg_milter.c: 0 on success, -1 on a socket or protocol error (errno-ish
  * reason printed to stderr once per thread by the caller). */
-int	lg_sess_open(struct lg_sess *, const char *spec, int timeout_s);
+int	lg_sess_open(struct lg_sess *, const char *spec, int timeout_s,
+	    uint32_t proto_off);
 void	lg_sess_close(struct lg_sess *);
 int	lg_sess_connect(struct lg_sess *, const struct lg_opts *,
 	    const struct lg_msg *);

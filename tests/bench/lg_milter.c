@@ -471,7 +471,7 @@ dial(const char *spec)
 /* negotiate - SMFIC_OPTNEG as Postfix 3.7 sends it; the reply gives the
  * milter's actions, protocol flags and per-stage macro lists. */
 static int
-negotiate(struct lg_sess *s)
+negotiate(struct lg_sess *s, uint32_t proto_off)
 {
 	char *buf = NULL;
 	size_t cap = 0, len, at, off;
@@ -481,13 +481,13 @@ negotiate(struct lg_sess *s)
 	at = pkt_begin(s, SMFIC_OPTNEG);
 	put_u32(s, 6);
 	put_u32(s, LG_ACTIONS);
-	put_u32(s, LG_PROTO);
+	put_u32(s, LG_PROTO & ~proto_off);
 	pkt_end(s, at);
 	if ((cmd = read_pkt(s, &buf, &cap, &len)) != SMFIC_OPTNEG || len < 12)
 		goto out;
 	memcpy(v, buf, 12);
 	s->actions = ntohl(v[1]);
-	s->pflags = ntohl(v[2]) & LG_PROTO;
+	s->pflags = ntohl(v[2]) & LG_PROTO & ~proto_off;
 	for (off = 12; off + 5 <= len; off += strlen(buf + off) + 1) {
 		memcpy(&stage, buf + off, 4);
 		stage = ntohl(stage);
@@ -502,7 +502,8 @@ out:
 }
 
 int
-lg_sess_open(struct lg_sess *s, const char *spec, int timeout_s)
+lg_sess_open(struct lg_sess *s, const char *spec, int timeout_s,
+    uint32_t proto_off)
 {
 	struct timeval tv = { timeout_s, 0 };
 
@@ -511,7 +512,7 @@ lg_sess_open(struct lg_sess *s, const char *spec, int timeout_s)
 		return -1;
 	setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (negotiate(s) < 0) {
+	if (negotiate(s, proto_off) < 0) {
 		lg_sess_close(s);
 		return -1;
 	}
@@ -607,8 +608,16 @@ lg_sess_envelope(struct lg_sess *s, const struct lg_opts *o,
 	if (event(s, SMFIC_RCPT, SMFIM_ENVRCPT, rm, 4, arg, (size_t)n + 1,
 	    SMFIP_NORCPT, SMFIP_NR_RCPT) < 0)
 		return -1;
-	return event(s, SMFIC_DATA, SMFIM_DATA, dm, 1, "", 0, SMFIP_NODATA,
-	    SMFIP_NR_DATA);
+	if (event(s, SMFIC_DATA, SMFIM_DATA, dm, 1, "", 0, SMFIP_NODATA,
+	    SMFIP_NR_DATA) < 0)
+		return -1;
+	/*
+	 * Postfix's smtpd ends here: it flushes the stream and hands the
+	 * milter to cleanup, which sends the content in a new write. Macros
+	 * left without a reply (SMFIP_NODATA or NR_DATA) are then a segment
+	 * the milter's kernel ACKs late, and Nagle holds cleanup's write.
+	 */
+	return flush(s);
 }
 
 static int

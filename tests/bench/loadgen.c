@@ -14,7 +14,9 @@
  * smtp-source does) before it is closed with SMFIC_QUIT. Message k is corpus
  * file k mod N (name order). -T sends TLS macros at HELO and MAIL, -A
  * {auth_authen} at MAIL, -D {daemon_name}. -d K prints the header edits
- * (and quarantine/replycode) of message K on stdout. Latency is from the
+ * (and quarantine/replycode) of message K on stdout. -x HEXMASK leaves
+ * those SMFIP_* flags out of the offer (e.g. -x 200: no SMFIP_NODATA, as an
+ * MTA that lacks it). Latency is from the
  * first byte of a message's session (or of its MAIL when the connection is
  * reused) to the last milter's verdict. Output, two lines:
  *   loadgen: milters=1 conc=4 msgs=1000 secs=1.23 rate=813.0 p50_ms=...
@@ -87,7 +89,7 @@ ensure_sess(struct worker *w, int i, const struct lg_msg *m)
 	if (s->fd >= 0)
 		lg_sess_close(s);
 	w->used[i] = 0;
-	if (lg_sess_open(s, o->sock[i], o->timeout_s) < 0)
+	if (lg_sess_open(s, o->sock[i], o->timeout_s, o->proto_off) < 0)
 		return -1;
 	if (lg_sess_connect(s, o, m) < 0) {
 		lg_sess_close(s);
@@ -226,7 +228,7 @@ usage(void)
 	fprintf(stderr, "usage: loadgen -s SOCK [-s SOCK2] [-c CONC] "
 	    "[-n COUNT] [-k PER_CONN] [-t SECS] [-w TIMEOUT] [-T] [-A USER]\n"
 	    "    [-D DAEMON] [-a CLIENT] [-H HELO] [-F FROM] [-R RCPT] "
-	    "[-d K] CORPUS_DIR\n");
+	    "[-d K] [-x HEXMASK] CORPUS_DIR\n");
 	exit(2);
 }
 
@@ -240,7 +242,7 @@ parse_opts(struct lg_opts *o, int argc, char **argv)
 	    .client = "192.0.2.1", .helo = "client.example",
 	    .from = "sender@example.com", .rcpt = "rcpt@mx.bench.example",
 	    .daemon = "smtpd", .myhost = "mx.bench.example" };
-	while ((c = getopt(argc, argv, "s:c:n:k:t:w:TA:D:a:H:F:R:d:")) != -1) {
+	while ((c = getopt(argc, argv, "s:c:n:k:t:w:TA:D:a:H:F:R:d:x:")) != -1) {
 		switch (c) {
 		case 's':
 			if (o->nsock == LG_MAX_MILTERS)
@@ -260,6 +262,8 @@ parse_opts(struct lg_opts *o, int argc, char **argv)
 		case 'F': o->from = optarg; break;
 		case 'R': o->rcpt = optarg; break;
 		case 'd': o->dump_k = atol(optarg); break;
+		case 'x': o->proto_off = (uint32_t)strtoul(optarg, NULL, 16);
+			break;
 		default: usage();
 		}
 	}

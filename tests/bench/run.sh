@@ -200,7 +200,8 @@ start_authmilter() {
 		echo "Syslog no"
 		for l in "$@"; do echo "$l"; done
 	} > "$WORK/$name.conf"
-	"$AUTHMILTER" -f -c "$WORK/$name.conf" </dev/null >"$WORK/$name.log" 2>&1 &
+	(umask 0; exec "$AUTHMILTER" -f -c "$WORK/$name.conf") </dev/null \
+	    >"$WORK/$name.log" 2>&1 &
 	MPID=$!
 	track $MPID
 	wait_sock "$spec" $MPID || die "$name did not start: $(tail -3 "$WORK/$name.log")"
@@ -217,7 +218,6 @@ start_opendkim() {
 		echo "Nameservers $DNS_ADDR"
 		echo "Syslog no"
 		echo "Canonicalization relaxed/relaxed"
-		echo "UMask 002"
 		for l in "$@"; do echo "$l"; done
 	} > "$WORK/$name.conf"
 	opendkim -f -x "$WORK/$name.conf" </dev/null >"$WORK/$name.log" 2>&1 &
@@ -226,10 +226,11 @@ start_opendkim() {
 	wait_sock "$spec" $MPID || die "$name did not start: $(tail -3 "$WORK/$name.log")"
 }
 
-# start_opendmarc NAME SPEC - in a private mount namespace whose
-# /etc/resolv.conf names the benchmark DNS (this process only).
+# start_opendmarc NAME SPEC [CONFIG_LINE...] - in a private mount namespace
+# whose /etc/resolv.conf names the benchmark DNS (this process only).
 start_opendmarc() {
-	local name=$1 spec=$2
+	local name=$1 spec=$2 l
+	shift 2
 	: > "$WORK/$name.hist"
 	{
 		echo "Socket $(anchor_sock "$spec")"
@@ -243,7 +244,8 @@ start_opendmarc() {
 		echo "SPFIgnoreResults true"
 		echo "RejectFailures true"
 		echo "FailureReports false"
-		echo "UMask 002"
+		echo "UMask 000"
+		for l in "$@"; do echo "$l"; done
 	} > "$WORK/$name.conf"
 	unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && exec opendmarc -f -c "$2"' \
 	    sh "$WORK/resolv.conf" "$WORK/$name.conf" </dev/null >"$WORK/$name.log" 2>&1 &
@@ -351,6 +353,174 @@ part_sign() {
 	done
 }
 
+# (c) end to end: smtp-source -> Postfix (smtpd_milters) -> smtp-sink, with
+# authmilter, with the OpenDKIM -> OpenDMARC chain, and with no milter. The
+# rate is messages accepted by Postfix per second as smtp-source sees it
+# (each SMTP session sends one message, then reconnects); the queue is
+# drained to smtp-sink before the next run. No latency percentiles here.
+PF=
+pf_write() {
+	local milters=$1
+	mkdir -p "$PF/etc" "$PF/queue" "$PF/data"
+	chown postfix "$PF/data"
+	cat > "$PF/etc/main.cf" <<EOC
+compatibility_level = 3.6
+queue_directory = $PF/queue
+data_directory = $PF/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.bench.example
+mydomain = bench.example
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost = [127.0.0.1]:$SINK_PORT
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+smtp_host_lookup = native
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions =
+smtpd_client_connection_count_limit = 0
+local_recipient_maps =
+alias_maps =
+biff = no
+notify_classes =
+maillog_file = $PF/maillog
+maillog_file_prefixes = $PF
+smtpd_milters = $milters
+milter_default_action = tempfail
+milter_protocol = 6
+EOC
+	cat > "$PF/etc/master.cf" <<EOC
+127.0.0.1:$SMTP_PORT inet n - n - - smtpd
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+EOC
+	touch -d '-1 minute' "$PF/etc/main.cf" "$PF/etc/master.cf"
+}
+
+pf_stop() {
+	local pid
+	pid=$(awk '{ print $1; exit }' "$PF/queue/pid/master.pid" 2>/dev/null)
+	[ -n "$pid" ] || return 0
+	postfix -c "$PF/etc" stop >/dev/null 2>&1
+	stop_pid "$pid"
+	kill -0 -- "-$pid" 2>/dev/null && kill -KILL -- "-$pid" 2>/dev/null
+	rm -f "$PF/queue/pid/master.pid"
+}
+
+# pf_start MILTERS - (re)start the instance with these smtpd_milters.
+pf_start() {
+	pf_stop
+	pf_write "$1"
+	postfix -c "$PF/etc" start >>"$PF/ctl.log" 2>&1 || die "postfix start failed: $(tail -3 "$PF/maillog" 2>/dev/null)"
+	local i=0
+	while [ $i -lt 100 ]; do
+		(exec 3<>"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	die "postfix did not listen on $SMTP_PORT"
+}
+
+pf_drain() {
+	local i=0
+	while [ $i -lt 600 ]; do
+		[ -z "$(find "$PF/queue/incoming" "$PF/queue/active" "$PF/queue/maildrop" -type f 2>/dev/null | head -1)" ] && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	say "queue not drained after 60 s"
+}
+
+# e2e_run PIDS -- SESSIONS: "rate - - rss cpu" for one smtp-source run.
+e2e_run() {
+	local pids= p t0=0 t1=0 rss=0 n s0 s1 c
+	while [ "$1" != -- ]; do pids="$pids $1"; shift; done
+	c=$2
+	n=$((50 * c)); [ $n -gt "$MSGS" ] && n=$MSGS
+	smtp-source -s "$c" -m 4 -c -f bounce@rsa.bench.example -t bob@mx.example \
+	    -F "$CORPUS/inbound/01-rsa.eml" "127.0.0.1:$SMTP_PORT" >/dev/null 2>&1
+	pf_drain
+	for p in $pids; do t0=$((t0 + $(cpu_ticks "$p"))); done
+	s0=$(date +%s.%N)
+	smtp-source -s "$c" -m "$n" -f bounce@rsa.bench.example -t bob@mx.example \
+	    -F "$CORPUS/inbound/01-rsa.eml" "127.0.0.1:$SMTP_PORT" \
+	    >"$WORK/smtp-source.out" 2>&1
+	s1=$(date +%s.%N)
+	for p in $pids; do
+		t1=$((t1 + $(cpu_ticks "$p")))
+		rss=$((rss + $(hwm_kb "$p")))
+	done
+	pf_drain
+	awk -v n=$n -v s0=$s0 -v s1=$s1 -v t=$((t1 - t0)) -v hz="$TICK" -v rss=$rss \
+	    -v err="$(grep -c . "$WORK/smtp-source.out")" 'BEGIN {
+		printf "%.1f - - %s %s%s\n", n / (s1 - s0), rss ? sprintf("%.1f", rss / 1024) : "-",
+		    rss ? sprintf("%.3f", t * 1000 / hz / n) : "-", (err > 0 ? " smtp-source-errors=" err : "") }'
+}
+
+part_e2e() {
+	local kind c am od dm ampid odpid dmpid a b z pam pod pdm
+	command -v smtp-source >/dev/null || { say "no smtp-source: e2e skipped"; return; }
+	PF=$WORK/postfix
+	SMTP_PORT=$(free_port); SINK_PORT=$(free_port)
+	smtp-sink -u postfix "127.0.0.1:$SINK_PORT" 256 </dev/null >/dev/null 2>&1 &
+	track $!
+	POSTFIX_STOP=pf_stop
+	echo "10.255.255.0/24" > "$WORK/internal.hosts"
+	for kind in $SOCKS; do
+		am=$(sockspec "$kind" am-e2e)
+		start_authmilter "am-e2e-$kind" "$am" "InternalHosts 10.255.255.0/24" \
+		    "ReportStore $WORK/reports-e2e-$kind.db"
+		ampid=$MPID
+		od=$(sockspec "$kind" odkim-e2e)
+		start_opendkim "odkim-e2e-$kind" "$od" "Mode v" "UMask 000" \
+		    "InternalHosts $WORK/internal.hosts"
+		odpid=$MPID
+		dm=$(sockspec "$kind" odmarc-e2e)
+		start_opendmarc "odmarc-e2e-$kind" "$dm" "IgnoreHosts $WORK/internal.hosts"
+		dmpid=$MPID
+		pam=$(pf_milter "$am"); pod=$(pf_milter "$od"); pdm=$(pf_milter "$dm")
+		for c in $CONCS; do
+			pf_start ""
+			z=$(e2e_run -- "$c")
+			pf_start "$pam"
+			a=$(e2e_run $ampid -- "$c")
+			pf_start "$pod, $pdm"
+			b=$(e2e_run $odpid $dmpid -- "$c")
+			a="$a none=${z%% *} vs-none=$(awk -v x="${a%% *}" -v y="${z%% *}" 'BEGIN { printf "%.2f", x / y }')"
+			b="$b vs-none=$(awk -v x="${b%% *}" -v y="${z%% *}" 'BEGIN { printf "%.2f", x / y }')"
+			row "e2e $kind c=$c" "$a" "$b"
+		done
+		stop_pid $ampid; stop_pid $odpid; stop_pid $dmpid
+	done
+	pf_stop
+}
+
+# pf_milter SPEC - Postfix's spelling of a milter socket.
+pf_milter() {
+	case $1 in
+	inet:*) local p=${1#inet:}; echo "inet:127.0.0.1:${p%@*}" ;;
+	*) echo "$1" ;;
+	esac
+}
+
 # ---------------------------------------------------------------- table
 print_table() {
 	awk -F'|' '
@@ -376,7 +546,7 @@ for part in $PARTS; do
 	case $part in
 	inbound) part_inbound ;;
 	sign) part_sign ;;
-	e2e) command -v part_e2e >/dev/null && part_e2e ;;
+	e2e) part_e2e ;;
 	*) die "unknown part $part" ;;
 	esac
 done
