@@ -20,3 +20,21 @@ apt-get install -y -q --no-install-recommends \
 	libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
 	python3 python3-dkim libmail-dkim-perl opendkim-tools \
 	libxml2-utils valgrind unbound iproute2
+# tests/bench/run.sh: the anchors authmilter is measured against. Their
+# packaged services must not start (they would bind ports): a temporary
+# policy-rc.d refuses every start during the install, and where systemd runs
+# they are disabled and stopped. run.sh starts its own instances on loopback.
+bench_prc=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	bench_prc=/usr/sbin/policy-rc.d
+fi
+apt-get install -y -q --no-install-recommends opendkim opendmarc || {
+	[ -n "$bench_prc" ] && rm -f "$bench_prc"
+	exit 1
+}
+[ -n "$bench_prc" ] && rm -f "$bench_prc"
+if [ -d /run/systemd/system ]; then
+	systemctl disable --now opendkim opendmarc >/dev/null 2>&1 || true
+fi
