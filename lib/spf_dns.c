@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <sys/types.h>
 
 #include <netinet/in.h>
 #include <spf2/spf.h>
@@ -26,9 +28,23 @@
 #include "xalloc.h"
 
 #include "spf_dns.h"
+#include "spf_rewrite.h"
 
 /* RFC 7208 §4.6.4: an mx term with more than 10 names is a permerror. */
 #define MAX_MX_NAMES 10
+/* RFC 7208 §4.6.4: at most 10 DNS terms per check, include/redirect too. */
+#define MAX_DNS_TERMS 10
+#define MAX_CNAME_LINKS 8	/* CNAMEs followed per lookup */
+#define TAG_LEN 17		/* "._amX" and 12 hex digits */
+
+/* The layer: libspf2's server first (srv == (SPF_dns_server_t *)layer). */
+struct layer {
+	SPF_dns_server_t srv;
+	struct am_dns *dns;		/* borrowed */
+	char tag[3][TAG_LEN + 1];	/* term, zero, sub (spf_rewrite.h) */
+};
+
+enum tag_kind { TAG_NONE = -1, TAG_TERM = 0, TAG_ZERO = 1, TAG_SUB = 2 };
 
 /* The check running on this thread, between begin and end; NULL otherwise. */
 static _Thread_local struct am_spf_dns_check *current;
@@ -207,20 +223,132 @@ count_void(struct am_spf_dns_check *chk)
 	return false;
 }
 
-/* resolve - one query through am_dns, answer in libspf2 form. */
+/* pkt_name - the (possibly compressed) name at *off in the packet as
+ * dotted text; *off moves past it. Labels with dots, spaces, backslashes
+ * or non-ASCII are refused (they cannot be asked for again as text). */
+static bool
+pkt_name(const uint8_t *pkt, size_t len, size_t *off, struct am_buf *out)
+{
+	size_t o = *off, jumps = 0, i;
+	bool has_jumped = false;
+
+	am_buf_reset(out);
+	while (o < len && pkt[o] != 0) {
+		size_t l = pkt[o];
+
+		if ((l & 0xc0) == 0xc0) {
+			if (o + 1 >= len || ++jumps > 16)
+				return false;
+			if (!has_jumped)
+				*off = o + 2;
+			has_jumped = true;
+			o = ((l & 0x3f) << 8) | pkt[o + 1];
+			continue;
+		}
+		if (l > 63 || o + 1 + l > len)
+			return false;
+		for (i = o + 1; i <= o + l; i++)
+			if (pkt[i] <= 0x20 || pkt[i] >= 0x7f || pkt[i] == '.' ||
+			    pkt[i] == '\\')
+				return false;
+		if ((out->len > 0 && am_buf_putc(out, '.') != AM_OK) ||
+		    am_buf_append(out, pkt + o + 1, l) != AM_OK)
+			return false;
+		o += 1 + l;
+	}
+	if (o >= len)
+		return false;
+	if (!has_jumped)
+		*off = o + 1;
+	return true;
+}
+
+/* u16 - big-endian 16 bits at p. */
+static unsigned
+u16(const uint8_t *p)
+{
+	return ((unsigned)p[0] << 8) | p[1];
+}
+
+/* cname_of - the target of name's CNAME in the answer section, if any. */
+static bool
+cname_of(const struct am_dns_answer *ans, const char *name,
+    struct am_buf *target)
+{
+	const uint8_t *pkt = ans->packet;
+	size_t len = ans->packet_len, off = 12, rd;
+	unsigned qd, an, type;
+	struct am_buf owner;
+	bool found = false;
+
+	if (pkt == NULL || len < 12)
+		return false;
+	qd = u16(pkt + 4);
+	an = u16(pkt + 6);
+	am_buf_init(&owner, 1024);
+	while (qd-- > 0 && pkt_name(pkt, len, &off, &owner))
+		off += 4;
+	while (!found && an-- > 0 && off <= len &&
+	    pkt_name(pkt, len, &off, &owner) && off + 10 <= len) {
+		type = u16(pkt + off);
+		rd = off + 10;
+		off = rd + u16(pkt + off + 8);
+		if (type == ns_t_cname && off <= len &&
+		    strcasecmp(am_buf_str(&owner), name) == 0)
+			found = pkt_name(pkt, len, &rd, target);
+	}
+	am_buf_release(&owner);
+	return found;
+}
+
+/* query_chased - one am_dns query; a NODATA answer that holds only a
+ * CNAME for the name (libunbound local data does not chase it) is
+ * followed, at most MAX_CNAME_LINKS links (more: a loop, TEMPERROR). */
+static void
+query_chased(struct am_dns *dns, struct am_spf_dns_check *chk,
+    const char *name, ns_type type, struct am_dns_answer *ans)
+{
+	struct am_dns_query *q;
+	struct am_buf cur, next;
+	int links = 0;
+
+	am_buf_init(&cur, 1024);
+	am_buf_init(&next, 1024);
+	(void)am_buf_puts(&cur, name);
+	for (;;) {
+		q = am_dns_start(dns, am_buf_str(&cur), type);
+		am_dns_wait(q, chk->deadline_ms, ans);
+		q = am_dns_query_free(q);
+		if (cur.len > 1 && cur.data[cur.len - 1] == '.')
+			am_buf_truncate(&cur, cur.len - 1);
+		if (ans->result != AM_DNS_NODATA ||
+		    !cname_of(ans, am_buf_str(&cur), &next))
+			break;
+		am_dns_answer_release(ans);
+		if (++links > MAX_CNAME_LINKS) {
+			ans->rcode = -1;
+			settext(ans->why, sizeof(ans->why), "CNAME loop at %s",
+			    name);
+			break;	/* released: an empty TEMPERROR answer */
+		}
+		am_buf_reset(&cur);
+		(void)am_buf_puts(&cur, am_buf_str(&next));
+	}
+	am_buf_release(&cur);
+	am_buf_release(&next);
+}
+
+/* resolve - one lookup of name (CNAMEs chased), answer in libspf2 form
+ * for domain (the name libspf2 asked for). */
 static SPF_dns_rr_t *
 resolve(SPF_dns_server_t *srv, struct am_spf_dns_check *chk,
-    const char *domain, ns_type type)
+    const char *domain, const char *name, ns_type type)
 {
-	struct am_dns *dns = srv->hook;
-	struct am_dns_query *q;
 	struct am_dns_answer ans;
 	SPF_dns_rr_t *rr;
 
 	memset(&ans, 0, sizeof(ans));
-	q = am_dns_start(dns, domain, type);
-	am_dns_wait(q, chk->deadline_ms, &ans);
-	q = am_dns_query_free(q);
+	query_chased(((struct layer *)srv)->dns, chk, name, type, &ans);
 	switch (ans.result) {
 	case AM_DNS_OK:
 		rr = new_rr(srv, domain, type, (int)ans.ttl, NETDB_SUCCESS);
@@ -235,7 +363,7 @@ resolve(SPF_dns_server_t *srv, struct am_spf_dns_check *chk,
 	default:
 		chk->has_temperror = true;
 		settext(chk->why, sizeof(chk->why), "DNS %s: %s",
-		    domain, ans.why[0] ? ans.why : "temporary failure");
+		    name, ans.why[0] ? ans.why : "temporary failure");
 		rr = new_rr(srv, domain, type, 0, TRY_AGAIN);
 		break;
 	}
@@ -258,13 +386,85 @@ check_answer(struct am_spf_dns_check *chk, SPF_dns_rr_t *rr)
 	}
 }
 
-/* layer_lookup - libspf2's lookup hook; never returns NULL. */
+/* count_term - one more DNS term (RFC 7208 §4.6.4); false over the limit. */
+static bool
+count_term(struct am_spf_dns_check *chk)
+{
+	if (++chk->terms > MAX_DNS_TERMS)
+		hit_limit(chk, "more than 10 DNS terms");
+	return !chk->is_limit_hit;
+}
+
+/* cut253 - RFC 7208 §7.3: an expanded domain name over 253 characters
+ * loses left-hand labels until it fits (libspf2 does not cut). */
+static const char *
+cut253(const char *name)
+{
+	const char *dot;
+
+	while (strlen(name) > 253 && (dot = strchr(name, '.')) != NULL)
+		name = dot + 1;
+	return name;
+}
+
+/* untag - which tag of ours ends domain (spf_rewrite.h); the name without
+ * it into name (domain itself when untagged or too long). */
+static enum tag_kind
+untag(const struct layer *ly, const char *domain, char *name, size_t size)
+{
+	size_t len = strlen(domain);
+	int k;
+
+	settext(name, size, "%s", domain);
+	if (len <= TAG_LEN || len >= size)
+		return TAG_NONE;
+	for (k = TAG_TERM; k <= TAG_SUB; k++)
+		if (strcasecmp(domain + len - TAG_LEN, ly->tag[k]) == 0) {
+			name[len - TAG_LEN] = '\0';
+			return (enum tag_kind)k;
+		}
+	return TAG_NONE;
+}
+
+/* collapse - prefix length 0: a non-empty address answer becomes the
+ * client's own address (any address matches); MX names get the sub tag so
+ * that their address answers collapse too. */
+static void
+collapse(const struct layer *ly, const struct am_spf_dns_check *chk,
+    SPF_dns_rr_t *rr)
+{
+	char name[1100];
+	int i;
+
+	if (rr->herrno != NETDB_SUCCESS || rr->num_rr <= 0)
+		return;
+	if (rr->rr_type == ns_t_a && chk->client_af == AF_INET) {
+		rr->rr[0]->a = chk->client4;
+		rr->num_rr = 1;
+	} else if (rr->rr_type == ns_t_aaaa && chk->client_af == AF_INET6) {
+		rr->rr[0]->aaaa = chk->client6;
+		rr->num_rr = 1;
+	} else if (rr->rr_type == ns_t_mx) {
+		for (i = 0; i < rr->num_rr; i++) {
+			settext(name, sizeof(name), "%s%s", rr->rr[i]->mx,
+			    ly->tag[TAG_SUB]);
+			put_text(rr, i, name, strlen(name));
+		}
+	}
+}
+
+/* layer_lookup - libspf2's lookup hook; never returns NULL. Names tagged
+ * by spf_rewrite are a, mx and exists terms (counted; zero/sub: collapsed);
+ * an untagged PTR query is a ptr term (libspf2's %{p} does one too). */
 static SPF_dns_rr_t *
 layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
     int should_cache)
 {
+	struct layer *ly = (struct layer *)srv;
 	struct am_spf_dns_check *chk = current;
 	SPF_dns_rr_t *rr;
+	enum tag_kind kind;
+	char name[1100];
 
 	(void)should_cache;
 	if (domain == NULL)
@@ -274,233 +474,19 @@ layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
 		return new_rr(srv, domain, type, 0, NO_DATA);
 	if (chk == NULL || chk->is_limit_hit)
 		return new_rr(srv, domain, type, 0, TRY_AGAIN);
+	kind = untag(ly, domain, name, sizeof(name));
+	if ((kind == TAG_TERM || kind == TAG_ZERO ||
+	    (kind == TAG_NONE && type == ns_t_ptr)) && !count_term(chk))
+		return new_rr(srv, domain, type, 0, TRY_AGAIN);
 	if (++chk->queries > AM_SPF_DNS_MAX_QUERIES) {
 		hit_limit(chk, "too many DNS queries");
 		return new_rr(srv, domain, type, 0, TRY_AGAIN);
 	}
-	rr = resolve(srv, chk, domain, type);
+	rr = resolve(srv, chk, domain, cut253(name), type);
 	check_answer(chk, rr);
+	if (kind == TAG_ZERO || kind == TAG_SUB)
+		collapse(ly, chk, rr);
 	return rr;
-}
-
-/* ----------------------------------------- record syntax (RFC 7208 §12) */
-
-/* macro_string - *( macro-expand / macro-literal ) from p up to end;
- * exp allows the c, r, t letters (only in explanation texts). */
-static bool
-macro_string(const char *p, const char *end, bool is_exp)
-{
-	const char *letters = is_exp ? "slodiphcrtv" : "slodiphv";
-
-	while (p < end) {
-		unsigned char c = (unsigned char)*p++;
-
-		if (c != '%') {
-			if (c < 0x21 || c > 0x7e)
-				return false;
-			continue;
-		}
-		if (p < end && strchr("%_-", *p) != NULL && *p != '\0') {
-			p++;
-			continue;
-		}
-		if (p >= end || *p++ != '{' || p >= end ||
-		    strchr(letters, tolower((unsigned char)*p)) == NULL)
-			return false;
-		p++;
-		while (p < end && isdigit((unsigned char)*p))
-			p++;
-		if (p < end && (*p == 'r' || *p == 'R'))
-			p++;
-		while (p < end && strchr(".-+,/_=", *p) != NULL && *p != '\0')
-			p++;
-		if (p >= end || *p++ != '}')
-			return false;
-	}
-	return true;
-}
-
-/* toplabel - RFC 7208 §7.1: alphanumerics with a letter, or with an
- * inner hyphen; not all digits. */
-static bool
-toplabel(const char *p, const char *end)
-{
-	bool has_alpha = false;
-	const char *q;
-
-	if (p >= end || !isalnum((unsigned char)*p) ||
-	    !isalnum((unsigned char)end[-1]))
-		return false;
-	for (q = p; q < end; q++) {
-		if (isalpha((unsigned char)*q) || *q == '-')
-			has_alpha = true;
-		else if (!isdigit((unsigned char)*q))
-			return false;
-	}
-	return has_alpha;
-}
-
-/* domain_spec - macro-string domain-end: ends in a macro or "." toplabel
- * with an optional trailing dot. */
-static bool
-domain_spec(const char *p, const char *end)
-{
-	const char *dot;
-
-	if (p >= end || !macro_string(p, end, false))
-		return false;
-	if (end[-1] == '}')
-		return true;
-	if (end - p > 1 && end[-1] == '.')
-		end--;
-	for (dot = end - 1; dot > p && *dot != '.'; dot--)
-		;
-	if (*dot != '.' || memchr(dot + 1, '%', (size_t)(end - dot - 1)))
-		return false;
-	return toplabel(dot + 1, end);
-}
-
-/* cidr - "/" then 0 or a number without a leading zero, <= max. */
-static bool
-cidr(const char **pp, const char *end, int max)
-{
-	const char *p = *pp + 1;
-	int v = 0, n = 0;
-
-	while (p < end && isdigit((unsigned char)*p) && n < 4)
-		v = v * 10 + (*p++ - '0'), n++;
-	if (n == 0 || (n > 1 && (*pp)[1] == '0') || v > max)
-		return false;
-	*pp = p;
-	return true;
-}
-
-/* dual_cidr - [ "/" ip4-cidr ] [ "//" ip6-cidr ] at the end of [p, end). */
-static const char *
-dual_cidr(const char *p, const char *end, bool *ok)
-{
-	const char *s = p, *q;
-
-	*ok = true;
-	/* the cidr part starts at the first '/' followed only by digits/'/' */
-	for (q = p; q < end; q++) {
-		if (*q == '/' && strspn(q, "0123456789/") >= (size_t)(end - q))
-			break;
-	}
-	s = q;
-	if (s < end && s + 1 < end && s[1] != '/' && !cidr(&s, end, 32))
-		*ok = false;
-	if (*ok && s < end) {
-		if (end - s < 3 || s[0] != '/' || s[1] != '/')
-			*ok = false;
-		else {
-			s++;
-			*ok = cidr(&s, end, 128) && s == end;
-		}
-	}
-	return q;
-}
-
-/* ip_net - ":" address [ "/" cidr ] for ip4 or ip6. */
-static bool
-ip_net(const char *p, const char *end, int af)
-{
-	char buf[64];
-	unsigned char bin[16];
-	const char *slash;
-	size_t len;
-
-	if (p >= end || *p++ != ':')
-		return false;
-	slash = memchr(p, '/', (size_t)(end - p));
-	len = (size_t)((slash ? slash : end) - p);
-	if (len == 0 || len >= sizeof(buf))
-		return false;
-	memcpy(buf, p, len);
-	buf[len] = '\0';
-	if (inet_pton(af, buf, bin) != 1)
-		return false;
-	if (slash == NULL)
-		return true;
-	return cidr(&slash, end, af == AF_INET ? 32 : 128) && slash == end;
-}
-
-/* mechanism - one directive without its qualifier, [p, end). */
-static bool
-mechanism(const char *p, const char *end)
-{
-	size_t n = strcspn(p, ":/");
-	const char *arg, *dend;
-	bool ok;
-
-	if (p + n > end)
-		n = (size_t)(end - p);
-	arg = p + n;
-	if (n == 3 && strncasecmp(p, "all", 3) == 0)
-		return arg == end;
-	if ((n == 7 && strncasecmp(p, "include", 7) == 0) ||
-	    (n == 6 && strncasecmp(p, "exists", 6) == 0))
-		return arg < end && *arg == ':' && domain_spec(arg + 1, end);
-	if (n == 3 && strncasecmp(p, "ptr", 3) == 0)
-		return arg == end || (*arg == ':' && domain_spec(arg + 1, end));
-	if ((n == 1 && tolower((unsigned char)*p) == 'a') ||
-	    (n == 2 && strncasecmp(p, "mx", 2) == 0)) {
-		dend = dual_cidr(arg, end, &ok);
-		if (!ok)
-			return false;
-		return arg == dend || (*arg == ':' && domain_spec(arg + 1, dend));
-	}
-	if (n == 3 && strncasecmp(p, "ip4", 3) == 0)
-		return ip_net(arg, end, AF_INET);
-	if (n == 3 && strncasecmp(p, "ip6", 3) == 0)
-		return ip_net(arg, end, AF_INET6);
-	return false;
-}
-
-/* term - one directive or modifier; counts redirect= and exp=. */
-static bool
-term(const char *p, const char *end, int *redirects, int *exps)
-{
-	size_t n = strcspn(p, "=:/ ");
-	size_t i;
-
-	if (p + n < end && p[n] == '=') {
-		if (n == 0 || !isalpha((unsigned char)*p))
-			return false;
-		for (i = 0; i < n; i++)
-			if (!isalnum((unsigned char)p[i]) &&
-			    strchr("-_.", p[i]) == NULL)
-				return false;
-		if (n == 8 && strncasecmp(p, "redirect", 8) == 0)
-			return ++*redirects == 1 && domain_spec(p + 9, end);
-		if (n == 3 && strncasecmp(p, "exp", 3) == 0)
-			return ++*exps == 1 && domain_spec(p + 4, end);
-		return macro_string(p + n + 1, end, false);
-	}
-	if (strchr("+-?~", *p) != NULL)
-		p++;
-	return mechanism(p, end);
-}
-
-/* record_valid - the whole record against the RFC 7208 §12 ABNF. */
-static bool
-record_valid(const char *rec)
-{
-	const char *p = rec + 6, *end;
-	int redirects = 0, exps = 0;
-
-	for (;;) {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			return true;
-		if (p[-1] != ' ')
-			return false;
-		end = p + strcspn(p, " ");
-		if (!term(p, end, &redirects, &exps))
-			return false;
-		p = end;
-	}
 }
 
 /* is_spf1 - RFC 7208 §4.5: "v=spf1" then a space or the end. */
@@ -522,6 +508,30 @@ get_done(SPF_response_t *resp, SPF_result_t result, SPF_errcode_t err,
 	return SPF_response_add_error(resp, err, "%s '%s'", what, domain);
 }
 
+/* compile - check txt's syntax, rewrite it for libspf2 (spf_rewrite.h)
+ * and compile the result. */
+static SPF_errcode_t
+compile(SPF_server_t *server, SPF_response_t *resp, SPF_record_t **recordp,
+    const char *txt)
+{
+	const struct layer *ly = (const struct layer *)server->resolver;
+	struct am_spf_rewrite rw = {
+		.is_ipv6 = current->client_af == AF_INET6,
+		.tag_term = ly->tag[TAG_TERM],
+		.tag_zero = ly->tag[TAG_ZERO],
+	};
+	struct am_buf out;
+	SPF_errcode_t err = SPF_E_SYNTAX;
+
+	if (!am_spf_record_valid(txt))
+		return SPF_E_SYNTAX;
+	am_buf_init(&out, 65536);
+	if (am_spf_rewrite(txt, &rw, &out) == AM_OK)
+		err = SPF_record_compile(server, resp, recordp, am_buf_str(&out));
+	am_buf_release(&out);
+	return err;
+}
+
 /* layer_get_spf - libspf2's record hook (top level, include, redirect):
  * one TXT query (no type 99), RFC 7208 §4.5 record selection, and the
  * result set explicitly (libspf2 leaves it unset for some failures). */
@@ -530,6 +540,7 @@ layer_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
     SPF_record_t **recordp)
 {
 	const char *domain = req->cur_dom;
+	struct am_spf_dns_check *chk = current;
 	SPF_dns_rr_t *rr;
 	SPF_errcode_t err;
 	int i, found = -1, n = 0;
@@ -538,6 +549,17 @@ layer_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 	if (domain == NULL)
 		return get_done(resp, SPF_RESULT_PERMERROR, SPF_E_NOT_CONFIG,
 		    "no domain", "");
+	if (chk == NULL)
+		return get_done(resp, SPF_RESULT_TEMPERROR, SPF_E_DNS_ERROR,
+		    "no check for", domain);
+	/* every record after the first is an include or a redirect term */
+	if (chk->records++ == 0) {
+		chk->client_af = req->client_ver;
+		chk->client4 = req->ipv4;
+		chk->client6 = req->ipv6;
+	} else if (!count_term(chk))
+		return get_done(resp, SPF_RESULT_PERMERROR, SPF_E_BIG_DNS,
+		    chk->why, domain);
 	rr = layer_lookup(server->resolver, domain, ns_t_txt, 1);
 	if (rr->herrno == TRY_AGAIN) {
 		SPF_dns_rr_free(rr);
@@ -554,10 +576,7 @@ layer_get_spf(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp,
 		    SPF_RESULT_PERMERROR, SPF_E_MULTIPLE_RECORDS,
 		    "multiple SPF records for", domain);
 	}
-	err = record_valid(rr->rr[found]->txt) ? SPF_E_SUCCESS : SPF_E_SYNTAX;
-	if (err == SPF_E_SUCCESS)
-		err = SPF_record_compile(server, resp, recordp,
-		    rr->rr[found]->txt);
+	err = compile(server, resp, recordp, rr->rr[found]->txt);
 	SPF_dns_rr_free(rr);
 	if (err != SPF_E_SUCCESS) {
 		if (*recordp != NULL)
@@ -606,7 +625,8 @@ layer_get_exp(SPF_server_t *server, const char *domain, char **bufp,
 		return SPF_E_NOT_SPF;
 	am_buf_init(&txt, 4096);
 	am_buf_init(&out, 4096);
-	st = exp_text(server->resolver->hook, chk, domain, &txt);
+	st = exp_text(((struct layer *)server->resolver)->dns, chk,
+	    cut253(domain), &txt);
 	if (st == AM_OK && chk->expand_exp != NULL)
 		st = chk->expand_exp(chk, am_buf_str(&txt), &out);
 	else if (st == AM_OK)
@@ -640,11 +660,23 @@ am_spf_dns_free(SPF_dns_server_t *srv)
 SPF_dns_server_t *
 am_spf_dns_new(struct am_dns *dns)
 {
+	struct layer *ly;
 	SPF_dns_server_t *srv;
+	uint8_t rnd[6];
+	int k;
 
 	if (dns == NULL)
 		AM_PANIC("am_spf_dns_new: NULL dns");
-	srv = am_xcalloc(1, sizeof(*srv));
+	ly = am_xcalloc(1, sizeof(*ly));
+	ly->dns = dns;
+	/* unguessable, so no published record can name our tags itself */
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		AM_PANIC("getrandom failed");
+	for (k = TAG_TERM; k <= TAG_SUB; k++)
+		settext(ly->tag[k], sizeof(ly->tag[k]),
+		    "._am%c%02x%02x%02x%02x%02x%02x", "tzs"[k], rnd[0], rnd[1],
+		    rnd[2], rnd[3], rnd[4], rnd[5]);
+	srv = &ly->srv;
 	srv->destroy = NULL;	/* ours: libspf2 must not free it */
 	srv->lookup = layer_lookup;
 	srv->get_spf = layer_get_spf;
@@ -653,6 +685,6 @@ am_spf_dns_new(struct am_dns *dns)
 	srv->layer_below = NULL;
 	srv->name = "authmilter";
 	srv->debug = 0;
-	srv->hook = dns;
+	srv->hook = NULL;
 	return srv;
 }

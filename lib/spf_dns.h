@@ -83,6 +83,11 @@ struct am_spf_dns_check {
 	unsigned queries;	/* queries sent so far */
 	bool is_limit_hit;	/* a limit was exceeded: permerror */
 	bool has_temperror;	/* some query failed temporarily */
+	unsigned terms;		/* DNS terms evaluated (RFC 7208 §4.6.4) */
+	unsigned records;	/* records fetched (top level, include...) */
+	int client_af;		/* set by the layer: AF_INET or AF_INET6 */
+	struct in_addr client4;	/* set by the layer: the client */
+	struct in6_addr client6;	/* set by the layer: the client */
 	char why[128];		/* which limit, or the last DNS failure */
 	am_spf_dns_exp_fn expand_exp;	/* explanation expander, or NULL */
 	void *arg;		/* borrowed: for expand_exp's use */

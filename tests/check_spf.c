@@ -22,6 +22,7 @@
 #include "dns.h"
 #include "netaddr.h"
 #include "spf.h"
+#include "spf_rewrite.h"
 #include "testdns.h"
 
 static const char *const fixture_rrs[] = {
@@ -58,6 +59,25 @@ static const char *const fixture_rrs[] = {
 	"host.ptr.example. 300 IN A 192.0.2.30",
 	"a.example. 300 IN TXT \"v=spf1 a -all\"",
 	"a.example. 300 IN A 192.0.2.40",
+	/* fixed in our layer (spf_rewrite, spf_dns), libspf2 still evaluates */
+	"ip0.example. 300 IN TXT \"v=spf1 -ip4:10.0.0.0/0 +ip6:::/0 +all\"",
+	"a0.example. 300 IN TXT \"v=spf1 a:h.example/0 -all\"",
+	"a0nx.example. 300 IN TXT \"v=spf1 a:nx1.example/0 -all\"",
+	"a0v6.example. 300 IN TXT \"v=spf1 a:h.example//0 -all\"",
+	"h.example. 300 IN AAAA 2001:db8::99",
+	"mx0.example. 300 IN TXT \"v=spf1 mx:mx.example/0//0 -all\"",
+	"mod.example. 300 IN TXT \"v=spf1 moo.cow-far_out=man:dog/cat "
+	    "ip4:192.0.2.0/24 -all\"",
+	"redirfirst.example. 300 IN TXT \"v=spf1 redirect=fail.example "
+	    "ip4:192.0.2.0/24\"",
+	"overinc.example. 300 IN TXT \"v=spf1 include:ten.example -all\"",
+	"nine.example. 300 IN TXT \"v=spf1 a:h.example a:h.example "
+	    "a:h.example a:h.example a:h.example a:h.example a:h.example "
+	    "a:h.example a:h.example\"",
+	"atinc.example. 300 IN TXT \"v=spf1 include:nine.example -all\"",
+	"alias.example. 300 IN CNAME pass.example.",
+	"loop1.example. 300 IN CNAME loop2.example.",
+	"loop2.example. 300 IN CNAME loop1.example.",
 	NULL,
 };
 
@@ -146,6 +166,88 @@ static const struct {
 	{ "verp", "192.0.2.5", "h.example",
 	    "bounce+user=example.org@pass.example", AM_SPF_PASS },
 };
+
+/* One case per class of fix in our layer (KNOWN-DEVIATIONS.md history). */
+static const struct {
+	const char *name, *ip, *from;
+	enum am_spf_res want;
+} layer_cases[] = {
+	{ "ip4 /0 is every IPv4", "203.0.113.7", "u@ip0.example", AM_SPF_FAIL },
+	{ "ip6 /0 is every IPv6", "2001:db9::7", "u@ip0.example", AM_SPF_PASS },
+	{ "a/0: any A record", "203.0.113.7", "u@a0.example", AM_SPF_PASS },
+	{ "a/0: no A record", "203.0.113.7", "u@a0nx.example", AM_SPF_FAIL },
+	{ "a/0: IPv6 uses /128", "2001:db9::7", "u@a0.example", AM_SPF_FAIL },
+	{ "a/0: IPv6 exact", "2001:db8::99", "u@a0.example", AM_SPF_PASS },
+	{ "a//0: any AAAA", "2001:db9::7", "u@a0v6.example", AM_SPF_PASS },
+	{ "a//0: IPv4 uses /32", "203.0.113.7", "u@a0v6.example", AM_SPF_FAIL },
+	{ "mx/0//0: IPv4", "203.0.113.7", "u@mx0.example", AM_SPF_PASS },
+	{ "mx/0//0: IPv6, MX host has no AAAA", "2001:db9::7",
+	    "u@mx0.example", AM_SPF_FAIL },
+	{ "unknown modifier ignored", "192.0.2.5", "u@mod.example",
+	    AM_SPF_PASS },
+	{ "redirect after mechanisms: match", "192.0.2.5",
+	    "u@redirfirst.example", AM_SPF_PASS },
+	{ "redirect after mechanisms: used", "203.0.113.7",
+	    "u@redirfirst.example", AM_SPF_FAIL },
+	{ "11 DNS terms across include", "192.0.2.5", "u@overinc.example",
+	    AM_SPF_PERMERROR },
+	{ "10 DNS terms across include", "192.0.2.5", "u@atinc.example",
+	    AM_SPF_FAIL },
+	{ "CNAME chased", "192.0.2.5", "u@alias.example", AM_SPF_PASS },
+	{ "CNAME loop", "192.0.2.5", "u@loop1.example", AM_SPF_TEMPERROR },
+};
+
+START_TEST(test_layer_fixes)
+{
+	struct am_spf_result mf, he;
+
+	check(layer_cases[_i].ip, "h.example", layer_cases[_i].from, &mf, &he);
+	ck_assert_msg(mf.result == layer_cases[_i].want,
+	    "%s: got %s (%s), want %s", layer_cases[_i].name,
+	    am_spf_result_name(mf.result), mf.reason,
+	    am_spf_result_name(layer_cases[_i].want));
+}
+END_TEST
+
+/* The text handed to libspf2 (spf_rewrite.h), exactly. */
+START_TEST(test_rewrite_text)
+{
+	static const struct {
+		const char *in, *v4, *v6;
+	} t[] = {
+		{ "v=spf1", "v=spf1 ", "v=spf1 " },
+		{ "v=spf1 x=y redirect=r.example ~ip4:1.2.3.4/0 exp=e.example",
+		  "v=spf1 ~ip4:0.0.0.0/1 ~ip4:128.0.0.0/1 exp=e.example "
+		  "redirect=r.example", NULL },
+		{ "v=spf1 -ip6:::/0", "v=spf1 -ip6:::/1 -ip6:8000::/1", NULL },
+		{ "v=spf1 a mx:m.example./24 exists:%{i}.x.example",
+		  "v=spf1 a:%{d}.T mx:m.example.T/24 exists:%{i}.x.example.T",
+		  NULL },
+		{ "v=spf1 ?a:d.example/0//64", "v=spf1 ?a:d.example.Z",
+		  "v=spf1 ?a:d.example.T//64" },
+		{ "v=spf1 mx//0 ptr:p.example include:i.example",
+		  "v=spf1 mx:%{d}.T ptr:p.example include:i.example",
+		  "v=spf1 mx:%{d}.Z ptr:p.example include:i.example" },
+	};
+	struct am_spf_rewrite rw = { .tag_term = ".T", .tag_zero = ".Z" };
+	struct am_buf out;
+	size_t i;
+
+	am_buf_init(&out, 4096);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ck_assert_msg(am_spf_record_valid(t[i].in), "%s", t[i].in);
+		rw.is_ipv6 = false;
+		ck_assert(am_spf_rewrite(t[i].in, &rw, &out) == AM_OK);
+		ck_assert_str_eq(am_buf_str(&out), t[i].v4);
+		rw.is_ipv6 = true;
+		ck_assert(am_spf_rewrite(t[i].in, &rw, &out) == AM_OK);
+		ck_assert_str_eq(am_buf_str(&out), t[i].v6 ? t[i].v6 : t[i].v4);
+	}
+	ck_assert(!am_spf_record_valid("v=spf1 ip4:1.2.3.4/032"));
+	ck_assert(am_spf_rewrite("spf2.0/pra", &rw, &out) == AM_PERMFAIL);
+	am_buf_release(&out);
+}
+END_TEST
 
 START_TEST(test_results)
 {
@@ -460,6 +562,9 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_results, 0,
 	    (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_loop_test(tc, test_layer_fixes, 0,
+	    (int)(sizeof(layer_cases) / sizeof(layer_cases[0])));
+	tcase_add_test(tc, test_rewrite_text);
 	tcase_add_test(tc, test_helo_identity);
 	tcase_add_test(tc, test_null_sender);
 	tcase_add_test(tc, test_loopback);

@@ -147,6 +147,21 @@ mx_rdata(yaml_document_t *doc, yaml_node_t *v, struct am_buf *rr)
 	return true;
 }
 
+/* owner_name - name in unbound's zone-file syntax: characters that would
+ * end or change the token (the suite has a name with spaces) as \DDD. */
+static void
+owner_name(struct am_buf *rr, const char *name)
+{
+	for (; *name != '\0'; name++) {
+		unsigned char c = (unsigned char)*name;
+
+		if (c <= 0x20 || c >= 0x7f || strchr("\"\\;()$@", c) != NULL)
+			(void)am_buf_printf(rr, "\\%03u", c);
+		else
+			(void)am_buf_putc(rr, (char)c);
+	}
+}
+
 /* add_rr - one "TYPE: value" entry of name; false if skipped. */
 static bool
 add_rr(struct am_dns *dns, yaml_document_t *doc, const char *name,
@@ -158,7 +173,8 @@ add_rr(struct am_dns *dns, yaml_document_t *doc, const char *name,
 	const char *t = strcmp(type, "SPF") == 0 ? "TXT" : type;
 
 	am_buf_init(&rr, 1 << 16);
-	(void)am_buf_printf(&rr, "%s. 300 IN %s", name, t);
+	owner_name(&rr, name);
+	(void)am_buf_printf(&rr, ". 300 IN %s", t);
 	if (strcmp(t, "TXT") == 0)
 		ok = txt_rdata(doc, v, &rr);
 	else if (strcmp(t, "MX") == 0)
