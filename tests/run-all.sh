@@ -12,6 +12,11 @@ jobs=${JOBS:-2}
 rc=0
 
 [ -x configure ] || ./autogen.sh || exit 1
+# The README's first command builds in the source tree; out-of-tree builds
+# refuse a configured source tree, so clean it first.
+if [ -f config.status ]; then
+	make distclean > /dev/null 2>&1 || rm -f config.status
+fi
 
 build() { # build DIR CONFIGURE-ARGS...
 	dir=$1; shift
