@@ -161,6 +161,36 @@ lookup_user(const char *spec, uid_t *uid, gid_t *gid, char *name, size_t len)
 	}
 }
 
+/* prepare_report_dir - create the ReportStore's directory (one level) while
+ * still privileged, owned by UserID, so a fresh install records reports
+ * without a manual step. */
+static void
+prepare_report_dir(const struct am_config *cfg)
+{
+	char dir[4096], name[256];
+	char *slash;
+	uid_t uid;
+	gid_t gid;
+
+	if (cfg->report_store[0] == '\0' ||
+	    snprintf(dir, sizeof(dir), "%s", cfg->report_store) >=
+	    (int)sizeof(dir) || (slash = strrchr(dir, '/')) == NULL ||
+	    slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0750) != 0) {
+		if (errno != EEXIST)
+			am_log_warn("ReportStore: cannot create %s: %s", dir,
+			    strerror(errno));
+		return;
+	}
+	if (cfg->user_id[0] != '\0') {
+		lookup_user(cfg->user_id, &uid, &gid, name, sizeof(name));
+		if (chown(dir, uid, gid) != 0)
+			am_log_warn("chown %s: %s", dir, strerror(errno));
+	}
+}
+
 /* drop_privileges - become UserID for good, or stay (warn when root). */
 static void
 drop_privileges(const struct am_config *cfg)
@@ -396,6 +426,7 @@ main(int argc, char **argv)
 	(void)signal(SIGPIPE, SIG_IGN);
 	if ((rt = build_runtime(cfg, o.foreground)) == NULL)
 		am_fatal("configuration changed during start-up");
+	prepare_report_dir(rt->cfg);
 	drop_privileges(rt->cfg);
 	open_log(rt->cfg, o.foreground);
 	ctx = am_ctx_new(rt);
