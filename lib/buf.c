@@ -144,3 +144,39 @@ am_buf_export(struct am_buf *b)
 	b->len = b->cap = 0;
 	return s;
 }
+
+/* am_buf_line - one formatted line plus newline, or nothing at the cap. */
+void
+am_buf_line(struct am_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	size_t mark;
+
+	if (b == NULL)
+		return;
+	mark = b->len;
+	va_start(ap, fmt);
+	if (am_buf_vprintf(b, fmt, ap) != AM_OK || am_buf_putc(b, '\n') != AM_OK)
+		am_buf_truncate(b, mark);
+	va_end(ap);
+}
+
+/* am_read_line - a bounded line reader for configuration-like files. */
+int
+am_read_line(FILE *fp, char *buf, size_t size, bool *is_long, bool *has_nul)
+{
+	size_t n = 0;
+	int ch;
+
+	*is_long = *has_nul = false;
+	while ((ch = getc(fp)) != EOF && ch != '\n') {
+		if (ch == '\0')
+			*has_nul = true;
+		if (n + 1 < size)
+			buf[n++] = (char)ch;
+		else
+			*is_long = true;
+	}
+	buf[n] = '\0';
+	return ch == EOF && n == 0 && !*is_long && !*has_nul ? -1 : 0;
+}

@@ -14,7 +14,9 @@
 #ifndef AM_BUF_H
 #define AM_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "am.h"
 
@@ -40,5 +42,13 @@ void am_buf_truncate(struct am_buf *b, size_t len);
 const char *am_buf_str(const struct am_buf *b);
 /* am_buf_export - the data as an owned C string; the buffer becomes empty. */
 char *am_buf_export(struct am_buf *b) AM_WUR;
+/* am_buf_line - append one formatted line and "\n", whole or not at all
+ * (the error and warning lists: "FILE:LINE: message"); b may be NULL. */
+void am_buf_line(struct am_buf *b, const char *fmt, ...) AM_FMT(2, 3);
+/* am_read_line - read one line (without its "\n") from fp into buf of size
+ * bytes, never more: a longer line is cut and *is_long set; a NUL byte sets
+ * *has_nul. Returns -1 at end of file with nothing read, else 0. */
+int am_read_line(FILE *fp, char *buf, size_t size, bool *is_long,
+    bool *has_nul);
 
 #endif

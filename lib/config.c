@@ -137,27 +137,6 @@ set_value(struct parse *p, size_t i, const char *val, const char *file,
 	p->cfg->text[i] = am_xstrdup(val);
 }
 
-/* read_line - one line into buf (no newline); -1 at EOF. Over-long lines
- * (the rest is skipped) and NUL bytes are flagged, not fatal. */
-static int
-read_line(FILE *fp, char *buf, size_t size, bool *is_long, bool *has_nul)
-{
-	size_t n = 0;
-	int ch;
-
-	*is_long = *has_nul = false;
-	while ((ch = getc(fp)) != EOF && ch != '\n') {
-		if (ch == '\0')
-			*has_nul = true;
-		if (n + 1 < size)
-			buf[n++] = (char)ch;
-		else
-			*is_long = true;
-	}
-	buf[n] = '\0';
-	return ch == EOF && n == 0 && !*is_long && !*has_nul ? -1 : 0;
-}
-
 /* clean_line - drop a comment ('#' first or after white space) and the
  * surrounding white space; returns the start of what is left. */
 static char *
@@ -256,7 +235,7 @@ parse_stream(struct parse *p, FILE *fp, const char *file)
 	bool is_long, has_nul;
 	unsigned long line = 0;
 
-	while (read_line(fp, buf, LINE_MAX_BYTES + 1, &is_long, &has_nul) == 0) {
+	while (am_read_line(fp, buf, LINE_MAX_BYTES + 1, &is_long, &has_nul) == 0) {
 		line++;
 		if (has_nul)
 			report(p, false, file, line, "NUL byte in line");

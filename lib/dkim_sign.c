@@ -62,22 +62,6 @@ struct am_dkim_sign {
 	struct am_why why;		/* its reason */
 };
 
-/* errf - one "CONFIG: message" line into errs (may be NULL). */
-static void AM_FMT(2, 3)
-errf(struct am_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	size_t mark;
-
-	if (b == NULL)
-		return;
-	mark = b->len;
-	va_start(ap, fmt);
-	if (am_buf_vprintf(b, fmt, ap) != AM_OK || am_buf_putc(b, '\n') != AM_OK)
-		am_buf_truncate(b, mark);
-	va_end(ap);
-}
-
 /* is_field_name - RFC 5322 §3.6.8 ftext. */
 static bool
 is_field_name(const char *s)
@@ -118,7 +102,7 @@ parse_names(const char *list, const char *cfgkey, const char *source,
 	for (p = strtok_r(copy, ", \t", &save); p != NULL;
 	    p = strtok_r(NULL, ", \t", &save))
 		if (!is_field_name(p) || !add_name(v, n, p)) {
-			errf(errs, "%s: %s: bad or too many header names at "
+			am_buf_line(errs, "%s: %s: bad or too many header names at "
 			    "\"%s\"", source, cfgkey, p);
 			ok = false;
 		}
@@ -160,7 +144,7 @@ set_lists(DKIM_LIB *lib, const struct am_config *cfg, struct am_buf *errs)
 	    sizeof(char **)) != DKIM_STAT_OK ||
 	    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SKIPHDRS,
 	    dkim_should_not_signhdrs, sizeof(char **)) != DKIM_STAT_OK)) {
-		errf(errs, "%s: SignHeaders/OversignHeaders: libopendkim "
+		am_buf_line(errs, "%s: SignHeaders/OversignHeaders: libopendkim "
 		    "refused the header lists", cfg->source);
 		ok = false;
 	}
@@ -183,14 +167,14 @@ am_dkim_signer_new(const struct am_config *cfg, const struct am_keys *keys,
 	if (lib == NULL && (sg->lib = dkim_init(NULL, NULL)) != NULL)
 		sg->is_own_lib = true;
 	if (sg->lib == NULL) {
-		errf(errs, "%s: libopendkim: dkim_init failed", cfg->source);
+		am_buf_line(errs, "%s: libopendkim: dkim_init failed", cfg->source);
 		return am_dkim_signer_free(sg);
 	}
 	if (!set_lists(sg->lib, cfg, errs))
 		return am_dkim_signer_free(sg);
 	if (ttl > 0 && dkim_options(sg->lib, DKIM_OP_SETOPT,
 	    DKIM_OPTS_SIGNATURETTL, &ttl, sizeof(ttl)) != DKIM_STAT_OK) {
-		errf(errs, "%s: SignatureTTL: libopendkim refused it",
+		am_buf_line(errs, "%s: SignatureTTL: libopendkim refused it",
 		    cfg->source);
 		return am_dkim_signer_free(sg);
 	}

@@ -59,22 +59,6 @@ struct table {
 	char buf[LINE_MAX_LEN];	/* current line */
 };
 
-/* errf - append one formatted line to errs/warns (NULL: drop). */
-static void AM_FMT(2, 3)
-errf(struct am_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	size_t mark;
-
-	if (b == NULL)
-		return;
-	mark = b->len;
-	va_start(ap, fmt);
-	if (am_buf_vprintf(b, fmt, ap) != AM_OK || am_buf_putc(b, '\n') != AM_OK)
-		am_buf_truncate(b, mark);
-	va_end(ap);
-}
-
 /* lower - lower-case s in place; returns s. */
 static char *
 lower(char *s)
@@ -135,18 +119,18 @@ read_key_file(const char *path, const char *where, bool require_safe,
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		errf(errs, "%s: %s: %s", where, path, strerror(errno));
+		am_buf_line(errs, "%s: %s: %s", where, path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > KEY_FILE_MAX || st.st_size == 0) {
-		errf(errs, "%s: %s is not a regular file of 1 to %d bytes",
+		am_buf_line(errs, "%s: %s is not a regular file of 1 to %d bytes",
 		    where, path, KEY_FILE_MAX);
 		close(fd);
 		return NULL;
 	}
 	if ((bad = mode_problem(st.st_mode)) != NULL) {
-		errf(require_safe ? errs : warns, "%s: %s is %s%s", where,
+		am_buf_line(require_safe ? errs : warns, "%s: %s is %s%s", where,
 		    path, bad, require_safe ? " (RequireSafeKeys yes)" : "");
 		if (require_safe) {
 			close(fd);
@@ -157,7 +141,7 @@ read_key_file(const char *path, const char *where, bool require_safe,
 	n = read(fd, data, (size_t)st.st_size);
 	close(fd);
 	if (n != st.st_size) {
-		errf(errs, "%s: %s: short read", where, path);
+		am_buf_line(errs, "%s: %s: short read", where, path);
 		OPENSSL_cleanse(data, (size_t)st.st_size + 1);
 		free(data);
 		return NULL;
@@ -196,12 +180,12 @@ check_type(struct am_key *k, EVP_PKEY *pk, const char *where,
 		k->bits = (unsigned)EVP_PKEY_get_bits(pk);
 		/* RFC 8301 §3.2: at least 1024 bits, 2048 recommended. */
 		if (k->bits < 1024) {
-			errf(errs, "%s: %s is a %u-bit RSA key (at least 1024 "
+			am_buf_line(errs, "%s: %s is a %u-bit RSA key (at least 1024 "
 			    "bits needed)", where, k->path, k->bits);
 			return false;
 		}
 		if (k->bits < 2048)
-			errf(warns, "%s: %s is a %u-bit RSA key (2048 bits "
+			am_buf_line(warns, "%s: %s is a %u-bit RSA key (2048 bits "
 			    "recommended)", where, k->path, k->bits);
 		return true;
 	case EVP_PKEY_ED25519:
@@ -209,7 +193,7 @@ check_type(struct am_key *k, EVP_PKEY *pk, const char *where,
 		k->bits = 256;
 		return true;
 	default:
-		errf(errs, "%s: %s is a %s key (RSA or Ed25519 needed)", where,
+		am_buf_line(errs, "%s: %s is a %s key (RSA or Ed25519 needed)", where,
 		    k->path, OBJ_nid2sn(EVP_PKEY_get_base_id(pk)));
 		return false;
 	}
@@ -253,14 +237,14 @@ load_key(struct am_key *k, bool require_safe, struct am_buf *errs,
 	OPENSSL_cleanse(data, len);
 	free(data);
 	if (pk == NULL) {
-		errf(errs, "%s: %s is not an unencrypted PEM private key (%s)",
+		am_buf_line(errs, "%s: %s is not an unencrypted PEM private key (%s)",
 		    k->where, k->path, ossl_why(why, sizeof(why)));
 		return false;
 	}
 	ok = check_type(k, pk, k->where, errs, warns);
 	if (ok && (!export_pem(k, pk) ||
 	    am_key_pubdata(pk, &k->pub, &k->pub_len) != AM_OK)) {
-		errf(errs, "%s: %s: cannot convert the key (%s)", k->where,
+		am_buf_line(errs, "%s: %s: cannot convert the key (%s)", k->where,
 		    k->path, ossl_why(why, sizeof(why)));
 		ok = false;
 	}
@@ -369,7 +353,7 @@ table_open(struct table *t, const char *path, const char *cfgkey,
 	t->path = path;
 	t->line = 0;
 	if ((t->fp = fopen(path, "re")) == NULL) {
-		errf(errs, "%s: %s %s: %s", source, cfgkey, path,
+		am_buf_line(errs, "%s: %s %s: %s", source, cfgkey, path,
 		    strerror(errno));
 		return false;
 	}
@@ -388,7 +372,7 @@ table_next(struct table *t, char *f[4], struct am_buf *errs)
 		t->line++;
 		n = strlen(t->buf);
 		if (n == sizeof(t->buf) - 1 && t->buf[n - 1] != '\n') {
-			errf(errs, "%s:%u: line longer than %d bytes", t->path,
+			am_buf_line(errs, "%s:%u: line longer than %d bytes", t->path,
 			    t->line, LINE_MAX_LEN - 2);
 			while (n > 0 && t->buf[n - 1] != '\n' &&
 			    fgets(t->buf, sizeof(t->buf), t->fp) != NULL)
@@ -432,26 +416,26 @@ keytable_line(struct am_keys *ks, struct table *t, char *f[4],
 
 	snprintf(where, sizeof(where), "%s:%u", t->path, t->line);
 	if (f[1] == NULL || f[2] != NULL) {
-		errf(errs, "%s: want \"keyname domain:selector:/path/to/key\"",
+		am_buf_line(errs, "%s: want \"keyname domain:selector:/path/to/key\"",
 		    where);
 		return;
 	}
 	dom = f[1];
 	if ((sel = strchr(dom, ':')) == NULL ||
 	    (path = strchr(sel + 1, ':')) == NULL) {
-		errf(errs, "%s: key %s: want domain:selector:/path/to/key, got "
+		am_buf_line(errs, "%s: key %s: want domain:selector:/path/to/key, got "
 		    "\"%s\"", where, f[0], f[1]);
 		return;
 	}
 	*sel++ = '\0';
 	*path++ = '\0';
 	if (*dom == '\0' || *sel == '\0' || *path != '/') {
-		errf(errs, "%s: key %s: empty domain or selector, or a key "
+		am_buf_line(errs, "%s: key %s: empty domain or selector, or a key "
 		    "file that is not an absolute path", where, f[0]);
 		return;
 	}
 	if (find_key(ks, f[0]) != SIZE_MAX) {
-		errf(errs, "%s: duplicate key name %s", where, f[0]);
+		am_buf_line(errs, "%s: duplicate key name %s", where, f[0]);
 		return;
 	}
 	add_key(ks, f[0], dom, sel, path, where);
@@ -484,24 +468,24 @@ signtable_line(struct am_keys *ks, struct table *t, char *f[4],
 
 	/* PITFALLS.md: a line without a key name crashed OpenDKIM. */
 	if (f[1] == NULL) {
-		errf(errs, "%s:%u: pattern %s has no key name", t->path,
+		am_buf_line(errs, "%s:%u: pattern %s has no key name", t->path,
 		    t->line, f[0]);
 		return;
 	}
 	if (f[3] != NULL) {
-		errf(errs, "%s:%u: want \"pattern keyname [signer]\"", t->path,
+		am_buf_line(errs, "%s:%u: want \"pattern keyname [signer]\"", t->path,
 		    t->line);
 		return;
 	}
 	if (strcmp(f[1], "%") == 0)
 		key = KEY_BY_DOMAIN;
 	else if ((key = find_key(ks, f[1])) == SIZE_MAX) {
-		errf(errs, "%s:%u: unknown key name %s (not in KeyTable)",
+		am_buf_line(errs, "%s:%u: unknown key name %s (not in KeyTable)",
 		    t->path, t->line, f[1]);
 		return;
 	}
 	if (!add_sign(ks, f[0], key, f[2]))
-		errf(errs, "%s:%u: more than %d keys for %s", t->path, t->line,
+		am_buf_line(errs, "%s:%u: more than %d keys for %s", t->path, t->line,
 		    AM_KEYS_MAX_PER_MSG, f[0]);
 }
 
@@ -562,7 +546,7 @@ read_simple(struct am_keys *ks, const struct am_config *cfg,
 	nf = split_list(f, fv, AM_KEYS_MAX_PER_MSG);
 	if (nd == 0 || nd > 64 || ns == 0 || ns != nf ||
 	    ns > AM_KEYS_MAX_PER_MSG)
-		errf(errs, "%s: Domain (1 to 64), Selector and KeyFile (as many "
+		am_buf_line(errs, "%s: Domain (1 to 64), Selector and KeyFile (as many "
 		    "selectors as key files, at most %d) go together",
 		    cfg->source, AM_KEYS_MAX_PER_MSG);
 	else
@@ -571,7 +555,7 @@ read_simple(struct am_keys *ks, const struct am_config *cfg,
 				snprintf(where, sizeof(where), "%s: KeyFile",
 				    cfg->source);
 				if (fv[j][0] != '/')
-					errf(errs, "%s %s is not an absolute path",
+					am_buf_line(errs, "%s %s is not an absolute path",
 					    where, fv[j]);
 				else
 					add_sign(ks, dv[i], add_key(ks, sv[j],
@@ -597,10 +581,10 @@ am_keys_load(const struct am_config *cfg, struct am_buf *errs,
 	if (errs == NULL)
 		errs = &tmp;
 	if (tables && simple)
-		errf(errs, "%s: KeyTable/SigningTable and Domain/Selector/KeyFile "
+		am_buf_line(errs, "%s: KeyTable/SigningTable and Domain/Selector/KeyFile "
 		    "exclude each other", cfg->source);
 	else if (tables && !(cfg->key_table[0] && cfg->signing_table[0]))
-		errf(errs, "%s: KeyTable and SigningTable go together",
+		am_buf_line(errs, "%s: KeyTable and SigningTable go together",
 		    cfg->source);
 	else if (tables && read_keytable(ks, cfg->key_table, cfg->source, errs))
 		read_signtable(ks, cfg->signing_table, cfg->source, errs);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "xalloc.h"
 #include "netaddr.h"
 
@@ -274,27 +275,6 @@ am_netset_add(struct am_netset *set, const char *text, struct am_why *why)
 	return AM_OK;
 }
 
-/* read_line - one line into buf (no newline); -1 at EOF. Flags over-long
- * lines (the rest is skipped) and NUL bytes instead of failing. */
-static int
-read_line(FILE *fp, char *buf, size_t size, bool *is_long, bool *has_nul)
-{
-	size_t n = 0;
-	int ch;
-
-	*is_long = *has_nul = false;
-	while ((ch = getc(fp)) != EOF && ch != '\n') {
-		if (ch == '\0')
-			*has_nul = true;
-		if (n + 1 < size)
-			buf[n++] = (char)ch;
-		else
-			*is_long = true;
-	}
-	buf[n] = '\0';
-	return ch == EOF && n == 0 && !*is_long && !*has_nul ? -1 : 0;
-}
-
 /* trim - strip a '#' comment and surrounding white space, in place. */
 static char *
 trim(char *s)
@@ -327,7 +307,7 @@ add_file(struct am_netset *set, const char *path, struct am_why *why)
 		return AM_PERMFAIL;
 	}
 	while (st == AM_OK &&
-	    read_line(fp, line, sizeof(line), &is_long, &has_nul) == 0) {
+	    am_read_line(fp, line, sizeof(line), &is_long, &has_nul) == 0) {
 		lineno++;
 		if (has_nul || is_long) {
 			am_why_set(why, "%s:%lu: %s", path, lineno, has_nul ?
