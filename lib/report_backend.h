@@ -17,6 +17,10 @@
  *             its latest row, and that row's policy columns (fn's flat row
  *             is borrowed for the call). expire() deletes rows older than
  *             before. close() accepts NULL.
+ *             sent_get() reads the send state of (domain, period begin,
+ *             address) (all zero when there is none); sent_put() records
+ *             it (attempt count, state, next try) in one statement, i.e.
+ *             one transaction (schema 3; report send).
  * THREADS     a handle is used by one thread at a time.
  */
 #ifndef AM_REPORT_BACKEND_H
@@ -61,6 +65,21 @@ struct am_report_flat {
 	int64_t num[AM_RN_N];
 };
 
+enum am_report_sent_state {	/* sent.state */
+	AM_REPORT_SENT_PENDING = 0,	/* not yet, or failed: retry */
+	AM_REPORT_SENT_DONE,		/* handed to the MTA */
+	AM_REPORT_SENT_SKIPPED,		/* suppressed, unauthorised, too big,
+					 * or given up */
+};
+
+struct am_report_sent {		/* one row of table sent */
+	enum am_report_sent_state state;
+	int64_t attempts;		/* send attempts made */
+	int64_t next_try;		/* UTC seconds; 0: now */
+	int64_t period_end;		/* UTC seconds */
+	const char *error;		/* last failure; "" none (borrowed) */
+};
+
 typedef void am_report_scan_fn(void *arg, const struct am_report_flat *f,
     uint64_t count);
 
@@ -73,6 +92,11 @@ struct am_report_backend {
 	    const char *domain, am_report_scan_fn *fn, void *arg,
 	    struct am_why *why);
 	enum am_status (*expire)(void *h, int64_t before, uint64_t *deleted,
+	    struct am_why *why);
+	enum am_status (*sent_get)(void *h, const char *domain, int64_t begin,
+	    const char *addr, struct am_report_sent *out, struct am_why *why);
+	enum am_status (*sent_put)(void *h, const char *domain, int64_t begin,
+	    const char *addr, const struct am_report_sent *s,
 	    struct am_why *why);
 	void (*close)(void *h);
 };

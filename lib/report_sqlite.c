@@ -25,7 +25,7 @@
 #include "report_backend.h"
 
 #define BUSY_TIMEOUT_MS	5000
-#define SCHEMA_VERSION	2
+#define SCHEMA_VERSION	3
 
 struct sqlite_store {
 	sqlite3 *db;		/* owned */
@@ -65,6 +65,12 @@ static const char *const migration[SCHEMA_VERSION] = {
 	"ALTER TABLE rows ADD COLUMN np INTEGER NOT NULL DEFAULT -1;"
 	"ALTER TABLE rows ADD COLUMN testing INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX rows_domain_time ON rows(policy_domain, time);",
+	/* 2 -> 3: report send bookkeeping, one row per (domain, period, to) */
+	"CREATE TABLE sent (domain TEXT NOT NULL, begin INTEGER NOT NULL,"
+	" addr TEXT NOT NULL, period_end INTEGER NOT NULL,"
+	" state INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+	" next_try INTEGER NOT NULL, error TEXT NOT NULL,"
+	" PRIMARY KEY (domain, begin, addr));",
 };
 
 /* db_why - the reason from SQLite's last error on db. */
@@ -372,11 +378,76 @@ sq_expire(void *h, int64_t before, uint64_t *deleted, struct am_why *why)
 	return AM_OK;
 }
 
+/* sq_sent_get - the send state of (domain, begin, addr); zero if none. */
+static enum am_status
+sq_sent_get(void *h, const char *domain, int64_t begin, const char *addr,
+    struct am_report_sent *out, struct am_why *why)
+{
+	struct sqlite_store *s = h;
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->error = "";
+	if (s->version < 3)
+		return AM_OK;	/* read-only older file: nothing sent */
+	if (sqlite3_prepare_v2(s->db, "SELECT state, attempts, next_try,"
+	    " period_end FROM sent WHERE domain = ?1 AND begin = ?2 AND"
+	    " addr = ?3", -1, &st, NULL) != SQLITE_OK)
+		return db_why(s->db, "prepare sent", why);
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, begin);
+	sqlite3_bind_text(st, 3, addr, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->state = (enum am_report_sent_state)sqlite3_column_int(st,
+		    0);
+		out->attempts = sqlite3_column_int64(st, 1);
+		out->next_try = sqlite3_column_int64(st, 2);
+		out->period_end = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_why(s->db, "read sent", why);
+	return AM_OK;
+}
+
+/* sq_sent_put - record the send state in one statement (transaction). */
+static enum am_status
+sq_sent_put(void *h, const char *domain, int64_t begin, const char *addr,
+    const struct am_report_sent *r, struct am_why *why)
+{
+	struct sqlite_store *s = h;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO sent (domain,"
+	    " begin, addr, period_end, state, attempts, next_try, error)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st,
+	    NULL) != SQLITE_OK)
+		return db_why(s->db, "prepare sent", why);
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, begin);
+	sqlite3_bind_text(st, 3, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, r->period_end);
+	sqlite3_bind_int(st, 5, (int)r->state);
+	sqlite3_bind_int64(st, 6, r->attempts);
+	sqlite3_bind_int64(st, 7, r->next_try);
+	sqlite3_bind_text(st, 8, r->error != NULL ? r->error : "", -1,
+	    SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_why(s->db, "record sent", why);
+	return AM_OK;
+}
+
 const struct am_report_backend am_report_sqlite = {
 	.name = "sqlite",
 	.open = sq_open,
 	.write = sq_write,
 	.scan = sq_scan,
 	.expire = sq_expire,
+	.sent_get = sq_sent_get,
+	.sent_put = sq_sent_put,
 	.close = sq_close,
 };

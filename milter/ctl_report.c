@@ -14,6 +14,7 @@
 #include "report_store.h"
 #include "report_xml.h"
 #include "ctl_report.h"
+#include "ctl_report_send.h"
 
 #define STORES_MAX	64
 
@@ -221,17 +222,16 @@ am_ctl_report(const struct am_config *cfg, int argc, char **argv)
 		    "export|expire|send [options]\n");
 		return 2;
 	}
-	if (strcmp(argv[1], "send") == 0) {
-		fprintf(stderr, "authmilterctl: report send: not yet "
-		    "implemented\n");
-		return 1;
-	}
+	if (strcmp(argv[1], "send") == 0)
+		return am_ctl_report_send(cfg, argc - 1, argv + 1);
 	if ((strcmp(argv[1], "export") != 0 && strcmp(argv[1], "expire") !=
 	    0) || !report_args(cfg, argc - 1, argv + 1, &o)) {
 		fprintf(stderr, "usage: authmilterctl report export "
 		    "[--store FILE]... [--period YYYY-MM-DD | --from T --to T] "
 		    "[--domain D] [--format rfc7489|rfc9990] --out DIR\n"
-		    "       authmilterctl report expire [--store FILE]...\n");
+		    "       authmilterctl report expire [--store FILE]...\n"
+		    "       authmilterctl report send [--dry-run] "
+		    "[--store FILE]... [--period D | --from T --to T]\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "expire") == 0)

@@ -4,7 +4,7 @@
  *                 [--period YYYY-MM-DD | --from T --to T] [--domain D]
  *                 [--format rfc7489|rfc9990] --out DIR
  *             authmilterctl report expire [--store FILE]...
- *             authmilterctl report send		(not yet)
+ *             authmilterctl report send ...	(ctl_report_send.h)
  * DESCRIPTION am_ctl_report() takes the subcommand's argv (argv[0] is
  *             "report", argv[1] the action, options follow).
  *
