@@ -38,3 +38,16 @@ apt-get install -y -q --no-install-recommends opendkim opendmarc || {
 if [ -d /run/systemd/system ]; then
 	systemctl disable --now opendkim opendmarc >/dev/null 2>&1 || true
 fi
+# tests/e2e/sendmail.sh: a real Sendmail 8.17, never installed (sendmail-bin
+# Conflicts with mail-transport-agent: installing it would remove Postfix).
+# Its .debs are cached here; the test unpacks them into
+# /var/cache/authmilter-e2e/sendmail-root and runs them in a private mount
+# namespace. m4 builds sendmail.cf; dnspython lets dkimpy verify against the
+# test DNS.
+apt-get install -y -q --no-install-recommends m4 python3-dnspython util-linux
+sm_debs=/var/cache/authmilter-e2e/sendmail
+mkdir -p "$sm_debs"
+rm -f "$sm_debs"/*.deb
+rm -rf /var/cache/authmilter-e2e/sendmail-root
+(cd "$sm_debs" && apt-get download sendmail-bin sendmail-base sendmail-cf \
+    libwrap0 liblockfile1 sasl2-bin)
