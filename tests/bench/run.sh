@@ -140,6 +140,7 @@ sockspec() {
 anchor_sock() { case $1 in unix:*) echo "local:${1#unix:}" ;; *) echo "$1" ;; esac; }
 
 # ------------------------------------------------------------- corpus, DNS
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 say "work dir $WORK"
 /usr/bin/python3 "$BENCH_DIR/mkcorpus.py" "$WORK/corpus" || die "mkcorpus.py failed"
 CORPUS=$WORK/corpus
@@ -245,6 +246,7 @@ start_opendmarc() {
 		echo "SPFIgnoreResults true"
 		echo "RejectFailures true"
 		echo "FailureReports false"
+		echo "HoldQuarantinedMessages true"
 		echo "UMask 000"
 		for l in "$@"; do echo "$l"; done
 	} > "$WORK/$name.conf"
@@ -572,7 +574,7 @@ for part in $PARTS; do
 	*) die "unknown part $part" ;;
 	esac
 done
-echo "# $(nproc) CPUs, load before/after: $(cut -d' ' -f1-3 /proc/loadavg); MSGS=$MSGS SECS=$SECS"
+echo "# $(nproc) CPUs; load average (1/5/15 min) at start $LOAD0, at end $(cut -d' ' -f1-3 /proc/loadavg); MSGS=$MSGS SECS=$SECS"
 print_table
 [ -s "$WORK/soak.txt" ] && cat "$WORK/soak.txt"
 exit 0
