@@ -80,8 +80,12 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	}
 	c = conn_get(ctx);
 	*pf0 = need | (f0 & (SMFIF_QUARANTINE | SMFIF_SETSYMLIST));
+	/* Not SMFIP_NODATA: Postfix then sends the DATA macros expecting no
+	 * reply, and its next small write waits behind Nagle for our delayed
+	 * ACK, ~40 ms per message over inet (measured by tests/bench). DATA is
+	 * answered by cb_data instead. */
 	*pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NOUNKNOWN |
-	    SMFIP_NODATA | SMFIP_SKIP);
+	    SMFIP_SKIP);
 	*pf2 = *pf3 = 0;
 	c->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	c->noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
@@ -137,6 +141,13 @@ static sfsistat
 cb_envrcpt(SMFICTX *ctx, char **argv)
 {
 	am_session_rcpt(conn_get(ctx)->s, argv[0], get_macro, ctx);
+	return SMFIS_CONTINUE;
+}
+
+/* cb_data - answered only so the MTA waits for us (see cb_negotiate). */
+static sfsistat
+cb_data(SMFICTX *ctx)
+{
 	return SMFIS_CONTINUE;
 }
 
@@ -268,6 +279,7 @@ static struct smfiDesc desc = {
 	.xxfi_abort = cb_abort,
 	.xxfi_close = cb_close,
 	.xxfi_negotiate = cb_negotiate,
+	.xxfi_data = cb_data,
 };
 
 struct smfiDesc *
