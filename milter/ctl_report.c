@@ -29,9 +29,9 @@ struct report_opts {
 	bool is_day;			/* --period given */
 };
 
-/* parse_time - "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
-static bool
-parse_time(const char *s, bool is_day, int64_t *t)
+/* am_ctl_report_time - "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
+bool
+am_ctl_report_time(const char *s, bool is_day, int64_t *t)
 {
 	struct tm tm;
 	const char *end;
@@ -70,11 +70,11 @@ report_args(const struct am_config *cfg, int argc, char **argv,
 			if ((ok = o->n_stores < STORES_MAX))
 				o->stores[o->n_stores++] = optarg;
 			break;
-		case 'p': ok = o->is_day = parse_time(optarg, true, &o->begin);
+		case 'p': ok = o->is_day = am_ctl_report_time(optarg, true, &o->begin);
 			break;
-		case 'f': ok = has_from = parse_time(optarg, false, &o->begin);
+		case 'f': ok = has_from = am_ctl_report_time(optarg, false, &o->begin);
 			break;
-		case 't': ok = has_to = parse_time(optarg, false, &o->end);
+		case 't': ok = has_to = am_ctl_report_time(optarg, false, &o->end);
 			break;
 		case 'd': o->domain = optarg; break;
 		case 'o': o->out = optarg; break;

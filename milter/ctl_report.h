@@ -31,5 +31,8 @@
 #include "config.h"
 
 int am_ctl_report(const struct am_config *cfg, int argc, char **argv);
+/* am_ctl_report_time - "YYYY-MM-DD" (is_day) or "YYYY-MM-DDTHH:MM:SSZ",
+ * UTC, into *t; false when s is neither. Shared by export and send. */
+bool am_ctl_report_time(const char *s, bool is_day, int64_t *t);
 
 #endif

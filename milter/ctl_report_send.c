@@ -15,24 +15,10 @@
 #include "dns.h"
 #include "orgdomain.h"
 #include "report_send.h"
+#include "ctl_report.h"
 #include "ctl_report_send.h"
 
 #define STORES_MAX	64
-
-/* parse_time - "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
-static bool
-parse_time(const char *s, bool is_day, int64_t *t)
-{
-	struct tm tm;
-	const char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, is_day ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (end == NULL || *end != '\0')
-		return false;
-	*t = (int64_t)timegm(&tm);
-	return true;
-}
 
 /* send_args - options into o; false on a usage error. */
 static bool
@@ -57,11 +43,11 @@ send_args(int argc, char **argv, struct am_report_send_opts *o,
 			if ((ok = o->n_stores < STORES_MAX))
 				stores[o->n_stores++] = optarg;
 			break;
-		case 'p': ok = *is_day = parse_time(optarg, true, &o->begin);
+		case 'p': ok = *is_day = am_ctl_report_time(optarg, true, &o->begin);
 			break;
-		case 'f': ok = has_from = parse_time(optarg, false, &o->begin);
+		case 'f': ok = has_from = am_ctl_report_time(optarg, false, &o->begin);
 			break;
-		case 't': ok = has_to = parse_time(optarg, false, &o->end);
+		case 't': ok = has_to = am_ctl_report_time(optarg, false, &o->end);
 			break;
 		case 'n': o->is_dry_run = true; break;
 		default: ok = false;
