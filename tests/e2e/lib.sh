@@ -507,6 +507,29 @@ open(dst, 'wb').write(msg)
 PYEOF
 }
 
+# e2e_dkim_verify FILE PORT: verify every DKIM-Signature of FILE with dkimpy,
+# keys from the test resolver on 127.0.0.1:PORT; prints one
+# "selector=result" line per signature.
+e2e_dkim_verify() {
+	/usr/bin/python3 - "$1" "$2" <<'PYEOF'
+import sys, dkim, dns.resolver
+path, port = sys.argv[1], int(sys.argv[2])
+r = dns.resolver.Resolver(configure=False)
+r.nameservers = ['127.0.0.1']
+r.port = port
+def txt(name, timeout=5):
+    ans = r.resolve(name.decode().rstrip('.'), 'TXT')
+    return b''.join(b''.join(rr.strings) for rr in ans)
+msg = open(path, 'rb').read()
+d = dkim.DKIM(msg)
+sigs = [l for l in dkim.rfc822_parse(msg)[0] if l[0].lower() == b'dkim-signature']
+for i in range(len(sigs)):
+    ok = d.verify(idx=i, dnsfunc=txt)
+    sel = dkim.parse_tag_value(sigs[i][1]).get(b's', b'?').decode()
+    print('%s=%s' % (sel, 'pass' if ok else 'fail'))
+PYEOF
+}
+
 # -------------------------------------------------------------------- swaks
 
 # e2e_send MODE [SWAKS-ARGS...]: send one message with swaks.
