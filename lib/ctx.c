@@ -40,9 +40,7 @@ am_runtime_new(struct am_config *cfg, const struct am_runtime_opts *opts,
 		return fail(rt, errs, &why);
 	if ((rt->dkim = am_dkim_lib_new(rt->dns, cfg, &why)) == NULL)
 		return fail(rt, errs, &why);
-	/* The signing options go on the shared handle in its set-up window. */
-	rt->signer = am_dkim_signer_new(cfg, rt->keys,
-	    am_dkim_lib_handle(rt->dkim), errs);
+	rt->signer = am_dkim_signer_new(cfg, rt->keys, errs);
 	if (rt->signer == NULL)
 		return am_runtime_unref(rt);
 	if ((rt->spf = am_spf_new(rt->dns, cfg, &why)) == NULL)

@@ -20,6 +20,7 @@
 #include <opendkim/dkim.h>
 
 #include "xalloc.h"
+#include "dkim_mem.h"
 #include "dkim_sign.h"
 
 #define HDR_MAX		(1024 * 1024)	/* one header fed, bytes */
@@ -36,14 +37,14 @@ static const char *const default_sign[] = {
 };
 
 struct am_dkim_signer {
-	DKIM_LIB *lib;			/* options fixed at creation */
-	bool is_own_lib;		/* lib is ours to dkim_close() */
+	DKIM_LIB *lib;			/* owned; options fixed at creation */
 	const struct am_keys *keys;	/* borrowed */
 };
 
 /* One key's signature in progress. */
 struct slot {
 	DKIM *dk;			/* owned handle; NULL once dropped */
+	struct am_dkim_mem mem;		/* dk's allocations (dkim_mem.h) */
 	const struct am_key *key;	/* borrowed from the key store */
 	const char *domain;		/* d=: borrowed (key or s->from_domain) */
 	char *value;			/* owned result, after eom */
@@ -156,16 +157,14 @@ set_lists(DKIM_LIB *lib, const struct am_config *cfg, struct am_buf *errs)
 /* am_dkim_signer_new - per-configuration signing context (see header). */
 struct am_dkim_signer *
 am_dkim_signer_new(const struct am_config *cfg, const struct am_keys *keys,
-    DKIM_LIB *lib, struct am_buf *errs)
+    struct am_buf *errs)
 {
 	struct am_dkim_signer *sg;
 	uint64_t ttl = (uint64_t)cfg->signature_ttl;
 
 	sg = am_xcalloc(1, sizeof(*sg));
 	sg->keys = keys;
-	sg->lib = lib;
-	if (lib == NULL && (sg->lib = dkim_init(NULL, NULL)) != NULL)
-		sg->is_own_lib = true;
+	sg->lib = dkim_init(am_dkim_mem_alloc, am_dkim_mem_release);
 	if (sg->lib == NULL) {
 		am_buf_line(errs, "%s: libopendkim: dkim_init failed", cfg->source);
 		return am_dkim_signer_free(sg);
@@ -187,7 +186,7 @@ am_dkim_signer_free(struct am_dkim_signer *sg)
 {
 	if (sg == NULL)
 		return NULL;
-	if (sg->is_own_lib)
+	if (sg->lib != NULL)
 		dkim_close(sg->lib);
 	free(sg);
 	return NULL;
@@ -270,12 +269,14 @@ open_slot(struct am_dkim_sign *s, const struct am_key *k, const char *signer)
 
 	sl->key = k;
 	sl->domain = am_key_domain(k, s->from_domain);
-	sl->dk = dkim_sign(s->sg->lib, (const u_char *)s->jobid, NULL,
+	am_dkim_mem_init(&sl->mem);
+	sl->dk = dkim_sign(s->sg->lib, (const u_char *)s->jobid, &sl->mem,
 	    (dkim_sigkey_t)k->pem, (const u_char *)k->selector,
 	    (const u_char *)sl->domain, DKIM_CANON_RELAXED, DKIM_CANON_RELAXED,
 	    k->alg == AM_KEY_ED25519_SHA256 ? DKIM_SIGN_ED25519SHA256 :
 	    DKIM_SIGN_RSASHA256, -1, &st);
 	if (sl->dk == NULL) {
+		(void)am_dkim_mem_drain(&sl->mem);
 		latch(s, "dkim_sign(%s, s=%s): %s", sl->domain, k->selector,
 		    dkim_getresultstr(st));
 		return false;
@@ -284,6 +285,17 @@ open_slot(struct am_dkim_sign *s, const struct am_key *k, const char *signer)
 		set_signer(sl, signer, s->from_domain);
 	s->nslots++;
 	return true;
+}
+
+/* close_slot - free the handle and whatever libopendkim left of it. */
+static void
+close_slot(struct slot *sl)
+{
+	if (sl->dk != NULL) {
+		dkim_free(sl->dk);
+		sl->dk = NULL;
+	}
+	(void)am_dkim_mem_drain(&sl->mem);
 }
 
 /* am_dkim_sign_new - one message's signer (see header). */
@@ -367,10 +379,8 @@ drop_ours(struct am_dkim_sign *s, const char *value, size_t len)
 		struct slot *sl = &s->slot[i];
 
 		if (sl->dk != NULL && strcasecmp(sl->domain, d) == 0 &&
-		    strcasecmp(sl->key->selector, sel) == 0) {
-			dkim_free(sl->dk);
-			sl->dk = NULL;
-		}
+		    strcasecmp(sl->key->selector, sel) == 0)
+			close_slot(sl);
 	}
 }
 
@@ -516,8 +526,7 @@ am_dkim_sign_free(struct am_dkim_sign *s)
 	if (s == NULL)
 		return NULL;
 	for (size_t i = 0; i < s->nslots; i++) {
-		if (s->slot[i].dk != NULL)
-			dkim_free(s->slot[i].dk);
+		close_slot(&s->slot[i]);
 		free(s->slot[i].value);
 	}
 	am_buf_release(&s->hdr);

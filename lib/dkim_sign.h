@@ -2,8 +2,7 @@
  * NAME        am_dkim_sign - DKIM signer for outbound mail (RFC 6376 §5,
  *             RFC 8463: RSA and Ed25519, one signature per key)
  * SYNOPSIS    at config load / reload, after am_keys_load():
- *                 sg = am_dkim_signer_new(cfg, keys,
- *                     am_dkim_lib_handle(dl), &errs);  // in dl's set-up window
+ *                 sg = am_dkim_signer_new(cfg, keys, &errs);
  *             per outbound message, once the From header is known (eoh):
  *                 s = am_dkim_sign_new(sg, qid, from_local, from_domain);
  *                 if (am_dkim_sign_keys(s) > 0) {
@@ -19,7 +18,10 @@
  * DESCRIPTION am_dkim_signer_new() builds the per-configuration signing
  *             context: its own libopendkim DKIM_LIB (signing does no DNS, so
  *             it does not share the verifier's; its options are set once
- *             here and never change, so a reload builds a new one):
+ *             here and never change, so a reload builds a new one; its
+ *             allocations are tracked per handle by dkim_mem, which frees
+ *             what libopendkim 2.11 leaks per Ed25519 signature; the keys
+ *             come decoded from pkey_cache):
  *             SIGNHDRS from SignHeaders (empty: the default list in
  *             config_keys.def, From always included), OVERSIGNHDRS from
  *             OversignHeaders (each also added to SIGNHDRS, as libopendkim
@@ -78,7 +80,7 @@ struct am_dkim_signer;
 struct am_dkim_sign;
 
 struct am_dkim_signer *am_dkim_signer_new(const struct am_config *cfg,
-    const struct am_keys *keys, DKIM_LIB *lib, struct am_buf *errs);
+    const struct am_keys *keys, struct am_buf *errs);
 struct am_dkim_signer *am_dkim_signer_free(struct am_dkim_signer *sg);
 bool am_dkim_sign_daemon_listed(const struct am_config *cfg,
     const char *daemon_name);

@@ -7,7 +7,9 @@
  * searched with bsearch in OpenDKIM's order (opendkim.c dkimf_get_key); a
  * refile is scanned in file order. Private keys are re-encoded as PKCS#8 PEM
  * (libopendkim takes a NUL-terminated string and needs PKCS#8 for Ed25519)
- * in OpenSSL's secure heap, and wiped at free (STYLE.md §5, §16).
+ * in OpenSSL's secure heap, and wiped at free (STYLE.md §5, §16). The
+ * decoded EVP_PKEY is kept and registered with pkey_cache under that text,
+ * so libopendkim signs with it instead of decoding the text per message.
  */
 #include "autoconf.h"
 
@@ -31,6 +33,7 @@
 
 #include "xalloc.h"
 #include "keys.h"
+#include "pkey_cache.h"
 
 #define KEY_FILE_MAX	65536	/* bytes; a 16384-bit RSA PEM is ~13 KiB */
 #define LINE_MAX_LEN	8192	/* table line, bytes */
@@ -248,8 +251,13 @@ load_key(struct am_key *k, bool require_safe, struct am_buf *errs,
 		    k->path, ossl_why(why, sizeof(why)));
 		ok = false;
 	}
-	EVP_PKEY_free(pk);
-	return ok;
+	if (!ok) {
+		EVP_PKEY_free(pk);
+		return false;
+	}
+	k->pkey = pk;
+	am_pkey_cache_add(k->pem, pk);
+	return true;
 }
 
 /* am_key_pubdata - p= bytes: SPKI DER for RSA, raw key for Ed25519. */
@@ -608,6 +616,10 @@ am_keys_free(struct am_keys *ks)
 	for (size_t i = 0; i < ks->nkeys; i++) {
 		struct am_key *k = &ks->keys[i];
 
+		if (k->pkey != NULL) {
+			am_pkey_cache_remove(k->pem);
+			EVP_PKEY_free(k->pkey);
+		}
 		if (k->pem != NULL)
 			OPENSSL_cleanse(k->pem, strlen(k->pem));
 		free(k->pem), free(k->pub), free(k->name), free(k->domain);

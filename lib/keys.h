@@ -94,6 +94,8 @@ struct am_key {
 	unsigned bits;		/* RSA modulus bits; 256 for Ed25519 */
 	char *pem;		/* unencrypted PKCS#8 PEM, NUL-terminated (what
 				 * libopendkim wants); wiped at free */
+	EVP_PKEY *pkey;		/* the decoded key, registered in pkey_cache
+				 * under pem for libopendkim; owned */
 	unsigned char *pub;	/* p= bytes (see am_key_pubdata) */
 	size_t pub_len;		/* bytes in pub */
 };

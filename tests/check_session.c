@@ -21,17 +21,7 @@
 
 #define AR "Authentication-Results"
 
-/* XXX libopendkim 2.11 leaks the EVP_PKEY of every Ed25519 signature it
- * makes (dkim_privkey_load; see check_dkim_sign.c): LeakSanitizer hook for
- * outbound_signed_then_verified. */
-const char *__lsan_default_suppressions(void);
 const char *__asan_default_options(void);
-const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:dkim_privkey_load\n";
-}
-
 const char *
 __asan_default_options(void)
 {

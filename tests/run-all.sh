@@ -43,7 +43,6 @@ for t in build/plain/tests/check_*; do
 	    top_srcdir="$top" top_builddir="$top/build/plain" \
 	    valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
 	    --num-callers=40 \
-	    --suppressions="$top/tests/data/keys/libopendkim.supp" \
 	    --error-exitcode=3 "$top/$t" > "$top/$t.valgrind" 2>&1); then
 		echo "ok - valgrind $t"; vpass=$((vpass+1))
 	else
