@@ -4,12 +4,13 @@
 # a private mount namespace for OpenDMARC, a throwaway Postfix).
 #
 #   tests/bench/run.sh [-n MSGS] [-t SECS] [-c "1 4 16 64"] [-s "inet unix"]
-#                      [-p "inbound sign e2e soak"] [-k]
+#                      [-p "floor inbound sign e2e soak"] [-k]
 #
 #  -n  messages per measurement (default 2000), -t  cap in seconds per
 #  measurement (default 8; the rate is then over the messages done), -c the
-#  concurrency levels, -s socket kinds, -p parts to run (default: inbound
-#  sign e2e; soak adds a 100 000-message memory run), -k keep the work dir.
+#  concurrency levels, -s socket kinds, -p parts to run (default: floor
+#  inbound sign e2e; soak adds a 100 000-message memory run), -k keep the
+#  work dir.
 #
 # What runs, all on loopback, every process recorded by pid and stopped by
 # pid on exit:
@@ -23,7 +24,9 @@
 #  - tests/bench/loadgen, the milter-protocol client (as Postfix: no
 #    TCP_NODELAY, no TCP_QUICKACK on its side);
 #  - for part e2e: smtp-source -> a throwaway Postfix -> smtp-sink.
-# Parts: (a) inbound: authmilter vs OpenDKIM(verify) then OpenDMARC chained;
+# Parts: floor: tests/bench/nullmilter, a libmilter milter that does no
+# work, on the signing corpus: what the milter protocol and libmilter alone
+# cost here (the table adds each signing row's CPU over it); (a) inbound: authmilter vs OpenDKIM(verify) then OpenDMARC chained;
 # (b) sign: authmilter vs OpenDKIM signing, RSA-2048 and Ed25519; (c) e2e.
 # Columns: msgs/s, p50/p99 latency (ms), peak RSS (VmHWM, MB; the sum for a
 # chain), CPU ms/msg (utime+stime of the milter process(es) over the run /
@@ -36,8 +39,9 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${top_builddir:=$top_srcdir}"
 LOADGEN=${LOADGEN:-$top_builddir/tests/bench/loadgen}
 AUTHMILTER=${AUTHMILTER:-$top_builddir/milter/authmilter}
+NULLMILTER=${NULLMILTER:-$top_builddir/tests/bench/nullmilter}
 
-MSGS=2000 SECS=8 CONCS="1 4 16 64" SOCKS="inet unix" PARTS="inbound sign e2e"
+MSGS=2000 SECS=8 CONCS="1 4 16 64" SOCKS="inet unix" PARTS="floor inbound sign e2e"
 KEEP=0
 while getopts n:t:c:s:p:k o; do
 	case $o in
@@ -52,7 +56,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 say() { echo "# $*" >&2; }
 
 [ "$(id -u)" = 0 ] || die "needs root (port 53 on loopback, unshare -m, Postfix)"
-for f in "$LOADGEN" "$AUTHMILTER"; do
+for f in "$LOADGEN" "$AUTHMILTER" "$NULLMILTER"; do
 	[ -x "$f" ] || die "$f not built (run make in $top_builddir)"
 done
 
@@ -321,6 +325,25 @@ part_inbound() {
 	done
 }
 
+# floor: the null milter on the signing corpus, every socket kind and
+# concurrency, measured exactly like the rows it is compared with.
+part_floor() {
+	local kind c spec pid a
+	for kind in $SOCKS; do
+		spec=$(sockspec "$kind" null)
+		"$NULLMILTER" "$spec" </dev/null >"$WORK/null-$kind.log" 2>&1 &
+		pid=$!
+		track $pid
+		wait_sock "$spec" $pid || die "nullmilter did not start: $(tail -3 "$WORK/null-$kind.log")"
+		warm -s "$spec" "$CORPUS/outbound"
+		for c in $CONCS; do
+			a=$(measure $pid -- -s "$spec" -c "$c" "$CORPUS/outbound")
+			row "floor $kind c=$c" "$a" "- - - - -"
+		done
+		stop_pid $pid
+	done
+}
+
 # (b) signing, one key per daemon: authmilter vs OpenDKIM (Mode s). The
 # outbound corpus comes from 127.0.0.1 with {auth_authen} set.
 part_sign() {
@@ -548,7 +571,8 @@ part_soak() {
 print_table() {
 	awk -F'|' '
 	function r(x, y) { return (x + 0 > 0 && y + 0 > 0) ? sprintf("%.2f", x / y) : "-" }
-	BEGIN {
+	NR == FNR { if ($1 ~ /^floor /) { split($2, f, " "); floor[substr($1, 7)] = f[5] }; next }
+	FNR == 1 {
 		printf "%-24s | %-38s | %-38s | %-13s\n", "", "authmilter", "anchor (OpenDKIM[+OpenDMARC])", "ratio am/anchor"
 		printf "%-24s | %8s %7s %7s %6s %7s | %8s %7s %7s %6s %7s | %6s %6s\n", "row",
 		    "msg/s", "p50ms", "p99ms", "RSSMB", "CPUms", "msg/s", "p50ms", "p99ms", "RSSMB", "CPUms", "msg/s", "CPU"
@@ -560,13 +584,19 @@ print_table() {
 		extra = ""
 		for (i = 6; i in a; i++) extra = extra " am:" a[i]
 		for (i = 6; i in b; i++) extra = extra " anchor:" b[i]
+		if ($1 ~ /^sign /) {
+			k = $1; sub(/^sign [a-z0-9]+ /, "", k)
+			if (k in floor && a[5] != "-")
+				extra = extra sprintf(" am:over-floor=%.3f", a[5] - floor[k])
+		}
 		print extra
-	}' "$RESULTS"
+	}' "$RESULTS" "$RESULTS"
 }
 
 : > "$RESULTS"
 for part in $PARTS; do
 	case $part in
+	floor) part_floor ;;
 	inbound) part_inbound ;;
 	sign) part_sign ;;
 	e2e) part_e2e ;;
