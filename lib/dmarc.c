@@ -174,6 +174,7 @@ struct eval {
 	bool has_org;				/* res->orgdomain is set */
 	bool is_temperror;			/* an org lookup failed */
 	char why[256];				/* its reason */
+	struct am_dmarc_memo memo;		/* _dmarc answers so far */
 };
 
 /* set_error - a temperror/permerror/none result with a reason. */
@@ -198,8 +199,8 @@ org_of(struct eval *ev, const char *domain, char *out, size_t len)
 			(void)snprintf(out, len, "%s", domain);
 		return true;
 	}
-	st = am_treewalk_run(ev->dm->dns, domain, NULL, ev->in->deadline_ms,
-	    &tw, &why);
+	st = am_treewalk_run_memo(ev->dm->dns, &ev->memo, domain, NULL,
+	    ev->in->deadline_ms, &tw, &why);
 	if (st == AM_OK)
 		(void)snprintf(out, len, "%s", tw.orgdomain);
 	else if (st == AM_TEMPFAIL) {
@@ -253,8 +254,8 @@ discover_walk(struct eval *ev, struct am_dmarc_fetch *f)
 	char *rec = NULL;
 	size_t i;
 
-	if (am_treewalk_run(ev->dm->dns, ev->author, f, ev->in->deadline_ms,
-	    &tw, &why) != AM_OK) {
+	if (am_treewalk_run_memo(ev->dm->dns, &ev->memo, ev->author, f,
+	    ev->in->deadline_ms, &tw, &why) != AM_OK) {
 		set_result(ev->res, AM_DMARC_TEMPERROR, why.text);
 		am_treewalk_release(&tw);
 		return NULL;
@@ -287,8 +288,8 @@ discover_psl(struct eval *ev)
 	ev->has_org = true;
 	if (strcmp(ev->res->orgdomain, ev->author) == 0)
 		return NULL;
-	am_dmarc_fetch(ev->dm->dns, ev->res->orgdomain, ev->in->deadline_ms,
-	    &f);
+	am_dmarc_fetch_memo(ev->dm->dns, &ev->memo, ev->res->orgdomain,
+	    ev->in->deadline_ms, &f);
 	if (f.dns == AM_DNS_TEMPERROR)
 		set_result(ev->res, AM_DMARC_TEMPERROR, f.why);
 	else if (f.record != NULL)
@@ -304,7 +305,8 @@ discover(struct eval *ev)
 	struct am_dmarc_fetch f;
 	char *rec = NULL;
 
-	am_dmarc_fetch(ev->dm->dns, ev->author, ev->in->deadline_ms, &f);
+	am_dmarc_fetch_memo(ev->dm->dns, &ev->memo, ev->author,
+	    ev->in->deadline_ms, &f);
 	if (f.dns == AM_DNS_TEMPERROR)
 		set_result(ev->res, AM_DMARC_TEMPERROR, f.why);
 	else if (f.record != NULL)
@@ -457,19 +459,15 @@ check_alignment(struct eval *ev)
 		res->result = AM_DMARC_FAIL;
 }
 
-/* eval_domain - evaluate one author domain into res. */
+/* eval_record - discover, parse and apply the author domain's policy. */
 static void
-eval_domain(const struct am_dmarc *dm, const struct am_dmarc_input *in,
-    const char *author, struct am_dmarc_result *res)
+eval_record(struct eval *ev, const char *author)
 {
-	struct eval ev = { .dm = dm, .in = in, .res = res };
+	struct am_dmarc_result *res = ev->res;
 	struct am_why why;
 	char *txt;
 
-	(void)snprintf(res->header_from, sizeof(res->header_from), "%s",
-	    author);
-	ev.author = res->header_from;
-	if ((txt = discover(&ev)) == NULL) {
+	if ((txt = discover(ev)) == NULL) {
 		if (res->result != AM_DMARC_TEMPERROR)
 			set_result(res, AM_DMARC_NONE, "no DMARC record");
 		return;
@@ -486,10 +484,25 @@ eval_domain(const struct am_dmarc *dm, const struct am_dmarc_input *in,
 	}
 	free(txt);
 	res->has_record = true;
-	check_alignment(&ev);
-	select_policy(&ev);
+	check_alignment(ev);
+	select_policy(ev);
 	if (res->result == AM_DMARC_FAIL)
-		apply_overrides(&ev);
+		apply_overrides(ev);
+}
+
+/* eval_domain - evaluate one author domain into res. */
+static void
+eval_domain(const struct am_dmarc *dm, const struct am_dmarc_input *in,
+    const char *author, struct am_dmarc_result *res)
+{
+	struct eval ev = { .dm = dm, .in = in, .res = res };
+
+	(void)snprintf(res->header_from, sizeof(res->header_from), "%s",
+	    author);
+	ev.author = res->header_from;
+	am_dmarc_memo_init(&ev.memo);
+	eval_record(&ev, author);
+	am_dmarc_memo_release(&ev.memo);
 }
 
 /* --------------------------------------------------------- decision */

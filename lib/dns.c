@@ -79,6 +79,7 @@ struct am_dns {
 	char root_type[32];		/* type of "." (local_lock) */
 	_Atomic unsigned cb_delay_us;	/* tests: sleep in each callback
 					 * before recording (atomic) */
+	_Atomic unsigned long nqueries;	/* ub_resolve_async calls */
 };
 
 struct am_dns_query {
@@ -522,6 +523,7 @@ am_dns_start(struct am_dns *dns, const char *name, int rrtype)
 	/* Set before the callback can possibly run in the poller. */
 	q->refs = 2;
 	q->is_pending = true;
+	atomic_fetch_add(&dns->nqueries, 1);
 	r = ub_resolve_async(dns->ctx, name, rrtype, 1 /* IN */, q,
 	    dns_callback, &q->async_id);
 	if (r != 0) {
@@ -716,6 +718,13 @@ am_dns_txt(const struct am_dns_answer *ans, size_t i, struct am_buf *out)
 		}
 	}
 	return AM_OK;
+}
+
+/* am_dns_query_count - see dns.h. */
+unsigned long
+am_dns_query_count(const struct am_dns *dns)
+{
+	return atomic_load(&dns->nqueries);
 }
 
 /* am_dns_set_callback_delay - tests only: delay every answer's delivery. */

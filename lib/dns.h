@@ -119,6 +119,9 @@ void am_dns_answer_release(struct am_dns_answer *ans);
 enum am_status am_dns_txt(const struct am_dns_answer *ans, size_t i,
     struct am_buf *out);
 const char *am_dns_result_name(enum am_dns_result r);
+/* am_dns_query_count - queries handed to libunbound so far (cache hits
+ * included; malformed names are not counted). */
+unsigned long am_dns_query_count(const struct am_dns *dns);
 /* am_dns_set_callback_delay - tests only: the poller sleeps delay_us before
  * recording each answer, so a cancel can land after libunbound has already
  * handed the answer over (the late-callback path). 0 turns it off. */

@@ -388,6 +388,52 @@ am_dmarc_fetch(struct am_dns *dns, const char *domain, uint64_t deadline_ms,
 	am_dns_answer_release(&ans);
 }
 
+/* fetch_copy - dst = src with its own copy of the record. */
+static void
+fetch_copy(struct am_dmarc_fetch *dst, const struct am_dmarc_fetch *src)
+{
+	*dst = *src;
+	if (src->record != NULL)
+		dst->record = am_xstrdup(src->record);
+}
+
+/* am_dmarc_memo_init - an empty memo. */
+void
+am_dmarc_memo_init(struct am_dmarc_memo *m)
+{
+	m->n = 0;
+}
+
+/* am_dmarc_memo_release - free the remembered records. */
+void
+am_dmarc_memo_release(struct am_dmarc_memo *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		am_dmarc_fetch_release(&m->e[i].f);
+	m->n = 0;
+}
+
+/* am_dmarc_fetch_memo - am_dmarc_fetch, each name asked once (see .h). */
+void
+am_dmarc_fetch_memo(struct am_dns *dns, struct am_dmarc_memo *m,
+    const char *domain, uint64_t deadline_ms, struct am_dmarc_fetch *f)
+{
+	if (m != NULL)
+		for (size_t i = 0; i < m->n; i++)
+			if (strcmp(m->e[i].domain, domain) == 0) {
+				fetch_copy(f, &m->e[i].f);
+				return;
+			}
+	am_dmarc_fetch(dns, domain, deadline_ms, f);
+	if (m != NULL && m->n < AM_DMARC_MEMO_MAX &&
+	    strlen(domain) < sizeof(m->e[0].domain)) {
+		(void)snprintf(m->e[m->n].domain, sizeof(m->e[0].domain), "%s",
+		    domain);
+		fetch_copy(&m->e[m->n].f, f);
+		m->n++;
+	}
+}
+
 /* am_dmarc_fetch_release - free the record. */
 void
 am_dmarc_fetch_release(struct am_dmarc_fetch *f)
@@ -433,6 +479,16 @@ am_treewalk_run(struct am_dns *dns, const char *domain,
     struct am_dmarc_fetch *first, uint64_t deadline_ms,
     struct am_treewalk *tw, struct am_why *why)
 {
+	return am_treewalk_run_memo(dns, NULL, domain, first, deadline_ms, tw,
+	    why);
+}
+
+/* am_treewalk_run_memo - the same, each name asked once per memo. */
+enum am_status
+am_treewalk_run_memo(struct am_dns *dns, struct am_dmarc_memo *m,
+    const char *domain, struct am_dmarc_fetch *first, uint64_t deadline_ms,
+    struct am_treewalk *tw, struct am_why *why)
+{
 	char dom[AM_DOMAIN_MAX_LEN + 1];
 	struct am_treewalk_step *st;
 	const char *target;
@@ -453,7 +509,8 @@ am_treewalk_run(struct am_dns *dns, const char *domain,
 			st->f = *first;		/* moved */
 			first->record = NULL;
 		} else
-			am_dmarc_fetch(dns, target, deadline_ms, &st->f);
+			am_dmarc_fetch_memo(dns, m, target, deadline_ms,
+			    &st->f);
 		tw->n++;
 		if (st->f.dns == AM_DNS_TEMPERROR) {
 			am_why_set(why, "%s", st->f.why);

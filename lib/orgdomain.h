@@ -83,6 +83,17 @@
  *             when any query fails with a DNS error: the walk cannot tell
  *             where records are. AM_PERMFAIL when domain is not a valid
  *             domain name. am_treewalk_release() frees the records.
+ *
+ *             Memo: the walks of one evaluation (from the author domain,
+ *             the DKIM d= and the SPF domain, for relaxed alignment) ask
+ *             for the same _dmarc names again and again. A struct
+ *             am_dmarc_memo (am_dmarc_memo_init/_release, owned by the
+ *             caller, one evaluation, one thread) remembers what each
+ *             name gave: am_dmarc_fetch_memo() and am_treewalk_run_memo()
+ *             ask the DNS only for names not seen yet and otherwise give
+ *             a copy of the first answer (a temperror too, so one message
+ *             sees one answer per name). memo NULL: no memo. At most
+ *             AM_DMARC_MEMO_MAX names are kept; later ones are fetched.
  * THREADS     a struct am_psl is immutable and may be shared; the other
  *             functions are reentrant (dns is thread-safe).
  * DIAGNOSTICS NULL arguments (other than why and first) are a panic.
@@ -125,6 +136,21 @@ bool am_dmarc_tag_next(const char **pos, struct am_str *name,
 void am_dmarc_fetch(struct am_dns *dns, const char *domain,
     uint64_t deadline_ms, struct am_dmarc_fetch *f);
 void am_dmarc_fetch_release(struct am_dmarc_fetch *f);
+
+#define AM_DMARC_MEMO_MAX 16	/* names remembered per evaluation */
+
+struct am_dmarc_memo {
+	size_t n;				/* entries used */
+	struct {
+		char domain[AM_DOMAIN_MAX_LEN + 1];	/* without _dmarc. */
+		struct am_dmarc_fetch f;	/* owned copy */
+	} e[AM_DMARC_MEMO_MAX];
+};
+
+void am_dmarc_memo_init(struct am_dmarc_memo *m);
+void am_dmarc_memo_release(struct am_dmarc_memo *m);
+void am_dmarc_fetch_memo(struct am_dns *dns, struct am_dmarc_memo *m,
+    const char *domain, uint64_t deadline_ms, struct am_dmarc_fetch *f);
 
 enum am_dmarc_policy {
 	AM_DMARC_POLICY_UNSPEC = 0,	/* tag absent */
@@ -176,6 +202,10 @@ struct am_treewalk {
 };
 
 enum am_status am_treewalk_run(struct am_dns *dns, const char *domain,
+    struct am_dmarc_fetch *first, uint64_t deadline_ms,
+    struct am_treewalk *tw, struct am_why *why);
+enum am_status am_treewalk_run_memo(struct am_dns *dns,
+    struct am_dmarc_memo *m, const char *domain,
     struct am_dmarc_fetch *first, uint64_t deadline_ms,
     struct am_treewalk *tw, struct am_why *why);
 void am_treewalk_release(struct am_treewalk *tw);

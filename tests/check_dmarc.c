@@ -535,6 +535,29 @@ START_TEST(test_psl_mode)
 }
 END_TEST
 
+/* Relaxed alignment walks from the author, the DKIM d= and the SPF domain
+ * share most of their _dmarc names: each is asked once per message
+ * (mail.rel, rel, example, sub.rel, other.rel), not once per walk (9). */
+START_TEST(test_walk_names_asked_once)
+{
+	struct am_dmarc_result res;
+	struct am_dmarc_decision dec;
+	struct msg m = { { "a@mail.rel.example", NULL }, "other.rel.example",
+		AM_SPF_PASS, { "sub.rel.example" }, { AM_DKIM_PASS }, -1, NULL };
+	unsigned long before = am_dns_query_count(dns);
+
+	run(&m, &res, &dec);
+	ck_assert_int_eq(res.result, AM_DMARC_PASS);
+	ck_assert_str_eq(res.orgdomain, "rel.example");
+	ck_assert_str_eq(res.policy_domain, "rel.example");
+	ck_assert(res.dkim_aligned && res.spf_aligned);
+	ck_assert_uint_eq(am_dns_query_count(dns) - before, 5);
+	/* the next message asks again (the memo is per evaluation) */
+	run(&m, &res, &dec);
+	ck_assert_uint_eq(am_dns_query_count(dns) - before, 10);
+}
+END_TEST
+
 /* A-R strings: compared with tests/data/dmarc/authres.golden. */
 START_TEST(test_authres_golden)
 {
@@ -654,6 +677,7 @@ main(void)
 	tcase_add_test(tc, test_overrides);
 	tcase_add_test(tc, test_new_errors);
 	tcase_add_test(tc, test_psl_mode);
+	tcase_add_test(tc, test_walk_names_asked_once);
 	tcase_add_test(tc, test_authres_golden);
 	tcase_add_test(tc, test_authres_issue_string);
 	tcase_add_test(tc, test_names);
