@@ -331,7 +331,7 @@ part_floor() {
 	local kind c spec pid a
 	for kind in $SOCKS; do
 		spec=$(sockspec "$kind" null)
-		"$NULLMILTER" "$spec" </dev/null >"$WORK/null-$kind.log" 2>&1 &
+		(umask 0; exec "$NULLMILTER" "$spec") </dev/null >"$WORK/null-$kind.log" 2>&1 &
 		pid=$!
 		track $pid
 		wait_sock "$spec" $pid || die "nullmilter did not start: $(tail -3 "$WORK/null-$kind.log")"
@@ -380,7 +380,8 @@ part_sign() {
 }
 
 # (c) end to end: smtp-source -> Postfix (smtpd_milters) -> smtp-sink, with
-# authmilter, with the OpenDKIM -> OpenDMARC chain, and with no milter. The
+# authmilter, with the OpenDKIM -> OpenDMARC chain, with nullmilter (the
+# libmilter floor: null-vs-none) and with no milter. The
 # rate is messages accepted by Postfix per second as smtp-source sees it
 # (each SMTP session sends one message, then reconnects); the queue is
 # drained to smtp-sink before the next run. No latency percentiles here.
@@ -477,14 +478,15 @@ pf_drain() {
 
 # e2e_run PIDS -- SESSIONS: "rate - - rss cpu" for one smtp-source run.
 e2e_run() {
-	local pids= p t0=0 t1=0 rss=0 n s0 s1 c
+	local pids= p t0=0 t1=0 rss=0 n s0 s1 c rej0 rej
 	while [ "$1" != -- ]; do pids="$pids $1"; shift; done
 	c=$2
-	n=$((50 * c)); [ $n -gt "$MSGS" ] && n=$MSGS
+	n=$((200 * c)); [ $n -gt "$MSGS" ] && n=$MSGS
 	smtp-source -s "$c" -m 4 -c -f bounce@rsa.bench.example -t bob@mx.example \
 	    -F "$CORPUS/inbound/01-rsa.eml" "127.0.0.1:$SMTP_PORT" >/dev/null 2>&1
 	pf_drain
 	for p in $pids; do t0=$((t0 + $(cpu_ticks "$p"))); done
+	rej0=$(grep -c NOQUEUE "$PF/maillog" 2>/dev/null)
 	s0=$(date +%s.%N)
 	smtp-source -s "$c" -m "$n" -f bounce@rsa.bench.example -t bob@mx.example \
 	    -F "$CORPUS/inbound/01-rsa.eml" "127.0.0.1:$SMTP_PORT" \
@@ -495,14 +497,17 @@ e2e_run() {
 		rss=$((rss + $(hwm_kb "$p")))
 	done
 	pf_drain
+	# smtp-source does not print 4xx/5xx replies: Postfix's log does
+	rej=$(($(grep -c NOQUEUE "$PF/maillog" 2>/dev/null) - rej0))
 	awk -v n=$n -v s0=$s0 -v s1=$s1 -v t=$((t1 - t0)) -v hz="$TICK" -v rss=$rss \
-	    -v err="$(grep -c . "$WORK/smtp-source.out")" 'BEGIN {
-		printf "%.1f - - %s %s%s\n", n / (s1 - s0), rss ? sprintf("%.1f", rss / 1024) : "-",
-		    rss ? sprintf("%.3f", t * 1000 / hz / n) : "-", (err > 0 ? " smtp-source-errors=" err : "") }'
+	    -v err="$(grep -c . "$WORK/smtp-source.out")" -v rej=$rej 'BEGIN {
+		printf "%.1f - - %s %s%s%s\n", n / (s1 - s0), rss ? sprintf("%.1f", rss / 1024) : "-",
+		    rss ? sprintf("%.3f", t * 1000 / hz / n) : "-", (err > 0 ? " smtp-source-errors=" err : ""),
+		    (rej > 0 ? " refused=" rej : "") }'
 }
 
 part_e2e() {
-	local kind c am od dm ampid odpid dmpid a b z pam pod pdm
+	local kind c am od dm nm ampid odpid dmpid nmpid a b f z z2 pam pod pdm pnm
 	command -v smtp-source >/dev/null || { say "no smtp-source: e2e skipped"; return; }
 	PF=$WORK/postfix
 	SMTP_PORT=$(free_port); SINK_PORT=$(free_port)
@@ -522,19 +527,34 @@ part_e2e() {
 		dm=$(sockspec "$kind" odmarc-e2e)
 		start_opendmarc "odmarc-e2e-$kind" "$dm" "IgnoreHosts $WORK/internal.hosts"
 		dmpid=$MPID
+		nm=$(sockspec "$kind" null-e2e)
+		(umask 0; exec "$NULLMILTER" "$nm") </dev/null >"$WORK/null-e2e-$kind.log" 2>&1 &
+		nmpid=$!
+		track $nmpid
+		wait_sock "$nm" $nmpid || die "nullmilter did not start"
 		pam=$(pf_milter "$am"); pod=$(pf_milter "$od"); pdm=$(pf_milter "$dm")
+		pnm=$(pf_milter "$nm")
 		for c in $CONCS; do
+			# no milter before and after the others: their mean is
+			# the reference (Postfix alone varies from run to run)
 			pf_start ""
 			z=$(e2e_run -- "$c")
 			pf_start "$pam"
 			a=$(e2e_run $ampid -- "$c")
 			pf_start "$pod, $pdm"
 			b=$(e2e_run $odpid $dmpid -- "$c")
-			a="$a none=${z%% *} vs-none=$(awk -v x="${a%% *}" -v y="${z%% *}" 'BEGIN { printf "%.2f", x / y }')"
-			b="$b vs-none=$(awk -v x="${b%% *}" -v y="${z%% *}" 'BEGIN { printf "%.2f", x / y }')"
+			pf_start "$pnm"
+			f=$(e2e_run $nmpid -- "$c")
+			pf_start ""
+			z2=$(e2e_run -- "$c")
+			z=$(awk -v x="${z%% *}" -v y="${z2%% *}" 'BEGIN { printf "%.1f", (x + y) / 2 }')
+			a="$a none=$z vs-none=$(awk -v x="${a%% *}" -v y="$z" 'BEGIN { printf "%.2f", x / y }')"
+			a="$a null-vs-none=$(awk -v x="${f%% *}" -v y="$z" 'BEGIN { printf "%.2f", x / y }')"
+			case $f in *refused=*) a="$a null-refused=${f##*refused=}" ;; esac
+			b="$b vs-none=$(awk -v x="${b%% *}" -v y="$z" 'BEGIN { printf "%.2f", x / y }')"
 			row "e2e $kind c=$c" "$a" "$b"
 		done
-		stop_pid $ampid; stop_pid $odpid; stop_pid $dmpid
+		stop_pid $ampid; stop_pid $odpid; stop_pid $dmpid; stop_pid $nmpid
 	done
 	pf_stop
 }
