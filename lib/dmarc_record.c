@@ -133,9 +133,13 @@ uri_ok(const char *p, size_t len)
 static void
 rua_list(struct am_str v, struct am_dmarc_record *rec)
 {
-	const char *p = v.p, *end = v.p + v.len, *a, *b, *bang;
+	const char *p, *end, *a, *b, *bang;
 
-	while (v.p != NULL && p < end) {
+	if (v.p == NULL)
+		return;		/* "rua" without "=" (NULL + 0 is UB) */
+	p = v.p;
+	end = v.p + v.len;
+	while (p < end) {
 		b = memchr(p, ',', (size_t)(end - p));
 		if (b == NULL)
 			b = end;

@@ -242,6 +242,9 @@ static const struct {
 	{ "v=DMARC1; p=none; p=reject", false, 0, 0, 0, 0, 0, 0 },
 	{ "v=DMARC1; p=none; rua=mailto:a@x!10m, bad uri, https://r.example/",
 	  true, AM_DMARC_POLICY_NONE, 0, 100, 'r', 'r', 2 },
+	{ "v=DMARC1; p=none; rua", true, AM_DMARC_POLICY_NONE, 0, 100,
+	  'r', 'r', 0 },		/* rua without "=": fuzz_dmarc_record */
+	{ "v=DMARC1; p=bad; rua", false, 0, 0, 0, 0, 0, 0 },
 };
 
 START_TEST(test_record_parse)
