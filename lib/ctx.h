@@ -22,7 +22,8 @@
  *             changes the rules in the middle of a connection. The report
  *             store is process state (one SQLite writer thread), opened by the
  *             daemon after privileges are dropped; am_ctx_free() closes it,
- *             which flushes the queue.
+ *             which flushes the queue. The counters (struct am_stats) are
+ *             described in stats.h.
  * THREADS     am_ctx_acquire/am_ctx_swap are serialised by ctx->lock; runtimes
  *             are immutable; counters are atomics.
  */
@@ -43,6 +44,7 @@
 #include "keys.h"
 #include "report_store.h"
 #include "spf.h"
+#include "stats.h"
 
 struct am_runtime {
 	struct am_config *cfg;	/* owned reference */
@@ -64,24 +66,6 @@ struct am_runtime *am_runtime_new(struct am_config *cfg,
     struct am_buf *warns);
 struct am_runtime *am_runtime_ref(struct am_runtime *rt);
 struct am_runtime *am_runtime_unref(struct am_runtime *rt);
-
-/* Counters the stats/metrics code reads; all monotonic. */
-struct am_stats {
-	atomic_ullong connections;	/* connections opened */
-	atomic_ullong messages;		/* messages that reached eom */
-	atomic_ullong aborted;		/* transactions aborted by the MTA */
-	atomic_ullong accepted;		/* verdict accept (incl. quarantine) */
-	atomic_ullong rejected;		/* verdict reject */
-	atomic_ullong tempfailed;	/* verdict tempfail */
-	atomic_ullong quarantined;	/* verdict quarantine */
-	atomic_ullong forged_removed;	/* forged headers deleted */
-	atomic_ullong internal_errors;	/* OnInternalError applied */
-	atomic_ullong tls_mode[3];	/* messages per enum am_tls_mode */
-	atomic_ullong tls_version[5];	/* SSLv3/other, TLSv1, 1.1, 1.2, 1.3 */
-	atomic_ullong tls_policy_hits;	/* RequireTLS rules violated */
-	atomic_ullong reloads;		/* successful reloads */
-	atomic_ullong reload_failures;	/* rejected reloads */
-};
 
 struct am_ctx {
 	pthread_mutex_t lock;		/* covers current */

@@ -19,6 +19,7 @@ struct am_outbound {
 	char *jobid;			/* owned */
 	struct am_dkim_sign *sign;	/* owned; NULL until eoh */
 	bool has_keys;			/* sign has at least one key */
+	size_t nsigned;			/* DKIM-Signature headers queued */
 	char why[160];			/* why nothing was signed, or "" */
 };
 
@@ -124,5 +125,12 @@ am_outbound_eom(struct am_outbound *out, struct am_verdict *v)
 		    am_dkim_sign_selector(out->sign, i));
 	}
 	(void)am_buf_putc(&v->summary, ' ');
+	out->nsigned = n;
 	return true;
+}
+
+size_t
+am_outbound_signatures(const struct am_outbound *out)
+{
+	return out->nsigned;
 }

@@ -31,5 +31,8 @@ void am_outbound_eoh(struct am_outbound *out, const struct am_msg *msg);
 bool am_outbound_body(struct am_outbound *out, const void *p, size_t len);
 /* am_outbound_eom - false when signing failed (reason in the summary). */
 bool am_outbound_eom(struct am_outbound *out, struct am_verdict *v);
+/* am_outbound_signatures - DKIM-Signature headers queued by eom (0 before,
+ * or when nothing was signed). */
+size_t am_outbound_signatures(const struct am_outbound *out);
 
 #endif

@@ -30,6 +30,7 @@
 #define AR_MAX_BYTES 16384	/* our Authentication-Results value */
 
 #define TLS_HDR_MAX_BYTES 4096	/* our TLS trace header value */
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define NWATCHED 3	/* Authentication-Results, TLS header, Received-SPF */
 
 /* A header we write, and remove when an incoming copy claims to be ours. */
@@ -235,8 +236,8 @@ decide_mode(const struct am_session *s)
 
 static void summarise(struct am_session *s, struct am_verdict *v,
     size_t removed);
-static void count_verdict(struct am_stats *st, const struct am_verdict *v,
-    size_t removed);
+static void count_verdict(struct am_stats *st, enum am_mode mode,
+    const struct am_verdict *v, size_t removed);
 
 /* check_tls_policy - RequireTLS at MAIL FROM; reject/tempfail go into v. */
 static void
@@ -289,7 +290,7 @@ am_session_mail(struct am_session *s, const char *sender, am_macro_fn get,
 	check_tls_policy(s, v);
 	if (v->disp != AM_DISP_ACCEPT) {
 		summarise(s, v, 0);
-		count_verdict(&s->ctx->stats, v, 0);
+		count_verdict(&s->ctx->stats, s->mode, v, 0);
 		s->in_tx = false;
 		return;
 	}
@@ -543,11 +544,27 @@ summarise(struct am_session *s, struct am_verdict *v, size_t removed)
 	am_buf_release(&head);
 }
 
-/* count_verdict - per-disposition counters. */
+/* dkim_outcome - one word per message: a signature passed, signed but
+ * none passed, or unsigned. */
+static enum am_stats_dkim
+dkim_outcome(const struct am_dkim_results *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->count; i++)
+		if (r->sigs[i].result == AM_DKIM_PASS)
+			return AM_STATS_DKIM_PASS;
+	return r->count > 0 ? AM_STATS_DKIM_FAIL : AM_STATS_DKIM_NONE;
+}
+
+/* count_verdict - per-mode and per-disposition counters. */
 static void
-count_verdict(struct am_stats *st, const struct am_verdict *v, size_t removed)
+count_verdict(struct am_stats *st, enum am_mode mode,
+    const struct am_verdict *v, size_t removed)
 {
 	atomic_fetch_add(&st->messages, 1);
+	atomic_fetch_add(mode == AM_MODE_INBOUND ? &st->inbound :
+	    &st->outbound, 1);
 	atomic_fetch_add(&st->forged_removed, removed);
 	switch (v->disp) {
 	case AM_DISP_ACCEPT:
@@ -564,6 +581,45 @@ count_verdict(struct am_stats *st, const struct am_verdict *v, size_t removed)
 		atomic_fetch_add(&st->tempfailed, 1);
 		break;
 	}
+}
+
+/* count_results - SPF, DKIM and DMARC results of an inbound message, or
+ * whether an accepted outbound one was signed. */
+static void
+count_results(struct am_session *s, const struct am_verdict *v)
+{
+	static const enum am_stats_spf spf_index[] = {
+		[AM_SPF_NONE] = AM_STATS_SPF_NONE,
+		[AM_SPF_NEUTRAL] = AM_STATS_SPF_NEUTRAL,
+		[AM_SPF_PASS] = AM_STATS_SPF_PASS,
+		[AM_SPF_FAIL] = AM_STATS_SPF_FAIL,
+		[AM_SPF_SOFTFAIL] = AM_STATS_SPF_SOFTFAIL,
+		[AM_SPF_TEMPERROR] = AM_STATS_SPF_TEMPERROR,
+		[AM_SPF_PERMERROR] = AM_STATS_SPF_PERMERROR,
+	};
+	static const enum am_stats_dmarc dmarc_index[] = {
+		[AM_DMARC_NONE] = AM_STATS_DMARC_NONE,
+		[AM_DMARC_PASS] = AM_STATS_DMARC_PASS,
+		[AM_DMARC_FAIL] = AM_STATS_DMARC_FAIL,
+		[AM_DMARC_TEMPERROR] = AM_STATS_DMARC_TEMPERROR,
+		[AM_DMARC_PERMERROR] = AM_STATS_DMARC_PERMERROR,
+	};
+	struct am_stats *st = &s->ctx->stats;
+	const struct am_spf_result *spf;
+	const struct am_dmarc_result *dmarc;
+
+	if (s->out != NULL && am_outbound_signatures(s->out) > 0 &&
+	    (v->disp == AM_DISP_ACCEPT || v->disp == AM_DISP_QUARANTINE))
+		atomic_fetch_add(&st->signed_msgs, 1);
+	if (s->in == NULL)
+		return;
+	if ((spf = am_inbound_spf(s->in)) != NULL &&
+	    (unsigned)spf->result < NELEM(spf_index))
+		atomic_fetch_add(&st->spf[spf_index[spf->result]], 1);
+	atomic_fetch_add(&st->dkim[dkim_outcome(am_inbound_dkim(s->in))], 1);
+	if ((dmarc = am_inbound_dmarc(s->in)) != NULL &&
+	    (unsigned)dmarc->result < NELEM(dmarc_index))
+		atomic_fetch_add(&st->dmarc[dmarc_index[dmarc->result]], 1);
 }
 
 /* am_session_eom - decide everything for the message into v (initialised). */
@@ -588,7 +644,8 @@ am_session_eom(struct am_session *s, am_macro_fn get, void *arg,
 	add_tls_header(s, v, &tls);
 	am_verdict_finish(v);
 	summarise(s, v, removed);
-	count_verdict(&s->ctx->stats, v, removed);
+	count_verdict(&s->ctx->stats, s->mode, v, removed);
+	count_results(s, v);
 	/* The message state stays readable (queue id for the log line) until
 	 * the next MAIL FROM, abort or close resets it. */
 	s->in_tx = false;

@@ -1,7 +1,8 @@
 /*
  * check_session - the pipeline the milter and authmilterctl share: forged
  * Authentication-Results removal (PITFALLS "Trust boundary"), our header at
- * the top, inbound/outbound mode, reload pinning, the summary line.
+ * the top, inbound/outbound mode, reload pinning, the summary line, the
+ * counters (lib/stats.h) for each result.
  */
 #include "autoconf.h"
 
@@ -562,6 +563,11 @@ START_TEST(dkim_verified_in_pipeline)
 	    "rsa key; unprotected) header.d=football.example.com"));
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
 	    "dkim=pass:football.example.com,pass:football.example.com"));
+	ck_assert_uint_eq(atomic_load(&ctx->stats.dkim[AM_STATS_DKIM_PASS]), 1);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.dkim[AM_STATS_DKIM_FAIL]) +
+	    atomic_load(&ctx->stats.dkim[AM_STATS_DKIM_NONE]), 0);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.inbound), 1);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.signed_msgs), 0);
 	am_verdict_release(&v);
 	am_session_free(s);
 	am_ctx_free(ctx);
@@ -595,6 +601,9 @@ START_TEST(spf_enforced_and_forged_received_spf_removed)
 	ck_assert_str_eq(v.reply,
 	    "192.0.2.10 is not one of example.org's servers");
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary), "spf=fail"));
+	ck_assert_uint_eq(atomic_load(&ctx->stats.spf[AM_STATS_SPF_FAIL]), 1);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.rejected), 1);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.dkim[AM_STATS_DKIM_NONE]), 1);
 	am_verdict_release(&v);
 	am_session_free(s);
 	am_ctx_free(ctx);
@@ -611,6 +620,9 @@ START_TEST(spf_enforced_and_forged_received_spf_removed)
 	ck_assert_uint_eq(v.ndel, 1);
 	ck_assert_str_eq(v.del[0].name, "Received-SPF");
 	ck_assert_uint_eq(v.del[0].n, 1);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.spf[AM_STATS_SPF_SOFTFAIL]),
+	    1);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.spf[AM_STATS_SPF_FAIL]), 0);
 	am_verdict_release(&v);
 	am_session_free(s);
 	am_ctx_free(ctx);
@@ -654,6 +666,10 @@ START_TEST(outbound_signed_then_verified)
 	ck_assert_ptr_null(strcasestr(v.ins[0].value, "authentication-results"));
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
 	    "dkim-sign=example.org/rsa,example.org/ed"));
+	ck_assert_uint_eq(atomic_load(&ctx->stats.signed_msgs), 1);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.outbound), 1);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.inbound), 0);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.dkim[AM_STATS_DKIM_NONE]), 0);
 	am_session_free(s);
 
 	/* Receive it: the two signatures on top, then the original headers
@@ -731,6 +747,8 @@ START_TEST(dmarc_enforced_in_pipeline)
 	ck_assert_ptr_nonnull(strstr(v.ins[0].value, "dmarc=fail (p=reject "));
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
 	    "dmarc=fail(example.org p=reject dis=reject)"));
+	ck_assert_uint_eq(atomic_load(&ctx->stats.dmarc[AM_STATS_DMARC_FAIL]),
+	    1);
 	am_verdict_release(&v);
 
 	memset(big, 'b', sizeof(big) - 1);
@@ -740,6 +758,9 @@ START_TEST(dmarc_enforced_in_pipeline)
 	run(s, "192.0.2.10", NULL, two, &v);
 	ck_assert_int_eq(v.disp, AM_DISP_REJECT);
 	ck_assert_ptr_nonnull(strstr(v.reply, "multiple From"));
+	ck_assert_uint_eq(atomic_load(&ctx->stats.dmarc[
+	    AM_STATS_DMARC_PERMERROR]), 1);
+	ck_assert_uint_eq(atomic_load(&ctx->stats.messages), 2);
 	am_verdict_release(&v);
 	am_session_free(s);
 	am_ctx_free(ctx);

@@ -1,0 +1,343 @@
+/*
+ * stats.c - the counters file. One table maps each published name to its
+ * counter, so the output order and the names are defined once. The file is
+ * replaced with write-to-temporary + rename(2) (atomic within a directory on
+ * POSIX file systems), so authmilterctl never reads a half-written file.
+ * No fsync: the file is a snapshot rewritten every StatsInterval; after a
+ * crash an older or empty snapshot is acceptable, and syncing every few
+ * seconds would cost disk writes on a busy mail host for nothing.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "stats.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define C(field) offsetof(struct am_stats, field)
+
+/* The published counters, in output order (after time and uptime). */
+static const struct counter {
+	const char *name;	/* as written in the file */
+	size_t off;		/* of its atomic_ullong in struct am_stats */
+} counters[] = {
+	{ "connections", C(connections) },
+	{ "messages", C(messages) },
+	{ "messages.inbound", C(inbound) },
+	{ "messages.outbound", C(outbound) },
+	{ "aborted", C(aborted) },
+	{ "verdict.accept", C(accepted) },
+	{ "verdict.reject", C(rejected) },
+	{ "verdict.tempfail", C(tempfailed) },
+	{ "verdict.quarantine", C(quarantined) },
+	{ "forged_removed", C(forged_removed) },
+	{ "internal_errors", C(internal_errors) },
+	{ "tls.none", C(tls_mode[0]) },
+	{ "tls.starttls", C(tls_mode[1]) },
+	{ "tls.implicit", C(tls_mode[2]) },
+	{ "tls.version.tlsv1", C(tls_version[1]) },
+	{ "tls.version.tlsv1.1", C(tls_version[2]) },
+	{ "tls.version.tlsv1.2", C(tls_version[3]) },
+	{ "tls.version.tlsv1.3", C(tls_version[4]) },
+	{ "tls.version.other", C(tls_version[0]) },
+	{ "tls.policy_violations", C(tls_policy_hits) },
+	{ "spf.pass", C(spf[AM_STATS_SPF_PASS]) },
+	{ "spf.fail", C(spf[AM_STATS_SPF_FAIL]) },
+	{ "spf.softfail", C(spf[AM_STATS_SPF_SOFTFAIL]) },
+	{ "spf.neutral", C(spf[AM_STATS_SPF_NEUTRAL]) },
+	{ "spf.none", C(spf[AM_STATS_SPF_NONE]) },
+	{ "spf.temperror", C(spf[AM_STATS_SPF_TEMPERROR]) },
+	{ "spf.permerror", C(spf[AM_STATS_SPF_PERMERROR]) },
+	{ "dkim.pass", C(dkim[AM_STATS_DKIM_PASS]) },
+	{ "dkim.fail", C(dkim[AM_STATS_DKIM_FAIL]) },
+	{ "dkim.none", C(dkim[AM_STATS_DKIM_NONE]) },
+	{ "dmarc.pass", C(dmarc[AM_STATS_DMARC_PASS]) },
+	{ "dmarc.fail", C(dmarc[AM_STATS_DMARC_FAIL]) },
+	{ "dmarc.none", C(dmarc[AM_STATS_DMARC_NONE]) },
+	{ "dmarc.temperror", C(dmarc[AM_STATS_DMARC_TEMPERROR]) },
+	{ "dmarc.permerror", C(dmarc[AM_STATS_DMARC_PERMERROR]) },
+	{ "signed", C(signed_msgs) },
+	{ "reloads", C(reloads) },
+	{ "reload_failures", C(reload_failures) },
+};
+
+/* counter_load - the current value of one table entry. */
+static unsigned long long
+counter_load(const struct am_stats *st, const struct counter *c)
+{
+	const atomic_ullong *p = (const atomic_ullong *)(const void *)
+	    ((const char *)st + c->off);
+
+	return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+/* am_stats_format - "name value" lines, whole or not at all. */
+enum am_status
+am_stats_format(const struct am_stats *st, time_t started, time_t now,
+    struct am_buf *out)
+{
+	size_t i, mark = out->len;
+	enum am_status rc;
+
+	if (st == NULL)
+		AM_PANIC("am_stats_format: NULL stats");
+	rc = am_buf_printf(out, "time %lld\nuptime %lld\n", (long long)now,
+	    now > started ? (long long)(now - started) : 0LL);
+	for (i = 0; rc == AM_OK && i < NELEM(counters); i++)
+		rc = am_buf_printf(out, "%s %llu\n", counters[i].name,
+		    counter_load(st, &counters[i]));
+	if (rc != AM_OK)
+		am_buf_truncate(out, mark);
+	return rc;
+}
+
+/* write_all - the whole buffer to fd. */
+static bool
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* am_stats_write - format and atomically replace path (mode 0644). */
+enum am_status
+am_stats_write(const char *path, const struct am_stats *st, time_t started,
+    struct am_why *why)
+{
+	struct am_buf text, tmp;
+	enum am_status rc = AM_TEMPFAIL;
+	bool is_created = false;
+	int fd = -1;
+
+	if (path == NULL || st == NULL || why == NULL)
+		AM_PANIC("am_stats_write: NULL argument");
+	am_buf_init(&text, AM_STATS_MAX_BYTES);
+	am_buf_init(&tmp, PATH_MAX);
+	if (am_stats_format(st, started, time(NULL), &text) != AM_OK) {
+		am_why_set(why, "counters do not fit in %d bytes",
+		    AM_STATS_MAX_BYTES);
+		goto out;
+	}
+	if (am_buf_printf(&tmp, "%s.XXXXXX", path) != AM_OK) {
+		am_why_set(why, "%.200s: path too long", path);
+		goto out;
+	}
+	if ((fd = mkstemp(tmp.data)) < 0) {
+		am_why_set(why, "cannot create %.200s: %s", tmp.data,
+		    strerror(errno));
+		goto out;
+	}
+	is_created = true;
+	if (fchmod(fd, 0644) != 0 || !write_all(fd, text.data, text.len)) {
+		am_why_set(why, "cannot write %.200s: %s", tmp.data,
+		    strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		am_why_set(why, "cannot write %.200s: %s", tmp.data,
+		    strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp.data, path) != 0) {
+		am_why_set(why, "cannot rename %.200s to %.200s: %s", tmp.data,
+		    path, strerror(errno));
+		goto out;
+	}
+	rc = AM_OK;
+out:
+	if (fd >= 0)
+		(void)close(fd);
+	if (rc != AM_OK && is_created)
+		(void)unlink(tmp.data);
+	am_buf_release(&text);
+	am_buf_release(&tmp);
+	return rc;
+}
+
+/* name_ok - [a-z0-9._]+ that fits AM_STATS_NAME_MAX. */
+static bool
+name_ok(const char *p, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= AM_STATS_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') ||
+		    (p[i] >= '0' && p[i] <= '9') || p[i] == '.' || p[i] == '_'))
+			return false;
+	return true;
+}
+
+/* value_parse - decimal digits only, no sign, no overflow. */
+static bool
+value_parse(const char *p, size_t len, unsigned long long *v)
+{
+	unsigned long long n = 0;
+	size_t i;
+
+	if (len == 0 || len > 20)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		if (n > (ULLONG_MAX - (unsigned)(p[i] - '0')) / 10)
+			return false;
+		n = n * 10 + (unsigned)(p[i] - '0');
+	}
+	*v = n;
+	return true;
+}
+
+/* parse_line - one "name value" line into the next entry. */
+static enum am_status
+parse_line(const char *p, size_t len, size_t lineno,
+    struct am_stats_snapshot *snap, struct am_why *why)
+{
+	const char *sp = memchr(p, ' ', len);
+	unsigned long long v;
+	size_t nlen;
+
+	if (sp == NULL) {
+		am_why_set(why, "line %zu: not \"name value\"", lineno);
+		return AM_PERMFAIL;
+	}
+	nlen = (size_t)(sp - p);
+	if (!name_ok(p, nlen)) {
+		am_why_set(why, "line %zu: bad counter name", lineno);
+		return AM_PERMFAIL;
+	}
+	if (!value_parse(sp + 1, len - nlen - 1, &v)) {
+		am_why_set(why, "line %zu: %.*s: bad value", lineno, (int)nlen,
+		    p);
+		return AM_PERMFAIL;
+	}
+	if (snap->n == AM_STATS_MAX_ENTRIES) {
+		am_why_set(why, "line %zu: more than %d counters", lineno,
+		    AM_STATS_MAX_ENTRIES);
+		return AM_PERMFAIL;
+	}
+	memcpy(snap->e[snap->n].name, p, nlen);
+	snap->e[snap->n].name[nlen] = '\0';
+	if (am_stats_lookup(snap, snap->e[snap->n].name, NULL)) {
+		am_why_set(why, "line %zu: %s appears twice", lineno,
+		    snap->e[snap->n].name);
+		return AM_PERMFAIL;
+	}
+	snap->e[snap->n++].value = v;
+	return AM_OK;
+}
+
+/* am_stats_parse - check and load the text of a stats file. */
+enum am_status
+am_stats_parse(const char *text, size_t len, struct am_stats_snapshot *snap,
+    struct am_why *why)
+{
+	const char *p = text, *end = text + len, *nl;
+	size_t lineno = 0;
+	enum am_status rc;
+
+	if (text == NULL || snap == NULL || why == NULL)
+		AM_PANIC("am_stats_parse: NULL argument");
+	snap->n = 0;
+	if (len == 0) {
+		am_why_set(why, "empty file");
+		return AM_PERMFAIL;
+	}
+	if (text[len - 1] != '\n') {
+		am_why_set(why, "truncated (no newline at the end)");
+		return AM_PERMFAIL;
+	}
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if ((rc = parse_line(p, (size_t)(nl - p), ++lineno, snap,
+		    why)) != AM_OK)
+			return rc;
+	}
+	if (!am_stats_lookup(snap, "time", NULL) ||
+	    !am_stats_lookup(snap, "uptime", NULL)) {
+		am_why_set(why, "no \"time\" or \"uptime\" line: not an "
+		    "authmilter stats file");
+		return AM_PERMFAIL;
+	}
+	return AM_OK;
+}
+
+/* am_stats_read - read (at most AM_STATS_MAX_BYTES) and parse path. */
+enum am_status
+am_stats_read(const char *path, struct am_stats_snapshot *snap,
+    struct am_why *why)
+{
+	char text[AM_STATS_MAX_BYTES + 1];
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if (path == NULL || snap == NULL || why == NULL)
+		AM_PANIC("am_stats_read: NULL argument");
+	snap->n = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		am_why_set(why, "%.200s: %s", path, strerror(errno));
+		return AM_TEMPFAIL;
+	}
+	while (len < sizeof(text) &&
+	    (n = read(fd, text + len, sizeof(text) - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			am_why_set(why, "%.200s: %s", path, strerror(errno));
+			(void)close(fd);
+			return AM_TEMPFAIL;
+		}
+		len += (size_t)n;
+	}
+	(void)close(fd);
+	if (len > AM_STATS_MAX_BYTES) {
+		am_why_set(why, "%.200s: larger than %d bytes: not an "
+		    "authmilter stats file", path, AM_STATS_MAX_BYTES);
+		return AM_PERMFAIL;
+	}
+	if (am_stats_parse(text, len, snap, why) != AM_OK) {
+		struct am_why inner = *why;
+
+		am_why_set(why, "%.200s: %s", path, inner.text);
+		return AM_PERMFAIL;
+	}
+	return AM_OK;
+}
+
+/* am_stats_lookup - the value of name; false when absent. */
+bool
+am_stats_lookup(const struct am_stats_snapshot *snap, const char *name,
+    unsigned long long *value)
+{
+	size_t i;
+
+	for (i = 0; i < snap->n; i++)
+		if (strcmp(snap->e[i].name, name) == 0) {
+			if (value != NULL)
+				*value = snap->e[i].value;
+			return true;
+		}
+	return false;
+}

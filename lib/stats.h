@@ -1,0 +1,170 @@
+/*
+ * NAME        am_stats - the daemon's counters since start, and the file
+ *             that publishes them (authmilterctl stats)
+ * SYNOPSIS    atomic_fetch_add(&ctx->stats.messages, 1);	(any thread)
+ *             am_stats_write(path, &ctx->stats, started, &why);
+ *             am_stats_read(path, &snap, &why);
+ *             am_stats_lookup(&snap, "messages", &n);
+ * DESCRIPTION struct am_stats is a set of monotonic atomic counters, zero at
+ *             start (the struct lives in struct am_ctx, calloc'ed). The
+ *             session code counts what it already knows when it writes the
+ *             one summary line per message; the reload thread counts reloads.
+ *
+ *             am_stats_format() appends the counters to out as stable
+ *             "name value\n" lines (lower-case name, decimal value), in this
+ *             order:
+ *               time                 when the snapshot was made (Unix s)
+ *               uptime               seconds since the daemon started
+ *               connections          SMTP connections seen
+ *               messages             messages decided (end of message, or
+ *                                    refused at MAIL FROM by RequireTLS);
+ *                                    = accept + reject + tempfail
+ *               messages.inbound     of them verified (inbound)
+ *               messages.outbound    of them treated as outbound
+ *               aborted              transactions the MTA aborted
+ *               verdict.accept       accepted (quarantined ones included)
+ *               verdict.reject       rejected (5xx)
+ *               verdict.tempfail     tempfailed (4xx)
+ *               verdict.quarantine   quarantined (held)
+ *               forged_removed       forged headers removed
+ *               internal_errors      OnInternalError applied
+ *               tls.none tls.starttls tls.implicit
+ *                                    messages per TLS mode
+ *               tls.version.tlsv1 tls.version.tlsv1.1 tls.version.tlsv1.2
+ *               tls.version.tlsv1.3 tls.version.other
+ *                                    TLS messages per protocol version
+ *               tls.policy_violations  RequireTLS rules violated
+ *               spf.pass spf.fail spf.softfail spf.neutral spf.none
+ *               spf.temperror spf.permerror
+ *                                    inbound messages per SPF result (the
+ *                                    MAIL FROM result, else the HELO one)
+ *               dkim.pass            inbound messages with a passing
+ *                                    signature
+ *               dkim.fail            signed, but no signature passed
+ *               dkim.none            unsigned
+ *               dmarc.pass dmarc.fail dmarc.none dmarc.temperror
+ *               dmarc.permerror      inbound messages per DMARC result
+ *               signed               accepted outbound messages that got
+ *                                    DKIM-Signature headers
+ *               reloads              successful reloads (SIGUSR1)
+ *               reload_failures      rejected reloads
+ *             Readers must ignore names they do not know (new counters are
+ *             added, never renamed). started and now are Unix times; uptime
+ *             is 0 when now < started. Fails (AM_PERMFAIL, out unchanged
+ *             beyond its cap) only when out is too small.
+ *
+ *             am_stats_write() formats the counters with now = time(NULL)
+ *             and replaces path atomically: a temporary file in the same
+ *             directory (mode 0644) is written whole, then renamed over
+ *             path, so a reader sees the old file or the new one, never a
+ *             mix. On failure the temporary file is removed and why says
+ *             what failed (AM_TEMPFAIL).
+ *
+ *             am_stats_read() loads and checks a file written that way into
+ *             snap (caller's storage): every line must be "name value"
+ *             (name of [a-z0-9._], at most AM_STATS_NAME_MAX - 1 bytes; value
+ *             a decimal unsigned 64-bit number), no name twice, at most
+ *             AM_STATS_MAX_ENTRIES lines, a final newline, and "time" and
+ *             "uptime" present. A missing or unreadable file is AM_TEMPFAIL,
+ *             a malformed one AM_PERMFAIL naming the line; why says which.
+ *             am_stats_parse() does the same on text already in memory.
+ *             am_stats_lookup() finds a value by name (false when absent).
+ * THREADS     counters: atomics, no lock, any thread. format/write read
+ *             them with relaxed loads (a snapshot taken while mail flows is
+ *             not a single instant; each counter is exact). read/parse/lookup
+ *             touch only the caller's snapshot.
+ * DIAGNOSTICS AM_TEMPFAIL / AM_PERMFAIL with the reason in why; lib/ does not
+ *             log. abort() on NULL arguments.
+ */
+#ifndef AM_STATS_H
+#define AM_STATS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "am.h"
+#include "buf.h"
+
+/* SPF result counters, in output order. */
+enum am_stats_spf {
+	AM_STATS_SPF_PASS = 0,
+	AM_STATS_SPF_FAIL,
+	AM_STATS_SPF_SOFTFAIL,
+	AM_STATS_SPF_NEUTRAL,
+	AM_STATS_SPF_NONE,
+	AM_STATS_SPF_TEMPERROR,
+	AM_STATS_SPF_PERMERROR,
+	AM_STATS_SPF_COUNT
+};
+
+/* DKIM per message: a passing signature, signed without one, unsigned. */
+enum am_stats_dkim {
+	AM_STATS_DKIM_PASS = 0,
+	AM_STATS_DKIM_FAIL,
+	AM_STATS_DKIM_NONE,
+	AM_STATS_DKIM_COUNT
+};
+
+/* DMARC result counters, in output order. */
+enum am_stats_dmarc {
+	AM_STATS_DMARC_PASS = 0,
+	AM_STATS_DMARC_FAIL,
+	AM_STATS_DMARC_NONE,
+	AM_STATS_DMARC_TEMPERROR,
+	AM_STATS_DMARC_PERMERROR,
+	AM_STATS_DMARC_COUNT
+};
+
+/* Counters since start; all monotonic; units are events (messages unless
+ * said otherwise). */
+struct am_stats {
+	atomic_ullong connections;	/* connections opened */
+	atomic_ullong messages;		/* messages decided */
+	atomic_ullong inbound;		/* of them inbound (verified) */
+	atomic_ullong outbound;		/* of them outbound */
+	atomic_ullong aborted;		/* transactions aborted by the MTA */
+	atomic_ullong accepted;		/* verdict accept (incl. quarantine) */
+	atomic_ullong rejected;		/* verdict reject */
+	atomic_ullong tempfailed;	/* verdict tempfail */
+	atomic_ullong quarantined;	/* verdict quarantine */
+	atomic_ullong forged_removed;	/* forged headers deleted */
+	atomic_ullong internal_errors;	/* OnInternalError applied */
+	atomic_ullong tls_mode[3];	/* per enum am_tls_mode: none,
+					 * starttls, implicit */
+	atomic_ullong tls_version[5];	/* SSLv3/other, TLSv1, 1.1, 1.2, 1.3 */
+	atomic_ullong tls_policy_hits;	/* RequireTLS rules violated */
+	atomic_ullong spf[AM_STATS_SPF_COUNT];	/* per enum am_stats_spf */
+	atomic_ullong dkim[AM_STATS_DKIM_COUNT];	/* per am_stats_dkim */
+	atomic_ullong dmarc[AM_STATS_DMARC_COUNT];	/* per am_stats_dmarc */
+	atomic_ullong signed_msgs;	/* outbound messages signed */
+	atomic_ullong reloads;		/* successful reloads */
+	atomic_ullong reload_failures;	/* rejected reloads */
+};
+
+#define AM_STATS_NAME_MAX 48		/* bytes of a name, with its NUL */
+#define AM_STATS_MAX_ENTRIES 128	/* lines in a stats file */
+#define AM_STATS_MAX_BYTES 8192		/* size of a stats file */
+
+/* One parsed stats file. */
+struct am_stats_snapshot {
+	size_t n;			/* entries used */
+	struct {
+		char name[AM_STATS_NAME_MAX];	/* counter name */
+		unsigned long long value;	/* its value */
+	} e[AM_STATS_MAX_ENTRIES];	/* in file order */
+};
+
+enum am_status am_stats_format(const struct am_stats *st, time_t started,
+    time_t now, struct am_buf *out);
+enum am_status am_stats_write(const char *path, const struct am_stats *st,
+    time_t started, struct am_why *why);
+enum am_status am_stats_parse(const char *text, size_t len,
+    struct am_stats_snapshot *snap, struct am_why *why);
+enum am_status am_stats_read(const char *path, struct am_stats_snapshot *snap,
+    struct am_why *why);
+bool am_stats_lookup(const struct am_stats_snapshot *snap, const char *name,
+    unsigned long long *value);
+
+#endif

@@ -1,0 +1,419 @@
+/*
+ * check_stats - the counters file: format (names, order, uptime), parse
+ * (every malformed line rejected with its line number), write + read
+ * round trip, atomic replacement, missing and unwritable paths.
+ */
+#include "autoconf.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "stats.h"
+
+static char tmpdir[64];
+
+static void
+setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_stats_XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+/* tpath - tmpdir/name in a static buffer per slot. */
+static const char *
+tpath(int slot, const char *name)
+{
+	static char p[2][128];
+
+	snprintf(p[slot], sizeof(p[slot]), "%s/%s", tmpdir, name);
+	return p[slot];
+}
+
+/* entries - files in tmpdir (without . and ..). */
+static int
+entries(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* slurp - a whole (small) file as a string; caller frees. */
+static char *
+slurp_fd(int fd)
+{
+	char *buf = calloc(1, 16384);
+	ssize_t n;
+	size_t len = 0;
+
+	ck_assert_ptr_nonnull(buf);
+	while ((n = read(fd, buf + len, 16383 - len)) > 0)
+		len += (size_t)n;
+	return buf;
+}
+
+static void
+put_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* sample - counters with a distinct value in a few places. */
+static void
+sample(struct am_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	atomic_store(&st->connections, 10);
+	atomic_store(&st->messages, 9);
+	atomic_store(&st->accepted, 7);
+	atomic_store(&st->rejected, 1);
+	atomic_store(&st->tempfailed, 1);
+	atomic_store(&st->tls_mode[1], 3);
+	atomic_store(&st->tls_version[4], 2);
+	atomic_store(&st->tls_version[0], 1);
+	atomic_store(&st->spf[AM_STATS_SPF_PASS], 5);
+	atomic_store(&st->spf[AM_STATS_SPF_PERMERROR], 2);
+	atomic_store(&st->dkim[AM_STATS_DKIM_NONE], 4);
+	atomic_store(&st->dmarc[AM_STATS_DMARC_FAIL], 1);
+	atomic_store(&st->signed_msgs, 6);
+	atomic_store(&st->reload_failures, 18446744073709551615ULL);
+}
+
+static const struct {
+	const char *name;
+	unsigned long long want;
+} sample_wants[] = {
+	{ "time", 1150 },
+	{ "uptime", 150 },
+	{ "connections", 10 },
+	{ "messages", 9 },
+	{ "verdict.accept", 7 },
+	{ "verdict.reject", 1 },
+	{ "verdict.tempfail", 1 },
+	{ "verdict.quarantine", 0 },
+	{ "tls.none", 0 },
+	{ "tls.starttls", 3 },
+	{ "tls.version.tlsv1.3", 2 },
+	{ "tls.version.other", 1 },
+	{ "spf.pass", 5 },
+	{ "spf.permerror", 2 },
+	{ "spf.fail", 0 },
+	{ "dkim.none", 4 },
+	{ "dmarc.fail", 1 },
+	{ "dmarc.pass", 0 },
+	{ "signed", 6 },
+	{ "reloads", 0 },
+	{ "reload_failures", 18446744073709551615ULL },
+};
+
+START_TEST(format_names_and_values)
+{
+	static const char head[] = "time 1150\nuptime 150\nconnections 10\n"
+	    "messages 9\n";
+	struct am_stats_snapshot snap;
+	struct am_stats st;
+	struct am_buf b;
+	struct am_why why;
+	unsigned long long v;
+	size_t i;
+
+	sample(&st);
+	am_buf_init(&b, AM_STATS_MAX_BYTES);
+	ck_assert_int_eq(am_stats_format(&st, 1000, 1150, &b), AM_OK);
+	ck_assert_msg(strncmp(am_buf_str(&b), head, strlen(head)) == 0,
+	    "got %.60s, want %s", am_buf_str(&b), head);
+	ck_assert_int_eq(am_stats_parse(b.data, b.len, &snap, &why), AM_OK);
+	for (i = 0; i < sizeof(sample_wants) / sizeof(sample_wants[0]); i++) {
+		ck_assert_msg(am_stats_lookup(&snap, sample_wants[i].name, &v),
+		    "%s: got nothing", sample_wants[i].name);
+		ck_assert_msg(v == sample_wants[i].want, "%s: got %llu, want "
+		    "%llu", sample_wants[i].name, v, sample_wants[i].want);
+	}
+	ck_assert(!am_stats_lookup(&snap, "nonesuch", &v));
+	am_buf_release(&b);
+}
+END_TEST
+
+START_TEST(format_clock_backwards_and_cap)
+{
+	struct am_stats st;
+	struct am_buf b;
+
+	sample(&st);
+	am_buf_init(&b, AM_STATS_MAX_BYTES);
+	ck_assert_int_eq(am_stats_format(&st, 2000, 1000, &b), AM_OK);
+	ck_assert_msg(strstr(am_buf_str(&b), "\nuptime 0\n") != NULL,
+	    "got %.40s, want uptime 0", am_buf_str(&b));
+	am_buf_release(&b);
+	/* Too small: fails, and leaves what was there before. */
+	am_buf_init(&b, 64);
+	ck_assert_int_eq(am_buf_puts(&b, "keep"), AM_OK);
+	ck_assert_int_eq(am_stats_format(&st, 0, 1, &b), AM_PERMFAIL);
+	ck_assert_str_eq(am_buf_str(&b), "keep");
+	am_buf_release(&b);
+}
+END_TEST
+
+static const struct {
+	const char *name;
+	const char *text;
+	enum am_status want;
+	const char *want_why;	/* substring of why, or NULL */
+} parse_cases[] = {
+	{ "minimal", "time 1\nuptime 0\n", AM_OK, NULL },
+	{ "unknown names kept", "time 1\nuptime 0\nnew.counter_2 7\n", AM_OK,
+	    NULL },
+	{ "empty", "", AM_PERMFAIL, "empty" },
+	{ "no final newline", "time 1\nuptime 0", AM_PERMFAIL, "truncated" },
+	{ "no time", "uptime 0\nmessages 1\n", AM_PERMFAIL, "not an authmilter" },
+	{ "no space", "time 1\nuptime\n", AM_PERMFAIL, "line 2: not" },
+	{ "empty line", "time 1\n\nuptime 0\n", AM_PERMFAIL, "line 2" },
+	{ "upper case", "time 1\nUptime 0\n", AM_PERMFAIL, "line 2: bad counter" },
+	{ "two spaces", "time 1\nuptime  0\n", AM_PERMFAIL, "line 2: uptime: bad" },
+	{ "negative", "time 1\nuptime -1\n", AM_PERMFAIL, "bad value" },
+	{ "not a number", "time x\nuptime 0\n", AM_PERMFAIL, "line 1: time: bad" },
+	{ "trailing text", "time 1 2\nuptime 0\n", AM_PERMFAIL, "bad value" },
+	{ "overflow", "time 18446744073709551616\nuptime 0\n", AM_PERMFAIL,
+	    "bad value" },
+	{ "max", "time 18446744073709551615\nuptime 0\n", AM_OK, NULL },
+	{ "duplicate", "time 1\nuptime 0\ntime 2\n", AM_PERMFAIL, "twice" },
+	{ "CRLF", "time 1\r\nuptime 0\r\n", AM_PERMFAIL, "line 1" },
+	{ "NUL", "time 1\nupt\0me 0\n", AM_PERMFAIL, "line 2" },
+	{ "long name", "time 1\nuptime 0\n"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 1\n",
+	    AM_PERMFAIL, "line 3: bad counter" },
+};
+
+START_TEST(parse_table)
+{
+	struct am_stats_snapshot snap;
+	struct am_why why;
+	enum am_status got;
+	size_t len;
+	int i = _i;
+
+	len = strlen(parse_cases[i].text);
+	if (strcmp(parse_cases[i].name, "NUL") == 0)
+		len = 16;	/* strlen stops at the NUL */
+	why.text[0] = '\0';
+	got = am_stats_parse(parse_cases[i].text, len, &snap, &why);
+	ck_assert_msg(got == parse_cases[i].want, "%s: got %s, want %s (%s)",
+	    parse_cases[i].name, am_status_name(got),
+	    am_status_name(parse_cases[i].want), why.text);
+	if (parse_cases[i].want_why != NULL)
+		ck_assert_msg(strstr(why.text, parse_cases[i].want_why) != NULL,
+		    "%s: got \"%s\", want \"%s\"", parse_cases[i].name,
+		    why.text, parse_cases[i].want_why);
+}
+END_TEST
+
+START_TEST(parse_too_many)
+{
+	struct am_stats_snapshot snap;
+	struct am_why why;
+	struct am_buf b;
+	int i;
+
+	am_buf_init(&b, 1 << 16);
+	ck_assert_int_eq(am_buf_puts(&b, "time 1\nuptime 0\n"), AM_OK);
+	for (i = 0; i < AM_STATS_MAX_ENTRIES - 2; i++)
+		ck_assert_int_eq(am_buf_printf(&b, "c%d %d\n", i, i), AM_OK);
+	ck_assert_int_eq(am_stats_parse(b.data, b.len, &snap, &why), AM_OK);
+	ck_assert_uint_eq(snap.n, AM_STATS_MAX_ENTRIES);
+	ck_assert_int_eq(am_buf_puts(&b, "one.more 1\n"), AM_OK);
+	ck_assert_int_eq(am_stats_parse(b.data, b.len, &snap, &why),
+	    AM_PERMFAIL);
+	ck_assert_msg(strstr(why.text, "more than") != NULL, "got %s",
+	    why.text);
+	am_buf_release(&b);
+}
+END_TEST
+
+START_TEST(write_read_round_trip)
+{
+	struct am_stats_snapshot snap;
+	const char *path = tpath(0, "stats");
+	struct am_stats st;
+	struct am_why why;
+	struct stat sb;
+	unsigned long long v, t;
+	time_t before = time(NULL);
+
+	sample(&st);
+	ck_assert_int_eq(am_stats_write(path, &st, before - 42, &why), AM_OK);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_msg((sb.st_mode & 07777) == 0644, "got mode %o, want 644",
+	    (unsigned)(sb.st_mode & 07777));
+	ck_assert_int_eq(entries(), 1);	/* no temporary file left */
+	ck_assert_int_eq(am_stats_read(path, &snap, &why), AM_OK);
+	ck_assert(am_stats_lookup(&snap, "time", &t));
+	ck_assert(t >= (unsigned long long)before && t <= (unsigned long long)
+	    time(NULL));
+	ck_assert(am_stats_lookup(&snap, "uptime", &v));
+	ck_assert_uint_ge(v, 42);
+	ck_assert(am_stats_lookup(&snap, "spf.pass", &v));
+	ck_assert_uint_eq(v, 5);
+}
+END_TEST
+
+/* A reader holding the old file keeps reading it whole while the writer
+ * replaces it: the file is never rewritten in place. */
+START_TEST(write_replaces_atomically)
+{
+	const char *path = tpath(0, "stats");
+	struct am_stats st;
+	struct am_why why;
+	struct stat sb1, sb2;
+	char *old, *new;
+	int fd;
+
+	memset(&st, 0, sizeof(st));
+	atomic_store(&st.messages, 1);
+	ck_assert_int_eq(am_stats_write(path, &st, 0, &why), AM_OK);
+	ck_assert_int_eq(stat(path, &sb1), 0);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	atomic_store(&st.messages, 2);
+	ck_assert_int_eq(am_stats_write(path, &st, 0, &why), AM_OK);
+	ck_assert_int_eq(stat(path, &sb2), 0);
+	ck_assert_msg(sb1.st_ino != sb2.st_ino, "same inode: rewritten in place");
+	old = slurp_fd(fd);
+	close(fd);
+	ck_assert_msg(strstr(old, "\nmessages 1\n") != NULL, "old file: %s", old);
+	fd = open(path, O_RDONLY);
+	new = slurp_fd(fd);
+	close(fd);
+	ck_assert_msg(strstr(new, "\nmessages 2\n") != NULL, "new file: %s", new);
+	ck_assert_int_eq(entries(), 1);
+	free(old);
+	free(new);
+}
+END_TEST
+
+START_TEST(read_missing_file)
+{
+	struct am_stats_snapshot snap;
+	struct am_why why;
+
+	ck_assert_int_eq(am_stats_read(tpath(0, "nonesuch"), &snap, &why),
+	    AM_TEMPFAIL);
+	ck_assert_msg(strstr(why.text, "No such file") != NULL, "got %s",
+	    why.text);
+	ck_assert_msg(strstr(why.text, "nonesuch") != NULL, "got %s",
+	    why.text);
+}
+END_TEST
+
+START_TEST(read_bad_files)
+{
+	struct am_stats_snapshot snap;
+	struct am_why why;
+	char big[AM_STATS_MAX_BYTES + 100];
+
+	put_file(tpath(0, "garbage"), "<html>not stats</html>\n");
+	ck_assert_int_eq(am_stats_read(tpath(0, "garbage"), &snap, &why),
+	    AM_PERMFAIL);
+	ck_assert_msg(strstr(why.text, "garbage: line 1:") != NULL, "got %s",
+	    why.text);
+	memset(big, 'a', sizeof(big) - 2);
+	big[sizeof(big) - 2] = '\n';
+	big[sizeof(big) - 1] = '\0';
+	put_file(tpath(0, "big"), big);
+	ck_assert_int_eq(am_stats_read(tpath(0, "big"), &snap, &why),
+	    AM_PERMFAIL);
+	ck_assert_msg(strstr(why.text, "larger than") != NULL, "got %s",
+	    why.text);
+	/* A directory is unreadable as a file, not garbage. */
+	ck_assert_int_eq(am_stats_read(tmpdir, &snap, &why), AM_TEMPFAIL);
+}
+END_TEST
+
+START_TEST(write_fails_cleanly)
+{
+	struct am_stats st;
+	struct am_why why;
+
+	memset(&st, 0, sizeof(st));
+	ck_assert_int_eq(am_stats_write(tpath(0, "no/such/dir/stats"), &st, 0,
+	    &why), AM_TEMPFAIL);
+	ck_assert_msg(strstr(why.text, "cannot create") != NULL, "got %s",
+	    why.text);
+	/* Renaming over a non-empty directory fails after the temporary file
+	 * was written: it must not be left behind. */
+	ck_assert_int_eq(mkdir(tpath(0, "d"), 0755), 0);
+	put_file(tpath(1, "d/x"), "x");
+	ck_assert_int_eq(am_stats_write(tpath(0, "d"), &st, 0, &why),
+	    AM_TEMPFAIL);
+	ck_assert_msg(strstr(why.text, "cannot rename") != NULL, "got %s",
+	    why.text);
+	ck_assert_int_eq(entries(), 1);
+}
+END_TEST
+
+START_TEST(write_null_panics)
+{
+	struct am_why why;
+
+	(void)am_stats_write("/tmp/x", NULL, 0, &why);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("stats");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, format_names_and_values);
+	tcase_add_test(tc, format_clock_backwards_and_cap);
+	tcase_add_loop_test(tc, parse_table, 0,
+	    (int)(sizeof(parse_cases) / sizeof(parse_cases[0])));
+	tcase_add_test(tc, parse_too_many);
+	tcase_add_test(tc, write_read_round_trip);
+	tcase_add_test(tc, write_replaces_atomically);
+	tcase_add_test(tc, read_missing_file);
+	tcase_add_test(tc, read_bad_files);
+	tcase_add_test(tc, write_fails_cleanly);
+	/* An abort can only be caught in a forked test (not under valgrind's
+	 * CK_FORK=no). */
+	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0)
+		tcase_add_test_raise_signal(tc, write_null_panics, SIGABRT);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
