@@ -9,6 +9,7 @@
  *       [--helo H] [--mail-from A] [--rcpt R]... [--auth USER]
  *       [--macro NAME=VALUE]... [--local-dns] [--dns-rr RR]...
  *       [--dns-file FILE]... [--dns-txt-file FILE]... FILE.eml
+ *   authmilterctl [-c FILE] stats [--file F]
  *
  * The --dns-* options answer from the given data only (they imply
  * --local-dns): RR is unbound local-data syntax
@@ -29,6 +30,7 @@
 #include "config.h"
 #include "ctl_keys.h"
 #include "ctl_report.h"
+#include "ctl_stats.h"
 #include "ctx.h"
 #include "eml.h"
 #include "log.h"
@@ -61,6 +63,7 @@ usage(void)
 	    "           --from T --to T] [--domain D] [--format rfc7489|rfc9990] "
 	    "--out DIR\n"
 	    "       authmilterctl [-c FILE] report expire\n"
+	    "       authmilterctl [-c FILE] stats [--file F]\n"
 	    "       authmilterctl -V\n");
 	exit(2);
 }
@@ -129,6 +132,20 @@ cmd_report(int argc, char **argv)
 	if (cfg == NULL)
 		return 1;
 	rc = am_ctl_report(cfg, argc, argv);
+	am_config_unref(cfg);
+	return rc;
+}
+
+/* cmd_stats - the counters the daemon publishes (ctl_stats.c). */
+static int
+cmd_stats(int argc, char **argv)
+{
+	struct am_config *cfg = load();
+	int rc;
+
+	if (cfg == NULL)
+		return 1;
+	rc = am_ctl_stats(cfg, argc, argv);
 	am_config_unref(cfg);
 	return rc;
 }
@@ -517,6 +534,8 @@ main(int argc, char **argv)
 		return cmd_testkey();
 	if (strcmp(argv[0], "report") == 0)
 		return cmd_report(argc, argv);
+	if (strcmp(argv[0], "stats") == 0)
+		return cmd_stats(argc, argv);
 	usage();
 	return 2;
 }

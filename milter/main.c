@@ -8,7 +8,8 @@
  * exists at fork time; bind the socket; detach; write the pid file; block the
  * signals every thread must not take; build the runtime for real (private
  * keys are read now, before privileges go; the resolver threads inherit the
- * mask); drop privileges; open the log; start the SIGUSR1 reload thread;
+ * mask); drop privileges; open the log; start the SIGUSR1 reload thread
+ * (which also writes StatsFile every StatsInterval seconds);
  * hand over to smfi_main(), which owns SIGHUP, SIGTERM and SIGINT through its
  * own signal thread. A reload runs as the unprivileged user, so key files
  * must be readable by UserID (mode 0600, owned by it).
@@ -21,6 +22,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -38,6 +41,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "log.h"
+#include "stats.h"
 #include "callbacks.h"
 
 struct opts {
@@ -161,26 +165,25 @@ lookup_user(const char *spec, uid_t *uid, gid_t *gid, char *name, size_t len)
 	}
 }
 
-/* prepare_report_dir - create the ReportStore's directory (one level) while
- * still privileged, owned by UserID, so a fresh install records reports
- * without a manual step. */
+/* prepare_dir - create the directory of a file the daemon writes as UserID
+ * (ReportStore, StatsFile; one level) while still privileged, owned by
+ * UserID, so a fresh install works without a manual step. */
 static void
-prepare_report_dir(const struct am_config *cfg)
+prepare_dir(const struct am_config *cfg, const char *key, const char *path)
 {
 	char dir[4096], name[256];
 	char *slash;
 	uid_t uid;
 	gid_t gid;
 
-	if (cfg->report_store[0] == '\0' ||
-	    snprintf(dir, sizeof(dir), "%s", cfg->report_store) >=
-	    (int)sizeof(dir) || (slash = strrchr(dir, '/')) == NULL ||
-	    slash == dir)
+	if (path[0] == '\0' ||
+	    snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
+	    (slash = strrchr(dir, '/')) == NULL || slash == dir)
 		return;
 	*slash = '\0';
 	if (mkdir(dir, 0750) != 0) {
 		if (errno != EEXIST)
-			am_log_warn("ReportStore: cannot create %s: %s", dir,
+			am_log_warn("%s: cannot create %s: %s", key, dir,
 			    strerror(errno));
 		return;
 	}
@@ -278,6 +281,10 @@ struct reloader {
 	struct am_ctx *ctx;	/* the process context */
 	const char *path;	/* configuration file to re-read */
 	bool explicit;		/* -c was given */
+	time_t started;		/* when the daemon started (Unix s) */
+	atomic_bool is_stats_failing;	/* the last StatsFile write failed
+					 * (logged once); written by the reload
+					 * thread, and by main at exit */
 };
 
 /* warn_restart_keys - keys that only a restart applies. */
@@ -293,33 +300,84 @@ warn_restart_keys(struct am_ctx *ctx, const struct am_config *next)
 	(void)am_runtime_unref(cur);
 }
 
-/* reload_main - sigwait for SIGUSR1; build a new runtime and swap it in. */
+/* publish_stats - write StatsFile (if set); a failure is logged once, until
+ * a write succeeds again. */
+static void
+publish_stats(struct reloader *r)
+{
+	struct am_runtime *rt = am_ctx_acquire(r->ctx);
+	struct am_why why;
+
+	if (rt->cfg->stats_file[0] == '\0') {
+		(void)am_runtime_unref(rt);
+		return;
+	}
+	if (am_stats_write(rt->cfg->stats_file, &r->ctx->stats, r->started,
+	    &why) != AM_OK) {
+		if (!atomic_exchange(&r->is_stats_failing, true))
+			am_log_warn("StatsFile: %s (logged once until a write "
+			    "succeeds)", why.text);
+	} else if (atomic_exchange(&r->is_stats_failing, false)) {
+		am_log_info("StatsFile: %s written again",
+		    rt->cfg->stats_file);
+	}
+	(void)am_runtime_unref(rt);
+}
+
+/* reload - build a new runtime from the file and swap it in. */
+static void
+reload(struct reloader *r)
+{
+	struct am_runtime *rt;
+	struct am_config *cfg;
+
+	am_log_info("reloading %s", r->path);
+	if ((cfg = load_config(r->path, r->explicit, false)) == NULL ||
+	    (rt = build_runtime(cfg, false)) == NULL) {
+		am_log_err("reload failed: keeping the running configuration");
+		atomic_fetch_add(&r->ctx->stats.reload_failures, 1);
+		return;
+	}
+	warn_restart_keys(r->ctx, rt->cfg);
+	am_ctx_swap(r->ctx, rt);
+	atomic_fetch_add(&r->ctx->stats.reloads, 1);
+	am_log_info("reloaded %s", r->path);
+}
+
+/* stats_interval - StatsInterval of the current runtime, in seconds. */
+static long
+stats_interval(struct am_ctx *ctx)
+{
+	struct am_runtime *rt = am_ctx_acquire(ctx);
+	long s = rt->cfg->stats_interval;
+
+	(void)am_runtime_unref(rt);
+	return s;
+}
+
+/* reload_main - wait for SIGUSR1 (reload) and, between signals, write the
+ * counters every StatsInterval seconds (CLOCK_MONOTONIC deadline, so a
+ * reload does not postpone the next write). */
 static void *
 reload_main(void *arg)
 {
 	struct reloader *r = arg;
-	struct am_runtime *rt = NULL;
-	struct am_config *cfg;
+	struct timespec now, next, wait;
 	sigset_t set;
-	int sig;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	(void)clock_gettime(CLOCK_MONOTONIC, &next);
 	for (;;) {
-		if (sigwait(&set, &sig) != 0 || sig != SIGUSR1)
-			continue;
-		am_log_info("reloading %s", r->path);
-		if ((cfg = load_config(r->path, r->explicit, false)) == NULL ||
-		    (rt = build_runtime(cfg, false)) == NULL) {
-			am_log_err("reload failed: keeping the running "
-			    "configuration");
-			atomic_fetch_add(&r->ctx->stats.reload_failures, 1);
-			continue;
+		(void)clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec >= next.tv_sec) {
+			publish_stats(r);
+			next.tv_sec = now.tv_sec + stats_interval(r->ctx);
 		}
-		warn_restart_keys(r->ctx, rt->cfg);
-		am_ctx_swap(r->ctx, rt);
-		atomic_fetch_add(&r->ctx->stats.reloads, 1);
-		am_log_info("reloaded %s", r->path);
+		wait.tv_sec = next.tv_sec - now.tv_sec;
+		wait.tv_nsec = 0;
+		if (sigtimedwait(&set, NULL, &wait) == SIGUSR1)
+			reload(r);
 	}
 	return NULL;
 }
@@ -401,6 +459,8 @@ main(int argc, char **argv)
 	int rc;
 
 	parse_opts(argc, argv, &o);
+	r.started = time(NULL);
+	atomic_init(&r.is_stats_failing, false);
 	r.path = o.config_path ? o.config_path : AM_DEFAULT_CONFIG;
 	r.explicit = o.config_path != NULL;
 	if ((cfg = load_config(r.path, r.explicit, true)) == NULL)
@@ -426,7 +486,8 @@ main(int argc, char **argv)
 	(void)signal(SIGPIPE, SIG_IGN);
 	if ((rt = build_runtime(cfg, o.foreground)) == NULL)
 		am_fatal("configuration changed during start-up");
-	prepare_report_dir(rt->cfg);
+	prepare_dir(rt->cfg, "ReportStore", rt->cfg->report_store);
+	prepare_dir(rt->cfg, "StatsFile", rt->cfg->stats_file);
 	drop_privileges(rt->cfg);
 	open_log(rt->cfg, o.foreground);
 	ctx = am_ctx_new(rt);
@@ -440,6 +501,9 @@ main(int argc, char **argv)
 	    PACKAGE_VERSION, rt->cfg->socket, rt->cfg->authserv_id);
 	rc = smfi_main();
 	am_log_info("authmilter stopping");
+	/* XXX races with a periodic write in the reload thread; each write is
+	 * atomic, so the worst case is a snapshot a few messages older. */
+	publish_stats(&r);
 	ctx->reports = am_report_store_close(ctx->reports, NULL);
 	/* XXX the reload thread is still blocked in sigwait; the context is
 	 * left to process exit rather than freed under it. */
