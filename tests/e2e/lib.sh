@@ -446,6 +446,7 @@ DNSTimeout 2
 TrustAnchorFile
 PidFile $E2E_DIR/authmilter.pid
 ReportStore $E2E_DIR/reports.db
+StatsFile $E2E_DIR/stats
 Syslog no
 Debug yes
 EOF

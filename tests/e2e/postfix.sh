@@ -11,6 +11,7 @@
 #   c. forged A-R headers claiming our authserv-id (any case, folded,
 #      unparseable) are removed; A-R from other authserv-ids are kept.
 #   d. b over STARTTLS and over implicit TLS (smtps port).
+#   Then authmilterctl stats (StatsInterval 1) counts the messages b-d sent.
 # b-d need milter/authmilter; without the binary they are reported as SKIP.
 #
 # Prints TAP-style "ok N - ..." lines and "N passed, M failed"; exits 0 when
@@ -21,6 +22,8 @@
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
 ID=$E2E_AUTHSERV_ID
+E2E_CTL=$top_builddir/milter/authmilterctl
+SENT=0                              # messages sent while the milter is up
 ID_RE=${ID//./\\.}
 
 # check_our_ar_on_top DESC-PREFIX: the delivered message of the last send
@@ -78,6 +81,7 @@ scenario_b() {
 	e2e_diag "b. plain SMTP, inbound (127.0.0.1 is not in InternalHosts)"
 	e2e_send plain --header "Subject: e2e b plain"
 	rc=$?
+	SENT=$((SENT + 1))
 	e2e_is "$rc" 0 "b: swaks succeeds" || e2e_show_transcript
 	e2e_wait_message 10
 	MSG=$E2E_MSG
@@ -119,6 +123,7 @@ Forged Authentication-Results test.
 EOF
 	e2e_send plain --data "@$E2E_DIR/forged.eml"
 	rc=$?
+	SENT=$((SENT + 1))
 	e2e_is "$rc" 0 "c: swaks succeeds" || e2e_show_transcript
 	e2e_wait_message 10
 	MSG=$E2E_MSG
@@ -144,6 +149,7 @@ scenario_d_one() {
 	local mode=$1 label=$2 rc
 	e2e_send "$mode" --header "Subject: e2e d $mode"
 	rc=$?
+	SENT=$((SENT + 1))
 	e2e_is "$rc" 0 "$label: swaks succeeds" || e2e_show_transcript
 	e2e_ok "$label: TLS was negotiated" e2e_transcript_has '^=== TLS started' ||
 	    e2e_show_transcript
@@ -159,6 +165,22 @@ scenario_d() {
 	scenario_d_one starttls d/starttls
 	e2e_diag "d. implicit TLS on the smtps port"
 	scenario_d_one smtps d/smtps
+}
+
+# stats_counted N: within ~5 s, authmilterctl stats succeeds (a fresh
+# snapshot) and its messages counter is at least N.
+stats_counted() {
+	local i out n=
+	for i in $(seq 50); do
+		if out=$("$E2E_CTL" -c "$E2E_DIR/authmilter.conf" stats 2>&1); then
+			n=$(printf '%s\n' "$out" | awk '$1 == "messages" { print $2 }')
+			[ "${n:-0}" -ge "$1" ] && return 0
+		fi
+		sleep 0.1
+	done
+	e2e_diag "  authmilterctl stats: messages ${n:-none}, want >= $1; it said:"
+	printf '%s\n' "$out" | head -5 | sed 's/^/#   /'
+	return 1
 }
 
 # ---------------------------------------------------------------------- main
@@ -178,11 +200,14 @@ if want b || want c || want d; then
 		want c && e2e_skip "c: forged A-R with our id removed, others kept" "$why"
 		want d && e2e_skip "d: STARTTLS and implicit TLS delivery with our A-R" "$why"
 	else
-		e2e_ok "authmilter starts and listens on 127.0.0.1:$E2E_PORT_MILTER" e2e_start_milter ||
+		e2e_ok "authmilter starts and listens on 127.0.0.1:$E2E_PORT_MILTER" \
+		    e2e_start_milter "StatsInterval 1" ||
 		    e2e_die "authmilter did not start (E2E_KEEP=1 keeps $E2E_DIR/authmilter.log)"
 		want b && scenario_b
 		want c && scenario_c
 		want d && scenario_d
+		e2e_ok "authmilterctl stats: messages >= $SENT (the messages sent)" \
+		    stats_counted "$SENT"
 		e2e_ok "authmilter still running after all scenarios" kill -0 "$E2E_MILTER_PID"
 	fi
 fi
