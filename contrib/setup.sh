@@ -2,7 +2,7 @@
 # setup.sh - prepare a host for authmilter (run as root, once):
 #   - the unprivileged user and group "authmilter" (UserID authmilter)
 #   - /etc/authmilter (configuration, keys/ mode 0700 owned by authmilter)
-#   - /var/lib/authmilter (the aggregate-report store)
+#   - /var/lib/authmilter (the aggregate-report store, the counters file)
 #   - /var/spool/postfix/authmilter for a unix socket a chrooted Postfix
 #     smtpd can reach (group postfix may connect)
 # It never overwrites an existing configuration.
