@@ -204,6 +204,7 @@ start_authmilter() {
 		echo "Nameservers $DNS_ADDR"
 		echo "TrustAnchorFile"
 		echo "Syslog no"
+		echo "StatsFile"
 		for l in "$@"; do echo "$l"; done
 	} > "$WORK/$name.conf"
 	(umask 0; exec "$AUTHMILTER" -f -c "$WORK/$name.conf") </dev/null \
