@@ -359,6 +359,29 @@ rw_mechanism(struct am_buf *out, const char *p, const char *end,
 	return am_buf_append(out, p, (size_t)(end - p));
 }
 
+/* lower_r - libspf2 refuses the reversal transformer written "R"; RFC
+ * 7208 §7.1's ABNF strings are case-insensitive (RFC 5234 §2.3), so write
+ * it "r": same meaning. The macro letter keeps its case (upper case means
+ * URL-escaped, §7.3). s holds only macro-strings that passed
+ * am_spf_record_valid(), tags and literals without '%'. */
+static void
+lower_r(char *s)
+{
+	while ((s = strchr(s, '%')) != NULL) {
+		if (s[1] != '{') {	/* "%%", "%_", "%-" */
+			s += s[1] != '\0' ? 2 : 1;
+			continue;
+		}
+		s += 2;
+		if (*s != '\0')
+			s++;		/* macro-letter */
+		while (isdigit((unsigned char)*s))
+			s++;
+		if (*s == 'R')
+			*s = 'r';
+	}
+}
+
 /* am_spf_rewrite - see spf_rewrite.h. */
 enum am_status
 am_spf_rewrite(const char *rec, const struct am_spf_rewrite *rw,
@@ -405,5 +428,7 @@ am_spf_rewrite(const char *rec, const struct am_spf_rewrite *rw,
 	/* libspf2 insists on "v=spf1 " for a record with no terms */
 	if (st == AM_OK && out->len == 6)
 		st = am_buf_putc(out, ' ');
+	if (st == AM_OK)
+		lower_r(out->data);
 	return st == AM_OK ? AM_OK : AM_PERMFAIL;
 }
