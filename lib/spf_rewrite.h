@@ -26,6 +26,15 @@
  *                 /0 means: any address matches). A prefix length of 0 for
  *                 the other family is dropped (it is never used).
  *             The tags must be one label each, starting with '.'.
+ *             am_spf_record_valid() expects rec to start with "v=spf1"
+ *             (its caller checks; it reads from rec + 6).
+ * BUGS        XXX libspf2 1.2.10 still refuses some records RFC 7208
+ *             allows, which therefore end as permerror (tests/fuzz/README):
+ *             the macro delimiters ',' and '/', a transformer over 128
+ *             parts, a term whose data exceeds 255 bytes. A transformer of
+ *             0 (invalid: §7.1 wants a nonzero number) passes
+ *             am_spf_record_valid() and is then refused by libspf2: the
+ *             result is the same permerror.
  * RETURNS     AM_OK, or AM_PERMFAIL when rec is not a well-formed record.
  * THREADS     reentrant.
  */
