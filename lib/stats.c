@@ -81,7 +81,8 @@ counter_load(const struct am_stats *st, const struct counter *c)
 
 /* am_stats_format - "name value" lines, whole or not at all. */
 enum am_status
-am_stats_format(const struct am_stats *st, time_t started, time_t now,
+am_stats_format(const struct am_stats *st,
+    const struct am_report_counters *rep, time_t started, time_t now,
     struct am_buf *out)
 {
 	size_t i, mark = out->len;
@@ -94,6 +95,16 @@ am_stats_format(const struct am_stats *st, time_t started, time_t now,
 	for (i = 0; rc == AM_OK && i < NELEM(counters); i++)
 		rc = am_buf_printf(out, "%s %llu\n", counters[i].name,
 		    counter_load(st, &counters[i]));
+	if (rc == AM_OK && rep != NULL)
+		rc = am_buf_printf(out, "reports.enqueued %llu\n"
+		    "reports.written %llu\nreports.dropped %llu\n"
+		    "reports.write_errors %llu\nreports.queue %zu\n"
+		    "reports.failing %d\n",
+		    (unsigned long long)rep->enqueued,
+		    (unsigned long long)rep->written,
+		    (unsigned long long)rep->dropped,
+		    (unsigned long long)rep->write_errors, rep->queue_depth,
+		    rep->is_failing ? 1 : 0);
 	if (rc != AM_OK)
 		am_buf_truncate(out, mark);
 	return rc;
@@ -119,8 +130,8 @@ write_all(int fd, const char *p, size_t len)
 
 /* am_stats_write - format and atomically replace path (mode 0644). */
 enum am_status
-am_stats_write(const char *path, const struct am_stats *st, time_t started,
-    struct am_why *why)
+am_stats_write(const char *path, const struct am_stats *st,
+    const struct am_report_counters *rep, time_t started, struct am_why *why)
 {
 	struct am_buf text, tmp;
 	enum am_status rc = AM_TEMPFAIL;
@@ -131,7 +142,7 @@ am_stats_write(const char *path, const struct am_stats *st, time_t started,
 		AM_PANIC("am_stats_write: NULL argument");
 	am_buf_init(&text, AM_STATS_MAX_BYTES);
 	am_buf_init(&tmp, PATH_MAX);
-	if (am_stats_format(st, started, time(NULL), &text) != AM_OK) {
+	if (am_stats_format(st, rep, started, time(NULL), &text) != AM_OK) {
 		am_why_set(why, "counters do not fit in %d bytes",
 		    AM_STATS_MAX_BYTES);
 		goto out;

@@ -48,12 +48,22 @@
  *                                    DKIM-Signature headers
  *               reloads              successful reloads (SIGUSR1)
  *               reload_failures      rejected reloads
+ *             and, when rep is not NULL (ReportStore is set), the
+ *             aggregate-report store's counters (lib/report_store.h):
+ *               reports.enqueued     report rows handed to the store
+ *               reports.written      rows committed to the SQLite file
+ *               reports.dropped      rows lost (queue full, or still
+ *                                    unwritable at shutdown)
+ *               reports.write_errors failed open/write attempts
+ *               reports.queue        rows waiting now
+ *               reports.failing      1 while the store cannot be written
  *             Readers must ignore names they do not know (new counters are
  *             added, never renamed). started and now are Unix times; uptime
  *             is 0 when now < started. Fails (AM_PERMFAIL, out unchanged
  *             beyond its cap) only when out is too small.
  *
- *             am_stats_write() formats the counters with now = time(NULL)
+ *             am_stats_write() formats the counters (and rep, may be NULL)
+ *             with now = time(NULL)
  *             and replaces path atomically: a temporary file in the same
  *             directory (mode 0644) is written whole, then renamed over
  *             path, so a reader sees the old file or the new one, never a
@@ -86,6 +96,7 @@
 
 #include "am.h"
 #include "buf.h"
+#include "report_store.h"
 
 /* SPF result counters, in output order. */
 enum am_stats_spf {
@@ -156,10 +167,12 @@ struct am_stats_snapshot {
 	} e[AM_STATS_MAX_ENTRIES];	/* in file order */
 };
 
-enum am_status am_stats_format(const struct am_stats *st, time_t started,
-    time_t now, struct am_buf *out);
+enum am_status am_stats_format(const struct am_stats *st,
+    const struct am_report_counters *rep, time_t started, time_t now,
+    struct am_buf *out);
 enum am_status am_stats_write(const char *path, const struct am_stats *st,
-    time_t started, struct am_why *why);
+    const struct am_report_counters *rep, time_t started,
+    struct am_why *why);
 enum am_status am_stats_parse(const char *text, size_t len,
     struct am_stats_snapshot *snap, struct am_why *why);
 enum am_status am_stats_read(const char *path, struct am_stats_snapshot *snap,

@@ -62,6 +62,9 @@ usage(void)
 	    "[--period YYYY-MM-DD |\n"
 	    "           --from T --to T] [--domain D] [--format rfc7489|rfc9990] "
 	    "--out DIR\n"
+	    "       authmilterctl [-c FILE] report send [--dry-run] "
+	    "[--store FILE]...\n"
+	    "           [--period YYYY-MM-DD | --from T --to T]\n"
 	    "       authmilterctl [-c FILE] report expire\n"
 	    "       authmilterctl [-c FILE] stats [--file F]\n"
 	    "       authmilterctl -V\n");

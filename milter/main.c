@@ -285,6 +285,10 @@ struct reloader {
 	atomic_bool is_stats_failing;	/* the last StatsFile write failed
 					 * (logged once); written by the reload
 					 * thread, and by main at exit */
+	pthread_mutex_t stats_lock;	/* one StatsFile write at a time;
+					 * covers is_stopping */
+	bool is_stopping;		/* main has written the last one and
+					 * closes the report store */
 };
 
 /* warn_restart_keys - keys that only a restart applies. */
@@ -306,14 +310,19 @@ static void
 publish_stats(struct reloader *r)
 {
 	struct am_runtime *rt = am_ctx_acquire(r->ctx);
+	struct am_report_counters rep;
 	struct am_why why;
 
-	if (rt->cfg->stats_file[0] == '\0') {
+	(void)pthread_mutex_lock(&r->stats_lock);
+	if (rt->cfg->stats_file[0] == '\0' || r->is_stopping) {
+		(void)pthread_mutex_unlock(&r->stats_lock);
 		(void)am_runtime_unref(rt);
 		return;
 	}
-	if (am_stats_write(rt->cfg->stats_file, &r->ctx->stats, r->started,
-	    &why) != AM_OK) {
+	if (r->ctx->reports != NULL)
+		am_report_store_counters(r->ctx->reports, &rep);
+	if (am_stats_write(rt->cfg->stats_file, &r->ctx->stats,
+	    r->ctx->reports != NULL ? &rep : NULL, r->started, &why) != AM_OK) {
 		if (!atomic_exchange(&r->is_stats_failing, true))
 			am_log_warn("StatsFile: %s (logged once until a write "
 			    "succeeds)", why.text);
@@ -321,6 +330,7 @@ publish_stats(struct reloader *r)
 		am_log_info("StatsFile: %s written again",
 		    rt->cfg->stats_file);
 	}
+	(void)pthread_mutex_unlock(&r->stats_lock);
 	(void)am_runtime_unref(rt);
 }
 
@@ -459,8 +469,10 @@ main(int argc, char **argv)
 	int rc;
 
 	parse_opts(argc, argv, &o);
-	r.started = time(NULL);
+	memset(&r, 0, sizeof(r));
 	atomic_init(&r.is_stats_failing, false);
+	(void)pthread_mutex_init(&r.stats_lock, NULL);
+	r.started = time(NULL);
 	r.path = o.config_path ? o.config_path : AM_DEFAULT_CONFIG;
 	r.explicit = o.config_path != NULL;
 	if ((cfg = load_config(r.path, r.explicit, true)) == NULL)
@@ -501,9 +513,12 @@ main(int argc, char **argv)
 	    PACKAGE_VERSION, rt->cfg->socket, rt->cfg->authserv_id);
 	rc = smfi_main();
 	am_log_info("authmilter stopping");
-	/* XXX races with a periodic write in the reload thread; each write is
-	 * atomic, so the worst case is a snapshot a few messages older. */
+	/* The last snapshot; then no periodic write may touch the report
+	 * store while it closes. */
 	publish_stats(&r);
+	(void)pthread_mutex_lock(&r.stats_lock);
+	r.is_stopping = true;
+	(void)pthread_mutex_unlock(&r.stats_lock);
 	ctx->reports = am_report_store_close(ctx->reports, NULL);
 	/* XXX the reload thread is still blocked in sigwait; the context is
 	 * left to process exit rather than freed under it. */

@@ -148,7 +148,7 @@ START_TEST(format_names_and_values)
 
 	sample(&st);
 	am_buf_init(&b, AM_STATS_MAX_BYTES);
-	ck_assert_int_eq(am_stats_format(&st, 1000, 1150, &b), AM_OK);
+	ck_assert_int_eq(am_stats_format(&st, NULL, 1000, 1150, &b), AM_OK);
 	ck_assert_msg(strncmp(am_buf_str(&b), head, strlen(head)) == 0,
 	    "got %.60s, want %s", am_buf_str(&b), head);
 	ck_assert_int_eq(am_stats_parse(b.data, b.len, &snap, &why), AM_OK);
@@ -163,6 +163,35 @@ START_TEST(format_names_and_values)
 }
 END_TEST
 
+/* The report store's counters follow when ReportStore is set. */
+START_TEST(format_report_counters)
+{
+	struct am_report_counters rep = { .enqueued = 12, .written = 10,
+		.dropped = 1, .write_errors = 3, .queue_depth = 2,
+		.is_failing = true };
+	struct am_stats_snapshot snap;
+	struct am_stats st;
+	struct am_buf b;
+	struct am_why why;
+	unsigned long long v;
+
+	sample(&st);
+	am_buf_init(&b, AM_STATS_MAX_BYTES);
+	ck_assert_int_eq(am_stats_format(&st, NULL, 0, 1, &b), AM_OK);
+	ck_assert_ptr_null(strstr(am_buf_str(&b), "reports."));
+	am_buf_reset(&b);
+	ck_assert_int_eq(am_stats_format(&st, &rep, 0, 1, &b), AM_OK);
+	ck_assert_int_eq(am_stats_parse(b.data, b.len, &snap, &why), AM_OK);
+	ck_assert(am_stats_lookup(&snap, "reports.enqueued", &v) && v == 12);
+	ck_assert(am_stats_lookup(&snap, "reports.written", &v) && v == 10);
+	ck_assert(am_stats_lookup(&snap, "reports.dropped", &v) && v == 1);
+	ck_assert(am_stats_lookup(&snap, "reports.write_errors", &v) && v == 3);
+	ck_assert(am_stats_lookup(&snap, "reports.queue", &v) && v == 2);
+	ck_assert(am_stats_lookup(&snap, "reports.failing", &v) && v == 1);
+	am_buf_release(&b);
+}
+END_TEST
+
 START_TEST(format_clock_backwards_and_cap)
 {
 	struct am_stats st;
@@ -170,14 +199,14 @@ START_TEST(format_clock_backwards_and_cap)
 
 	sample(&st);
 	am_buf_init(&b, AM_STATS_MAX_BYTES);
-	ck_assert_int_eq(am_stats_format(&st, 2000, 1000, &b), AM_OK);
+	ck_assert_int_eq(am_stats_format(&st, NULL, 2000, 1000, &b), AM_OK);
 	ck_assert_msg(strstr(am_buf_str(&b), "\nuptime 0\n") != NULL,
 	    "got %.40s, want uptime 0", am_buf_str(&b));
 	am_buf_release(&b);
 	/* Too small: fails, and leaves what was there before. */
 	am_buf_init(&b, 64);
 	ck_assert_int_eq(am_buf_puts(&b, "keep"), AM_OK);
-	ck_assert_int_eq(am_stats_format(&st, 0, 1, &b), AM_PERMFAIL);
+	ck_assert_int_eq(am_stats_format(&st, NULL, 0, 1, &b), AM_PERMFAIL);
 	ck_assert_str_eq(am_buf_str(&b), "keep");
 	am_buf_release(&b);
 }
@@ -269,7 +298,7 @@ START_TEST(write_read_round_trip)
 	time_t before = time(NULL);
 
 	sample(&st);
-	ck_assert_int_eq(am_stats_write(path, &st, before - 42, &why), AM_OK);
+	ck_assert_int_eq(am_stats_write(path, &st, NULL, before - 42, &why), AM_OK);
 	ck_assert_int_eq(stat(path, &sb), 0);
 	ck_assert_msg((sb.st_mode & 07777) == 0644, "got mode %o, want 644",
 	    (unsigned)(sb.st_mode & 07777));
@@ -298,12 +327,12 @@ START_TEST(write_replaces_atomically)
 
 	memset(&st, 0, sizeof(st));
 	atomic_store(&st.messages, 1);
-	ck_assert_int_eq(am_stats_write(path, &st, 0, &why), AM_OK);
+	ck_assert_int_eq(am_stats_write(path, &st, NULL, 0, &why), AM_OK);
 	ck_assert_int_eq(stat(path, &sb1), 0);
 	fd = open(path, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
 	atomic_store(&st.messages, 2);
-	ck_assert_int_eq(am_stats_write(path, &st, 0, &why), AM_OK);
+	ck_assert_int_eq(am_stats_write(path, &st, NULL, 0, &why), AM_OK);
 	ck_assert_int_eq(stat(path, &sb2), 0);
 	ck_assert_msg(sb1.st_ino != sb2.st_ino, "same inode: rewritten in place");
 	old = slurp_fd(fd);
@@ -363,7 +392,7 @@ START_TEST(write_fails_cleanly)
 	struct am_why why;
 
 	memset(&st, 0, sizeof(st));
-	ck_assert_int_eq(am_stats_write(tpath(0, "no/such/dir/stats"), &st, 0,
+	ck_assert_int_eq(am_stats_write(tpath(0, "no/such/dir/stats"), &st, NULL, 0,
 	    &why), AM_TEMPFAIL);
 	ck_assert_msg(strstr(why.text, "cannot create") != NULL, "got %s",
 	    why.text);
@@ -371,7 +400,7 @@ START_TEST(write_fails_cleanly)
 	 * was written: it must not be left behind. */
 	ck_assert_int_eq(mkdir(tpath(0, "d"), 0755), 0);
 	put_file(tpath(1, "d/x"), "x");
-	ck_assert_int_eq(am_stats_write(tpath(0, "d"), &st, 0, &why),
+	ck_assert_int_eq(am_stats_write(tpath(0, "d"), &st, NULL, 0, &why),
 	    AM_TEMPFAIL);
 	ck_assert_msg(strstr(why.text, "cannot rename") != NULL, "got %s",
 	    why.text);
@@ -383,7 +412,7 @@ START_TEST(write_null_panics)
 {
 	struct am_why why;
 
-	(void)am_stats_write("/tmp/x", NULL, 0, &why);
+	(void)am_stats_write("/tmp/x", NULL, NULL, 0, &why);
 }
 END_TEST
 
@@ -398,6 +427,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, format_names_and_values);
 	tcase_add_test(tc, format_clock_backwards_and_cap);
+	tcase_add_test(tc, format_report_counters);
 	tcase_add_loop_test(tc, parse_table, 0,
 	    (int)(sizeof(parse_cases) / sizeof(parse_cases[0])));
 	tcase_add_test(tc, parse_too_many);
