@@ -3,11 +3,13 @@
  */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xalloc.h"
 #include "buf.h"
@@ -179,4 +181,23 @@ am_read_line(FILE *fp, char *buf, size_t size, bool *is_long, bool *has_nul)
 	}
 	buf[n] = '\0';
 	return ch == EOF && n == 0 && !*is_long && !*has_nul ? -1 : 0;
+}
+
+/* am_write_all - all of p to fd (see buf.h). */
+bool
+am_write_all(int fd, const void *p, size_t len)
+{
+	const char *q = p;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, q, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		q += n;
+		len -= (size_t)n;
+	}
+	return true;
 }

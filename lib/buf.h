@@ -50,5 +50,8 @@ void am_buf_line(struct am_buf *b, const char *fmt, ...) AM_FMT(2, 3);
  * *has_nul. Returns -1 at end of file with nothing read, else 0. */
 int am_read_line(FILE *fp, char *buf, size_t size, bool *is_long,
     bool *has_nul);
+/* am_write_all - write all len bytes of p to fd, retrying short writes and
+ * EINTR; false (errno set) on any other error. */
+bool am_write_all(int fd, const void *p, size_t len);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include <zlib.h>
 
+#include "buf.h"
 #include "xalloc.h"
 #include "report_send.h"
 
@@ -170,24 +171,6 @@ am_report_message(const struct am_report_mail *m, struct am_buf *out,
 	return AM_OK;
 }
 
-/* write_all - the whole of p to fd. */
-static bool
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* split_argv - prog's words plus -f from -t -i; *copy owns the words. */
 static size_t
 split_argv(const char *prog, const char *from, char **copy, char **argv)
@@ -241,7 +224,7 @@ am_report_sendmail(const char *prog, const char *from, const char *msg,
 	}
 	close(fd[0]);
 	signal(SIGPIPE, SIG_IGN);
-	is_written = write_all(fd[1], msg, len);
+	is_written = am_write_all(fd[1], msg, len);
 	close(fd[1]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -316,7 +299,7 @@ smtp_cmd(struct smtp *s, int want, struct am_why *why, const char *verb,
 	char cmd[1024];
 	int n = snprintf(cmd, sizeof(cmd), "%s%s%s\r\n", verb, arg, tail);
 
-	if (n < 0 || (size_t)n >= sizeof(cmd) || !write_all(s->fd, cmd,
+	if (n < 0 || (size_t)n >= sizeof(cmd) || !am_write_all(s->fd, cmd,
 	    (size_t)n)) {
 		am_why_set(why, "smtp: cannot send %.4s", cmd);
 		return false;
@@ -385,7 +368,7 @@ smtp_data(struct smtp *s, const char *msg, size_t len)
 	if (!is_bol)
 		(void)am_buf_puts(&b, "\r\n");
 	(void)am_buf_puts(&b, ".\r\n");
-	ok = write_all(s->fd, b.data, b.len);
+	ok = am_write_all(s->fd, b.data, b.len);
 	am_buf_release(&b);
 	return ok;
 }

@@ -110,24 +110,6 @@ am_stats_format(const struct am_stats *st,
 	return rc;
 }
 
-/* write_all - the whole buffer to fd. */
-static bool
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* am_stats_write - format and atomically replace path (mode 0644). */
 enum am_status
 am_stats_write(const char *path, const struct am_stats *st,
@@ -157,7 +139,7 @@ am_stats_write(const char *path, const struct am_stats *st,
 		goto out;
 	}
 	is_created = true;
-	if (fchmod(fd, 0644) != 0 || !write_all(fd, text.data, text.len)) {
+	if (fchmod(fd, 0644) != 0 || !am_write_all(fd, text.data, text.len)) {
 		am_why_set(why, "cannot write %.200s: %s", tmp.data,
 		    strerror(errno));
 		goto out;
