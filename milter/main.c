@@ -27,10 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +39,7 @@
 #include "log.h"
 #include "stats.h"
 #include "callbacks.h"
+#include "nodelay.h"
 
 struct opts {
 	const char *config_path;	/* -c, or NULL for the default */
@@ -392,37 +389,6 @@ reload_main(void *arg)
 	return NULL;
 }
 
-/* set_nodelay - TCP_NODELAY on libmilter's listening socket (accepted
- * sockets inherit it on Linux). libmilter writes each reply with its own
- * write(2); without this the MTA's delayed ACK costs ~40 ms per message over
- * inet sockets. libmilter does not expose the descriptor, so find the TCP
- * socket in listening state that smfi_opensocket() just made. */
-static void
-set_nodelay(void)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd, on = 1, listening;
-	struct rlimit rl;
-	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
-
-	for (fd = 3; fd < max; fd++) {
-		len = sizeof(listening);
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
-		    &len) != 0 || !listening)
-			continue;
-		len = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
-		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
-			continue;
-		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
-		    sizeof(on)) != 0)
-			am_log_warn("TCP_NODELAY on the milter socket: %s",
-			    strerror(errno));
-	}
-}
-
 /* open_reports - the aggregate-report store, as the unprivileged user
  * (STYLE.md §16). A store that cannot be opened yet is logged; its writer
  * keeps retrying, and mail is never held up by it. */
@@ -453,7 +419,9 @@ open_socket(const struct am_config *cfg)
 	if (smfi_opensocket(true) != MI_SUCCESS)
 		am_fatal("Socket %s: cannot listen (in use, or no permission)",
 		    cfg->socket);
-	set_nodelay();
+	if (!am_listen_nodelay())
+		am_log_warn("TCP_NODELAY on the milter socket: %s",
+		    strerror(errno));
 }
 
 int

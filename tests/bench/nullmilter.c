@@ -1,22 +1,22 @@
 /*
  * nullmilter.c - the floor: a libmilter milter that does nothing but
  * answer (negotiating what authmilter negotiates, answering DATA, one
- * header added at end of message, TCP_NODELAY on an inet socket as in
- * milter/main.c), so tests/bench/run.sh can show what the milter protocol
- * and libmilter alone cost on this machine before any authentication work.
+ * header added at end of message, TCP_NODELAY on an inet socket through
+ * milter/nodelay.c as the daemon does), so tests/bench/run.sh can show what
+ * the milter protocol and libmilter alone cost on this machine before any
+ * authentication work.
  * Not installed.
  *
  *   nullmilter SOCKET      (e.g. unix:/tmp/null.sock; runs in the foreground)
  */
 #include "autoconf.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 
 #include <libmilter/mfapi.h>
+
+#include "nodelay.h"
 
 static sfsistat
 nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
@@ -80,27 +80,6 @@ nm_eom(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-/* nodelay - TCP_NODELAY on the listening TCP socket(s) libmilter made. */
-static void
-nodelay(void)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd, on = 1, listening;
-
-	for (fd = 3; fd < 1024; fd++) {
-		len = sizeof(listening);
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
-		    &len) != 0 || !listening)
-			continue;
-		len = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
-		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
-			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
-			    sizeof(on));
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -124,6 +103,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "nullmilter: cannot listen on %s\n", argv[1]);
 		return 1;
 	}
-	nodelay();
+	(void)am_listen_nodelay();
 	return smfi_main() == MI_SUCCESS ? 0 : 1;
 }
