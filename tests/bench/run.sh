@@ -214,6 +214,14 @@ start_authmilter() {
 	wait_sock "$spec" $MPID || die "$name did not start: $(tail -3 "$WORK/$name.log")"
 }
 
+# start_nullmilter NAME SPEC - tests/bench/nullmilter (no configuration).
+start_nullmilter() {
+	(umask 0; exec "$NULLMILTER" "$2") </dev/null >"$WORK/$1.log" 2>&1 &
+	MPID=$!
+	track $MPID
+	wait_sock "$2" $MPID || die "$1 did not start: $(tail -3 "$WORK/$1.log")"
+}
+
 # start_opendkim NAME SPEC [CONFIG_LINE...]
 start_opendkim() {
 	local name=$1 spec=$2 l
@@ -332,10 +340,8 @@ part_floor() {
 	local kind c spec pid a
 	for kind in $SOCKS; do
 		spec=$(sockspec "$kind" null)
-		(umask 0; exec "$NULLMILTER" "$spec") </dev/null >"$WORK/null-$kind.log" 2>&1 &
-		pid=$!
-		track $pid
-		wait_sock "$spec" $pid || die "nullmilter did not start: $(tail -3 "$WORK/null-$kind.log")"
+		start_nullmilter "null-$kind" "$spec"
+		pid=$MPID
 		warm -s "$spec" "$CORPUS/outbound"
 		for c in $CONCS; do
 			a=$(measure $pid -- -s "$spec" -c "$c" "$CORPUS/outbound")
@@ -529,10 +535,8 @@ part_e2e() {
 		start_opendmarc "odmarc-e2e-$kind" "$dm" "IgnoreHosts $WORK/internal.hosts"
 		dmpid=$MPID
 		nm=$(sockspec "$kind" null-e2e)
-		(umask 0; exec "$NULLMILTER" "$nm") </dev/null >"$WORK/null-e2e-$kind.log" 2>&1 &
-		nmpid=$!
-		track $nmpid
-		wait_sock "$nm" $nmpid || die "nullmilter did not start"
+		start_nullmilter "null-e2e-$kind" "$nm"
+		nmpid=$MPID
 		pam=$(pf_milter "$am"); pod=$(pf_milter "$od"); pdm=$(pf_milter "$dm")
 		pnm=$(pf_milter "$nm")
 		for c in $CONCS; do
