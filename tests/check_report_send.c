@@ -19,11 +19,11 @@
 #include "dns.h"
 #include "report_send.h"
 #include "report_store.h"
+#include "testutil.h"
 
 #define DAY	86400
 #define T0	((int64_t)1767225600)	/* 2026-01-01T00:00:00Z */
 
-static char tmpdir[64];
 static struct am_dns *dns;
 
 static void
@@ -35,15 +35,6 @@ add(const char *rr)
 	    why.text);
 }
 
-static const char *
-tpath(int slot, const char *name)
-{
-	static char p[4][256];
-
-	snprintf(p[slot], sizeof(p[slot]), "%s/%s", tmpdir, name);
-	return p[slot];
-}
-
 static void
 setup(void)
 {
@@ -51,16 +42,15 @@ setup(void)
 	struct am_why why;
 	FILE *fp;
 
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_send_XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	ck_assert_int_eq(mkdir(tpath(0, "out"), 0700), 0);
-	fp = fopen(tpath(0, "sendmail"), "w");
+	am_test_dir_make();
+	ck_assert_int_eq(mkdir(am_test_path(0, "out"), 0700), 0);
+	fp = fopen(am_test_path(0, "sendmail"), "w");
 	ck_assert_ptr_nonnull(fp);
 	fprintf(fp, "#!/bin/sh\n[ -e %s/fail ] && exit 75\n"
 	    "f=$(mktemp %s/out/m.XXXXXX) || exit 1\necho \"$*\" > $f.args\n"
-	    "cat > $f\n", tmpdir, tmpdir);
+	    "cat > $f\n", am_test_dir, am_test_dir);
 	fclose(fp);
-	chmod(tpath(0, "sendmail"), 0755);
+	chmod(am_test_path(0, "sendmail"), 0755);
 	dns = am_dns_new(&o, &why);
 	ck_assert_msg(dns != NULL, "%s", why.text);
 	add("a.example._report._dmarc.rep.example. 300 IN TXT "
@@ -74,12 +64,8 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[128];
-
 	dns = am_dns_free(dns);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
+	am_test_dir_remove();
 }
 
 static const struct am_report_spf spf1[] = {
@@ -94,7 +80,7 @@ store_rows(const char *domain, const char *rua, int64_t t, int n)
 	struct am_report_row r;
 	struct am_why why;
 
-	rs = am_report_store_open(tpath(0, "r.db"), NULL, &why);
+	rs = am_report_store_open(am_test_path(0, "r.db"), NULL, &why);
 	ck_assert_ptr_nonnull(rs);
 	memset(&r, 0, sizeof(r));
 	r.time = t;
@@ -121,14 +107,14 @@ opts(int64_t now)
 	struct am_report_send_opts o;
 
 	memset(&o, 0, sizeof(o));
-	stores[0] = tpath(3, "r.db");
+	stores[0] = am_test_path(3, "r.db");
 	o.stores = stores;
 	o.n_stores = 1;
 	o.meta.org_name = "Test Org";
 	o.meta.email = "dmarc@recv.example";
 	o.meta.receiver = "recv.example";
 	o.from = "dmarc@recv.example";
-	o.sendmail = tpath(2, "sendmail");
+	o.sendmail = am_test_path(2, "sendmail");
 	o.helo = "recv.example";
 	o.suppress = "";
 	o.max_per_run = 100;
@@ -155,7 +141,7 @@ run(const struct am_report_send_opts *o)
 static int
 count_out(void)
 {
-	DIR *d = opendir(tpath(1, "out"));
+	DIR *d = opendir(am_test_path(1, "out"));
 	struct dirent *e;
 	int n = 0;
 
@@ -241,7 +227,7 @@ START_TEST(message_format)
 	    "r = ET.fromstring(gzip.decompress(p[1].get_payload(decode=True)))\n"
 	    "print(r.findtext(\"policy_published/domain\"),"
 	    " r.findtext(\"record/row/count\"))\n"
-	    "print(open(f + \".args\").read().strip())'", tmpdir);
+	    "print(open(f + \".args\").read().strip())'", am_test_dir);
 	fp = popen(cmd, "r");
 	ck_assert_ptr_nonnull(fp);
 	while (fgets(line, sizeof(line), fp) != NULL) {
@@ -338,14 +324,14 @@ START_TEST(retry_backoff)
 {
 	struct am_report_send_opts o = opts(T0 + DAY + 10);
 	struct am_report_send_stats s;
-	FILE *fp = fopen(tpath(0, "fail"), "w");
+	FILE *fp = fopen(am_test_path(0, "fail"), "w");
 
 	ck_assert_ptr_nonnull(fp);
 	fclose(fp);
 	store_rows("a.example", "mailto:x@a.example", T0 + 100, 1);
 	s = run(&o);
 	ck_assert_uint_eq(s.failed, 1);
-	unlink(tpath(0, "fail"));
+	unlink(am_test_path(0, "fail"));
 	s = run(&o);		/* too early: backoff */
 	ck_assert_uint_eq(s.sent, 0);
 	ck_assert_uint_eq(s.deferred, 1);

@@ -20,35 +20,7 @@
 #include <sqlite3.h>
 
 #include "report_store.h"
-
-static char tmpdir[64];
-
-static void
-setup(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_report_XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void
-teardown(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
-/* tpath - tmpdir/name in a static buffer per slot. */
-static const char *
-tpath(int slot, const char *name)
-{
-	static char p[4][256];
-
-	snprintf(p[slot], sizeof(p[slot]), "%s/%s", tmpdir, name);
-	return p[slot];
-}
+#include "testutil.h"
 
 static double
 now_s(void)
@@ -146,7 +118,7 @@ query1(const char *path, int64_t b, int64_t e, const char *domain)
 
 START_TEST(round_trip)
 {
-	const char *db = tpath(0, "r.db");
+	const char *db = am_test_path(0, "r.db");
 	struct am_report_store *rs = open_ok(db, NULL);
 	struct am_report_counters c;
 	struct am_report_row r = row("a.example", "192.0.2.1", 1000);
@@ -182,7 +154,7 @@ END_TEST
 
 START_TEST(rows_wait_for_a_full_batch)
 {
-	const char *db = tpath(0, "b.db");
+	const char *db = am_test_path(0, "b.db");
 	struct am_report_store_opts o = { .batch_max = 100,
 	    .batch_ms = 60000 };
 	struct am_report_store *rs = open_ok(db, &o);
@@ -256,7 +228,7 @@ find(const struct am_report_domain *d, const char *ip, enum am_report_disp x)
 
 START_TEST(grouping_real_counts)
 {
-	const char *db = tpath(0, "g.db");
+	const char *db = am_test_path(0, "g.db");
 	struct am_report_store *rs = open_ok(db, NULL);
 	const struct am_report_record *rec;
 	struct am_report_set *set;
@@ -300,7 +272,7 @@ END_TEST
 
 START_TEST(multi_store_merge)
 {
-	const char *p[2] = { tpath(0, "m1.db"), tpath(1, "m2.db") };
+	const char *p[2] = { am_test_path(0, "m1.db"), am_test_path(1, "m2.db") };
 	struct am_report_store *rs;
 	struct am_report_row r;
 	struct am_report_set *set;
@@ -330,7 +302,7 @@ START_TEST(multi_store_merge)
 	ck_assert_int_eq(set->domains[0].policy_time, 7000);
 	ck_assert_uint_eq(set->domains[1].records[0].count, 8);
 	set = am_report_set_free(set);
-	p[1] = tpath(1, "missing.db");
+	p[1] = am_test_path(1, "missing.db");
 	ck_assert_int_eq(am_report_store_query(p, 2, 0, 86400, NULL, &set,
 	    &why), AM_TEMPFAIL);
 	ck_assert_ptr_null(set);
@@ -375,11 +347,11 @@ unavailable(const char *path)
 START_TEST(store_unavailable)
 {
 	unavailable("/nonexistent-authmilter-dir/reports.db");
-	unavailable(tmpdir);			/* a directory */
+	unavailable(am_test_dir);			/* a directory */
 	if (geteuid() != 0) {		/* root ignores the mode */
-		ck_assert_int_eq(chmod(tmpdir, 0555), 0);
-		unavailable(tpath(0, "ro.db"));
-		ck_assert_int_eq(chmod(tmpdir, 0755), 0);
+		ck_assert_int_eq(chmod(am_test_dir, 0555), 0);
+		unavailable(am_test_path(0, "ro.db"));
+		ck_assert_int_eq(chmod(am_test_dir, 0755), 0);
 	}
 }
 END_TEST
@@ -387,7 +359,7 @@ END_TEST
 START_TEST(store_recovers)
 {
 	struct am_report_store_opts o = { .retry_max_ms = 100 };
-	const char *dir = tpath(0, "later"), *db = tpath(1, "later/x.db");
+	const char *dir = am_test_path(0, "later"), *db = am_test_path(1, "later/x.db");
 	struct am_report_row r = row("a.example", "192.0.2.1", 1000);
 	struct am_report_counters c;
 	struct am_report_store *rs;
@@ -408,7 +380,7 @@ END_TEST
 
 START_TEST(queue_full_drops_oldest)
 {
-	const char *db = tpath(0, "q.db");
+	const char *db = am_test_path(0, "q.db");
 	/* batch larger than the queue: the writer waits batch_ms */
 	struct am_report_store_opts o = { .queue_max = 10, .batch_max = 1000,
 	    .batch_ms = 60000 };
@@ -464,7 +436,7 @@ crash_child(const char *db, int fd)
 
 START_TEST(kill9_keeps_committed_batches)
 {
-	const char *db = tpath(0, "k.db");
+	const char *db = am_test_path(0, "k.db");
 	struct am_report_set *set;
 	uint64_t written = 0, w;
 	long long count, max;
@@ -522,7 +494,7 @@ static const char v1_schema[] =
 
 START_TEST(migrates_schema_1)
 {
-	const char *db = tpath(0, "v1.db");
+	const char *db = am_test_path(0, "v1.db");
 	struct am_report_row r = row("old.example", "192.0.2.8", 200);
 	struct am_report_set *set;
 	const struct am_report_record *rec;
@@ -565,7 +537,7 @@ END_TEST
 
 START_TEST(newer_schema_refused)
 {
-	const char *db = tpath(0, "v9.db");
+	const char *db = am_test_path(0, "v9.db");
 	struct am_report_store *rs;
 	struct am_why why;
 	sqlite3 *h;
@@ -584,7 +556,7 @@ END_TEST
 
 START_TEST(expire_old_rows)
 {
-	const char *db = tpath(0, "e.db");
+	const char *db = am_test_path(0, "e.db");
 	struct am_report_store *rs = open_ok(db, NULL);
 	struct am_report_row r = row("a.example", "192.0.2.1", 100);
 	struct am_why why;
@@ -599,14 +571,14 @@ START_TEST(expire_old_rows)
 	ck_assert_int_eq(am_report_store_expire(db, 250, &n, &why), AM_OK);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM rows"), 1);
-	ck_assert_int_eq(am_report_store_expire(tpath(1, "no/x.db"), 250, &n,
+	ck_assert_int_eq(am_report_store_expire(am_test_path(1, "no/x.db"), 250, &n,
 	    &why), AM_TEMPFAIL);
 }
 END_TEST
 
 START_TEST(long_strings_cut)
 {
-	const char *db = tpath(0, "l.db");
+	const char *db = am_test_path(0, "l.db");
 	struct am_report_store *rs = open_ok(db, NULL);
 	struct am_report_row r = row("a.example", "192.0.2.1", 100);
 	struct am_report_dkim many[40];
@@ -646,7 +618,7 @@ END_TEST
  * of the flush. Printed, never asserted. */
 START_TEST(writer_throughput)
 {
-	const char *db = tpath(0, "t.db");
+	const char *db = am_test_path(0, "t.db");
 	struct am_report_store_opts o = { .queue_max = 300000 };
 	struct am_report_store *rs = open_ok(db, &o);
 	struct am_report_row r = row("a.example", "192.0.2.1", 100);
@@ -685,7 +657,7 @@ main(void)
 	SRunner *sr;
 	int failed;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, am_test_dir_make, am_test_dir_remove);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, rows_wait_for_a_full_batch);

@@ -20,30 +20,12 @@
 #include "buf.h"
 #include "report_store.h"
 #include "report_xml.h"
+#include "testutil.h"
 
 #define SHARED	AM_TOP_SRCDIR "/../shared/testdata/dmarc"
 #define DATA	AM_TOP_SRCDIR "/tests/data/report"
 #define XSD_7489	SHARED "/rua-rfc7489-nons.xsd"
 #define XSD_9990	SHARED "/dmarcbis-aggregate-draft32.xsd"
-
-static char tmpdir[64];
-
-static void
-setup(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_rxml_XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void
-teardown(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-}
 
 /* run - output of a shell command (owned), its exit status in *rc. */
 static char *
@@ -217,7 +199,7 @@ report_set(void)
 	struct am_why why;
 	int i;
 
-	snprintf(path, sizeof(path), "%s/r.db", tmpdir);
+	snprintf(path, sizeof(path), "%s/r.db", am_test_dir);
 	rs = am_report_store_open(path, NULL, &why);
 	ck_assert_ptr_nonnull(rs);
 	memset(&r, 0, sizeof(r));
@@ -328,7 +310,7 @@ export(const struct am_report_set *set, size_t i, enum am_report_format fmt)
 	struct am_why why;
 	char *path;
 
-	ck_assert_msg(am_report_xml_write(tmpdir, &meta, &set->domains[i], fmt,
+	ck_assert_msg(am_report_xml_write(am_test_dir, &meta, &set->domains[i], fmt,
 	    &path, &why) == AM_OK, "write: %s", why.text);
 	return path;
 }
@@ -448,7 +430,7 @@ main(void)
 	SRunner *sr;
 	int failed;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, am_test_dir_make, am_test_dir_remove);
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, escaping, 0,
 	    sizeof(esc_cases) / sizeof(esc_cases[0]));

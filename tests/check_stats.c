@@ -17,41 +17,13 @@
 
 #include "buf.h"
 #include "stats.h"
+#include "testutil.h"
 
-static char tmpdir[64];
-
-static void
-setup(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_stats_XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void
-teardown(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
-/* tpath - tmpdir/name in a static buffer per slot. */
-static const char *
-tpath(int slot, const char *name)
-{
-	static char p[2][128];
-
-	snprintf(p[slot], sizeof(p[slot]), "%s/%s", tmpdir, name);
-	return p[slot];
-}
-
-/* entries - files in tmpdir (without . and ..). */
+/* entries - files in am_test_dir (without . and ..). */
 static int
 entries(void)
 {
-	DIR *d = opendir(tmpdir);
+	DIR *d = opendir(am_test_dir);
 	struct dirent *de;
 	int n = 0;
 
@@ -290,7 +262,7 @@ END_TEST
 START_TEST(write_read_round_trip)
 {
 	struct am_stats_snapshot snap;
-	const char *path = tpath(0, "stats");
+	const char *path = am_test_path(0, "stats");
 	struct am_stats st;
 	struct am_why why;
 	struct stat sb;
@@ -318,7 +290,7 @@ END_TEST
  * replaces it: the file is never rewritten in place. */
 START_TEST(write_replaces_atomically)
 {
-	const char *path = tpath(0, "stats");
+	const char *path = am_test_path(0, "stats");
 	struct am_stats st;
 	struct am_why why;
 	struct stat sb1, sb2;
@@ -353,7 +325,7 @@ START_TEST(read_missing_file)
 	struct am_stats_snapshot snap;
 	struct am_why why;
 
-	ck_assert_int_eq(am_stats_read(tpath(0, "nonesuch"), &snap, &why),
+	ck_assert_int_eq(am_stats_read(am_test_path(0, "nonesuch"), &snap, &why),
 	    AM_TEMPFAIL);
 	ck_assert_msg(strstr(why.text, "No such file") != NULL, "got %s",
 	    why.text);
@@ -368,21 +340,21 @@ START_TEST(read_bad_files)
 	struct am_why why;
 	char big[AM_STATS_MAX_BYTES + 100];
 
-	put_file(tpath(0, "garbage"), "<html>not stats</html>\n");
-	ck_assert_int_eq(am_stats_read(tpath(0, "garbage"), &snap, &why),
+	put_file(am_test_path(0, "garbage"), "<html>not stats</html>\n");
+	ck_assert_int_eq(am_stats_read(am_test_path(0, "garbage"), &snap, &why),
 	    AM_PERMFAIL);
 	ck_assert_msg(strstr(why.text, "garbage: line 1:") != NULL, "got %s",
 	    why.text);
 	memset(big, 'a', sizeof(big) - 2);
 	big[sizeof(big) - 2] = '\n';
 	big[sizeof(big) - 1] = '\0';
-	put_file(tpath(0, "big"), big);
-	ck_assert_int_eq(am_stats_read(tpath(0, "big"), &snap, &why),
+	put_file(am_test_path(0, "big"), big);
+	ck_assert_int_eq(am_stats_read(am_test_path(0, "big"), &snap, &why),
 	    AM_PERMFAIL);
 	ck_assert_msg(strstr(why.text, "larger than") != NULL, "got %s",
 	    why.text);
 	/* A directory is unreadable as a file, not garbage. */
-	ck_assert_int_eq(am_stats_read(tmpdir, &snap, &why), AM_TEMPFAIL);
+	ck_assert_int_eq(am_stats_read(am_test_dir, &snap, &why), AM_TEMPFAIL);
 }
 END_TEST
 
@@ -392,15 +364,15 @@ START_TEST(write_fails_cleanly)
 	struct am_why why;
 
 	memset(&st, 0, sizeof(st));
-	ck_assert_int_eq(am_stats_write(tpath(0, "no/such/dir/stats"), &st, NULL, 0,
+	ck_assert_int_eq(am_stats_write(am_test_path(0, "no/such/dir/stats"), &st, NULL, 0,
 	    &why), AM_TEMPFAIL);
 	ck_assert_msg(strstr(why.text, "cannot create") != NULL, "got %s",
 	    why.text);
 	/* Renaming over a non-empty directory fails after the temporary file
 	 * was written: it must not be left behind. */
-	ck_assert_int_eq(mkdir(tpath(0, "d"), 0755), 0);
-	put_file(tpath(1, "d/x"), "x");
-	ck_assert_int_eq(am_stats_write(tpath(0, "d"), &st, NULL, 0, &why),
+	ck_assert_int_eq(mkdir(am_test_path(0, "d"), 0755), 0);
+	put_file(am_test_path(1, "d/x"), "x");
+	ck_assert_int_eq(am_stats_write(am_test_path(0, "d"), &st, NULL, 0, &why),
 	    AM_TEMPFAIL);
 	ck_assert_msg(strstr(why.text, "cannot rename") != NULL, "got %s",
 	    why.text);
@@ -424,7 +396,7 @@ main(void)
 	SRunner *sr;
 	int failed;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, am_test_dir_make, am_test_dir_remove);
 	tcase_add_test(tc, format_names_and_values);
 	tcase_add_test(tc, format_clock_backwards_and_cap);
 	tcase_add_test(tc, format_report_counters);
