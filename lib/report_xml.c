@@ -3,7 +3,7 @@
  * documents (contract in report_xml.h).
  *
  * RFC 7489 Appendix C schema (no namespace, as reporters send it and as
- * ../shared/testdata/dmarc/rua-rfc7489-nons.xsd checks it) and RFC 9990
+ * tests/conformance/dmarc/rua-rfc7489-nons.xsd checks it) and RFC 9990
  * (DMARCbis aggregate reporting draft-32, namespace dmarc-2.0).
  * PITFALLS "Reports": version, envelope_from, SPF scope and fo are always
  * written; policy_published.domain is where the record was found; gzip.

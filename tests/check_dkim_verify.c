@@ -8,6 +8,7 @@
  */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,8 @@
 #include "dkim_lib.h"
 #include "dkim_verify.h"
 
-/* The shared vectors; $AM_DKIM_TESTDATA overrides the directory. */
-static const char *testdata = "/work/shared/testdata/dkim";
+/* The conformance vectors (tests/conformance); $AM_DKIM_TESTDATA overrides. */
+static const char *testdata = AM_TOP_SRCDIR "/tests/conformance/dkim";
 
 /* tpath - testdata/rel in a static buffer (one at a time). */
 static const char *
@@ -865,13 +866,22 @@ main(void)
 {
 	SRunner *sr;
 	const char *td = getenv("AM_DKIM_TESTDATA");
+	char probe[1024];
 	int failed;
 
 	if (td != NULL && *td != '\0')
 		testdata = td;
+	/* Missing data or tools fail the suite: it never passes without them. */
+	snprintf(probe, sizeof(probe), "%s/rfc8463/signed.eml", testdata);
+	if (access(probe, R_OK) != 0) {
+		fprintf(stderr, "check_dkim_verify: %s: %s\n", probe,
+		    strerror(errno));
+		return 1;
+	}
 	if (access("/usr/bin/python3", X_OK) != 0) {
-		fprintf(stderr, "check_dkim_verify: /usr/bin/python3 missing\n");
-		return 77;
+		fprintf(stderr, "check_dkim_verify: /usr/bin/python3 missing "
+		    "(contrib/install-deps.sh installs it)\n");
+		return 1;
 	}
 	make_fixtures();
 	sr = srunner_create(suite());

@@ -26,7 +26,7 @@
 #include "netaddr.h"
 #include "xalloc.h"
 
-#define PSL_FILE AM_TOP_SRCDIR "/../shared/testdata/psl/public_suffix_list.dat"
+#define PSL_FILE AM_TOP_SRCDIR "/tests/conformance/psl/public_suffix_list.dat"
 #define GOLDEN AM_TOP_SRCDIR "/tests/data/dmarc/authres.golden"
 
 static const char *const rrs[] = {

@@ -17,7 +17,7 @@
 #include "from.h"
 #include "orgdomain.h"
 
-#define PSL_DIR AM_TOP_SRCDIR "/../shared/testdata/psl"
+#define PSL_DIR AM_TOP_SRCDIR "/tests/conformance/psl"
 
 static struct am_psl *psl;	/* loaded once per test */
 

@@ -22,7 +22,7 @@
 #include "report_xml.h"
 #include "testutil.h"
 
-#define SHARED	AM_TOP_SRCDIR "/../shared/testdata/dmarc"
+#define SHARED	AM_TOP_SRCDIR "/tests/conformance/dmarc"
 #define DATA	AM_TOP_SRCDIR "/tests/data/report"
 #define XSD_7489	SHARED "/rua-rfc7489-nons.xsd"
 #define XSD_9990	SHARED "/dmarcbis-aggregate-draft32.xsd"

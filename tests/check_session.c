@@ -543,14 +543,14 @@ START_TEST(dkim_verified_in_pipeline)
 	struct am_why why;
 	FILE *fp;
 
-	load_dns_txt(ctx, AM_TOP_SRCDIR "/../shared/testdata/dkim/rfc8463/"
+	load_dns_txt(ctx, AM_TOP_SRCDIR "/tests/conformance/dkim/rfc8463/"
 	    "dns.txt");
 	ck_assert_int_eq(am_addr_parse("192.0.2.10", &addr), AM_OK);
 	am_session_connect(s, "c", &addr, get, NULL);
 	am_session_helo(s, "c", get, NULL);
 	am_verdict_init(&v);
 	am_session_mail(s, "<joe@football.example.com>", get, NULL, &v);
-	fp = fopen(AM_TOP_SRCDIR "/../shared/testdata/dkim/rfc8463/signed.eml",
+	fp = fopen(AM_TOP_SRCDIR "/tests/conformance/dkim/rfc8463/signed.eml",
 	    "r");
 	ck_assert_ptr_nonnull(fp);
 	sink.arg = s;

@@ -15,7 +15,7 @@
  * TIMEOUT name is not refused.
  * Malformed entries (on purpose in the suite) are skipped.
  *
- * Files: $AM_SPF_TESTDATA (a directory) or AM_TOP_SRCDIR/../shared/testdata/
+ * Files: $AM_SPF_TESTDATA (a directory) or AM_TOP_SRCDIR/tests/conformance/
  * spf. Failures listed in tests/spf/KNOWN-DEVIATIONS.md as "- `FILE:TEST`"
  * are tolerated; the exit status is 0 only when every failure of the 7208
  * suite is listed and every listed 7208 case really fails (the 4408 figure
@@ -491,7 +491,7 @@ main(void)
 
 	memset(&k, 0, sizeof(k));
 	if (dir == NULL)
-		dir = AM_TOP_SRCDIR "/../shared/testdata/spf";
+		dir = AM_TOP_SRCDIR "/tests/conformance/spf";
 	load_known(&k);
 	ok &= run_file(dir, "rfc7208", cfg, &k, &t7208);
 	ok &= run_file(dir, "rfc4408", cfg, &k, &t4408);

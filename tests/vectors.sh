@@ -11,7 +11,7 @@ set -u
 src=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 bld=${top_builddir:-$src}
 ctl="$bld/milter/authmilterctl"
-data=${AM_TESTDATA:-$src/../shared/testdata}
+data=${AM_TESTDATA:-$src/tests/conformance}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 pass=0; fail=0

@@ -23,7 +23,7 @@
 
 ID=$E2E_AUTHSERV_ID
 CLIENT=192.0.2.10
-SHARED=${AM_SHARED:-$top_srcdir/../shared}
+CONFORMANCE=${AM_CONFORMANCE:-$top_srcdir/tests/conformance}
 
 flat_headers() { printf '%s\n' "$E2E_MSG" | e2e_headers | tr -s ' \t' '  '; }
 our_ar() { flat_headers | grep -Ei "^Authentication-Results: $ID;" | head -n 1; }
@@ -102,7 +102,7 @@ scenario_d6() {
 	for f in "$out"/*.xml.gz; do
 		[ -e "$f" ] || continue
 		e2e_ok "d6: $(basename "$f") validates against the RFC 7489 schema" \
-		    sh -c "gzip -dc '$f' | xmllint --noout --schema '$SHARED/testdata/dmarc/rua-rfc7489-nons.xsd' - 2>/dev/null"
+		    sh -c "gzip -dc '$f' | xmllint --noout --schema '$CONFORMANCE/dmarc/rua-rfc7489-nons.xsd' - 2>/dev/null"
 	done
 	e2e_is "$(/usr/bin/python3 - "$out" <<'PYEOF'
 import glob, gzip, sys, xml.etree.ElementTree as ET

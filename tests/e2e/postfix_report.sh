@@ -74,7 +74,7 @@ e2e_ok "unbound serves the test zone on 127.0.0.1:${DNSPORT:-?}" test -n "$DNSPO
     e2e_die "testdns_start failed"
 CONF=("Nameservers 127.0.0.1@$DNSPORT" "ReportOrgName e2e test"
     "ReportEmail dmarc-reports@e2e.test" "ReportSMTPServer 127.0.0.1:$E2E_PORT_SMTP"
-    "PublicSuffixList ${AM_SHARED:-$top_srcdir/../shared}/testdata/psl/public_suffix_list.dat")
+    "PublicSuffixList ${AM_CONFORMANCE:-$top_srcdir/tests/conformance}/psl/public_suffix_list.dat")
 e2e_ok "authmilter starts" e2e_start_milter "${CONF[@]}" || e2e_die "authmilter did not start"
 send_from a@one.example r1
 send_from b@one.example r2
