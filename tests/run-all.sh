@@ -36,7 +36,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 
 echo "== valgrind over the unit suites"
 vpass=0; vfail=0
-for t in build/plain/tests/check_*; do
+for t in build/plain/tests/*/check_*; do
 	[ -x "$t" ] && [ "${t%.c}" = "$t" ] || continue
 	case $t in *.o|*.log|*.trs) continue;; esac
 	if (cd build/plain && CK_FORK=no CK_DEFAULT_TIMEOUT=120 \

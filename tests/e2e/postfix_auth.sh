@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/e2e/postfix_auth.sh - SPF and DKIM verification by authmilter behind
 # a real Postfix, resolving through a real unbound daemon on loopback
-# (tests/testdns.sh) that serves the test domains. The client address is set
+# (tests/testutil/testdns.sh) that serves the test domains. The client address is set
 # with XCLIENT (libspf2 would pass any loopback client). Needs root.
 #
 #   s1. SPF pass: A-R spf=pass smtp.mailfrom=..., Received-SPF: pass
@@ -19,8 +19,8 @@
 
 # shellcheck source=tests/e2e/lib.sh
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
-# shellcheck source=tests/testdns.sh
-. "$top_srcdir/tests/testdns.sh"
+# shellcheck source=tests/testutil/testdns.sh
+. "$top_srcdir/tests/testutil/testdns.sh"
 
 ID=$E2E_AUTHSERV_ID
 CLIENT=192.0.2.10

@@ -18,8 +18,8 @@
 
 # shellcheck source=tests/e2e/lib.sh
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
-# shellcheck source=tests/testdns.sh
-. "$top_srcdir/tests/testdns.sh"
+# shellcheck source=tests/testutil/testdns.sh
+. "$top_srcdir/tests/testutil/testdns.sh"
 
 ID=$E2E_AUTHSERV_ID
 CLIENT=192.0.2.10

@@ -3,7 +3,7 @@
 # tests/e2e/sendmail.sh - authmilter behind a real Sendmail 8.17 (Debian 12
 # .debs unpacked, not installed; see sendmail_lib.sh) on 127.0.0.1, attached
 # with contrib/sendmail/authmilter.mc, relaying to smtp-sink, driven with
-# swaks; DNS from a real unbound on loopback (tests/testdns.sh). Run by
+# swaks; DNS from a real unbound on loopback (tests/testutil/testdns.sh). Run by
 # `make check`; needs root (exit 77 otherwise).
 #
 #   m1. plain SMTP: exactly one A-R with our id, the first header, above
@@ -30,8 +30,8 @@
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 # shellcheck source=tests/e2e/sendmail_lib.sh
 . "$E2E_LIB_DIR/sendmail_lib.sh"
-# shellcheck source=tests/testdns.sh
-. "$top_srcdir/tests/testdns.sh"
+# shellcheck source=tests/testutil/testdns.sh
+. "$top_srcdir/tests/testutil/testdns.sh"
 
 ID=$E2E_AUTHSERV_ID
 ID_RE=${ID//./\\.}

@@ -14,11 +14,13 @@ check() { # check DESCRIPTION OUTPUT
 	fi
 }
 check "lib/ does not include libmilter" \
-    "$(grep -n 'libmilter/mfapi.h' "$src"/lib/*.c "$src"/lib/*.h 2>/dev/null)"
+    "$(grep -n 'libmilter/mfapi.h' "$src"/lib/*/*.c "$src"/lib/*/*.h 2>/dev/null)"
 check "no strcpy/strcat/sprintf/strncpy/gets/strtok" \
     "$(grep -nE '(^|[^_a-z])(strcpy|strcat|sprintf|vsprintf|strncpy|gets|strtok)[[:space:]]*\(' \
-	"$src"/lib/*.c "$src"/milter/*.c "$src"/tests/*.c 2>/dev/null)"
+	"$src"/lib/*/*.c "$src"/milter/*.c "$src"/milter/*/*.c \
+	"$src"/tests/*/*.c 2>/dev/null)"
 check "no source file over 800 lines" \
-    "$(wc -l "$src"/lib/*.c "$src"/milter/*.c | awk '$2 != "total" && $1 > 800')"
+    "$(wc -l "$src"/lib/*/*.c "$src"/milter/*.c "$src"/milter/*/*.c |
+	awk '$2 != "total" && $1 > 800')"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

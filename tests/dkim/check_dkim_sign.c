@@ -25,7 +25,7 @@
 #include "pkey_cache.h"
 #include "testdns.h"
 
-#include "../milter/ctl_keys.c"
+#include "milter/ctl/ctl_keys.c"
 
 #define NEED(c) do {							\
 	if (!(c)) {							\
