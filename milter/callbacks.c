@@ -11,11 +11,11 @@
 
 #include <libmilter/mfapi.h>
 
-#include "log.h"
-#include "netaddr.h"
-#include "session.h"
-#include "verdict.h"
-#include "xalloc.h"
+#include "core/log.h"
+#include "core/netaddr.h"
+#include "pipeline/session.h"
+#include "pipeline/verdict.h"
+#include "core/xalloc.h"
 #include "callbacks.h"
 
 /* Set once before smfi_main(); read-only afterwards. */

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <libmilter/mfapi.h>
 
-#include "ctx.h"
+#include "pipeline/ctx.h"
 
 void am_callbacks_set_ctx(struct am_ctx *ctx);
 struct smfiDesc *am_callbacks_desc(void);

@@ -33,11 +33,11 @@
 
 #include <libmilter/mfapi.h>
 
-#include "buf.h"
-#include "config.h"
-#include "ctx.h"
-#include "log.h"
-#include "stats.h"
+#include "core/buf.h"
+#include "config/config.h"
+#include "pipeline/ctx.h"
+#include "core/log.h"
+#include "pipeline/stats.h"
 #include "callbacks.h"
 #include "nodelay.h"
 

@@ -25,11 +25,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "xalloc.h"
-#include "buf.h"
-#include "netaddr.h"
-#include "config.h"
-#include "config_impl.h"
+#include "core/xalloc.h"
+#include "core/buf.h"
+#include "core/netaddr.h"
+#include "config/config.h"
+#include "config/config_impl.h"
 
 #define LINE_MAX_BYTES	8192	/* longest configuration line */
 #define INCLUDE_DEPTH	16	/* files open at once, the top one included */
@@ -40,7 +40,7 @@
 static const struct key keys[] = {
 #define AM_KEY(name, type, def, min, max, field, doc) \
 	{ #name, CT_##type, def, min, max, offsetof(struct am_config, field), doc },
-#include "config_keys.def"
+#include "config/config_keys.def"
 #undef AM_KEY
 };
 

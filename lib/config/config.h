@@ -45,10 +45,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "am.h"
-#include "buf.h"
-#include "netaddr.h"
-#include "tls_policy.h"
+#include "core/am.h"
+#include "core/buf.h"
+#include "core/netaddr.h"
+#include "tls/tls_policy.h"
 
 enum am_action {
 	AM_ACTION_ACCEPT = 0,
@@ -57,13 +57,13 @@ enum am_action {
 	AM_ACTION_QUARANTINE,
 };
 
-/* DMARCOrgDomain: how the organizational domain is found (lib/orgdomain.h). */
+/* DMARCOrgDomain: how the organizational domain is found (lib/dmarc/orgdomain.h). */
 enum am_orgdomain_mode {
 	AM_ORGDOMAIN_TREEWALK = 0,	/* RFC 9989 §4.10 DNS tree walk */
 	AM_ORGDOMAIN_PSL,		/* Public Suffix List (RFC 7489 §3.2) */
 };
 
-/* QuarantineAction: what quarantine means (lib/dmarc.h). */
+/* QuarantineAction: what quarantine means (lib/dmarc/dmarc.h). */
 enum am_quarantine_mode {
 	AM_QUARANTINE_HOLD = 0,		/* smfi_quarantine: Postfix hold queue */
 	AM_QUARANTINE_HEADER,		/* add QuarantineHeader, deliver */
@@ -85,7 +85,7 @@ enum am_quarantine_mode {
 
 struct am_config {
 #define AM_KEY(name, type, def, min, max, field, doc) AM_CTYPE_##type field;
-#include "config_keys.def"
+#include "config/config_keys.def"
 #undef AM_KEY
 	char *source;		/* owned: file loaded, or "(built-in defaults)" */
 	char **text;		/* owned, private to config.c: the source text

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "am.h"
+#include "core/am.h"
 
 enum ctype {
 	CT_STRING, CT_PATH, CT_BOOL, CT_INT, CT_SECONDS, CT_NETSET, CT_ACTION,

@@ -17,11 +17,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "xalloc.h"
-#include "buf.h"
-#include "netaddr.h"
-#include "config.h"
-#include "config_impl.h"
+#include "core/xalloc.h"
+#include "core/buf.h"
+#include "core/netaddr.h"
+#include "config/config.h"
+#include "config/config_impl.h"
 
 static const char *const action_names[] = {
 	[AM_ACTION_ACCEPT] = "accept",

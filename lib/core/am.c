@@ -1,13 +1,14 @@
 /*
- * am.c - the failure primitives declared in am.h.
+ * am.c - the failure primitives declared in am.h. am_panic and am_fatal log
+ * before they stop, so they live in log.c (log.h needs am.h, not the other
+ * way round).
  */
 #include "autoconf.h"
 
+#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 
-#include "log.h"
-#include "am.h"
+#include "core/am.h"
 
 /* am_why_set - format a reason; NULL why is allowed and ignored. */
 void
@@ -35,32 +36,4 @@ am_status_name(enum am_status st)
 		return "permfail";
 	}
 	return "invalid";
-}
-
-/* am_panic - log "panic: file:line: ..." and abort. */
-void
-am_panic(const char *file, int line, const char *fmt, ...)
-{
-	char text[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	am_log_err("panic: %s:%d: %s", file, line, text);
-	abort();
-}
-
-/* am_fatal - log "fatal: ..." and exit(1); start-up code only. */
-void
-am_fatal(const char *fmt, ...)
-{
-	char text[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	am_log_err("fatal: %s", text);
-	exit(1);
 }

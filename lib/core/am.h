@@ -41,12 +41,12 @@ void am_why_set(struct am_why *why, const char *fmt, ...) AM_FMT(2, 3);
 /* am_status_name - "ok", "tempfail", "permfail". */
 const char *am_status_name(enum am_status st);
 
-/* am_panic - report an interface violation and abort(). */
+/* am_panic - report an interface violation and abort() (in log.c). */
 _Noreturn void am_panic(const char *file, int line, const char *fmt, ...)
     AM_FMT(3, 4);
 #define AM_PANIC(...) am_panic(__FILE__, __LINE__, __VA_ARGS__)
 
-/* am_fatal - start-up only: log the message and exit(1). */
+/* am_fatal - start-up only: log the message and exit(1) (in log.c). */
 _Noreturn void am_fatal(const char *fmt, ...) AM_FMT(1, 2);
 
 #endif

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "xalloc.h"
-#include "buf.h"
+#include "core/xalloc.h"
+#include "core/buf.h"
 
 /* am_buf_init - empty buffer that may grow to max_len bytes. */
 void

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "am.h"
+#include "core/am.h"
 
 struct am_buf {
 	char *data;		/* owned; NULL until the first append */

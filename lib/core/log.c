@@ -10,12 +10,13 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 
 static enum am_log_sink log_sink = AM_LOG_STDERR;	/* set once at start */
 static int log_fd = 2;					/* stderr or LogFile */
@@ -118,3 +119,31 @@ AM_LOG_FN(am_log_debug, LOG_DEBUG, "debug: ", !log_debug)
 AM_LOG_FN(am_log_info, LOG_INFO, "", false)
 AM_LOG_FN(am_log_warn, LOG_WARNING, "warning: ", false)
 AM_LOG_FN(am_log_err, LOG_ERR, "error: ", false)
+
+/* am_panic - log "panic: file:line: ..." and abort. */
+void
+am_panic(const char *file, int line, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	am_log_err("panic: %s:%d: %s", file, line, text);
+	abort();
+}
+
+/* am_fatal - log "fatal: ..." and exit(1); start-up code only. */
+void
+am_fatal(const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	am_log_err("fatal: %s", text);
+	exit(1);
+}

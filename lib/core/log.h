@@ -13,7 +13,7 @@
 
 #include <stdbool.h>
 
-#include "am.h"
+#include "core/am.h"
 
 enum am_log_sink {
 	AM_LOG_STDERR,		/* one line per message on fd 2 */

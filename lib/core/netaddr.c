@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "xalloc.h"
-#include "netaddr.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include "core/netaddr.h"
 
 #define CIDR_TEXT_MAX	64	/* longest "[addr]/prefix" token accepted */
 #define FILE_LINE_MAX	1024	/* longest line in a CIDR file */

@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "am.h"
+#include "core/am.h"
 
 struct am_addr {
 	int family;		/* AF_INET or AF_INET6 */

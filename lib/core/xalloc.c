@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "am.h"
-#include "xalloc.h"
+#include "core/am.h"
+#include "core/xalloc.h"
 
 /* am_xmalloc - malloc or abort; a zero size still returns a unique block. */
 void *

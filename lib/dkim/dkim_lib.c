@@ -21,9 +21,9 @@
 
 #include <opendkim/dkim.h>
 
-#include "xalloc.h"
-#include "dns.h"
-#include "dkim_lib.h"
+#include "core/xalloc.h"
+#include "dns/dns.h"
+#include "dkim/dkim_lib.h"
 
 /* What our hooks get as libopendkim's "query service". */
 struct dkim_dns_svc {

@@ -37,7 +37,7 @@
  *             am_dkim_policy (am_dkim_lib_policy(), borrowed for the life of
  *             the object) so a message never needs the config snapshot.
  *
- *             Signing options (for lib/dkim_sign.c): am_dkim_lib_handle()
+ *             Signing options (for lib/dkim/dkim_sign.c): am_dkim_lib_handle()
  *             returns the DKIM_LIB (borrowed). Options may be changed only
  *             in the set-up window: after am_dkim_lib_new() and before the
  *             object is handed to message threads (the runtime calls the
@@ -60,9 +60,9 @@
 
 #include <opendkim/dkim.h>
 
-#include "am.h"
-#include "config.h"
-#include "dns.h"
+#include "core/am.h"
+#include "config/config.h"
+#include "dns/dns.h"
 
 /* The DKIM verification keys of the configuration, copied at set-up. */
 struct am_dkim_policy {

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "am.h"
-#include "dkim_mem.h"
+#include "core/am.h"
+#include "dkim/dkim_mem.h"
 
 #define BLK_MAGIC	0x616d646bUL	/* "amdk": catches a foreign pointer */
 

@@ -19,9 +19,9 @@
 
 #include <opendkim/dkim.h>
 
-#include "xalloc.h"
-#include "dkim_mem.h"
-#include "dkim_sign.h"
+#include "core/xalloc.h"
+#include "dkim/dkim_mem.h"
+#include "dkim/dkim_sign.h"
 
 #define HDR_MAX		(1024 * 1024)	/* one header fed, bytes */
 #define NAMES_MAX	64		/* header names in a list */

@@ -71,10 +71,10 @@
 
 #include <opendkim/dkim.h>
 
-#include "am.h"
-#include "buf.h"
-#include "config.h"
-#include "keys.h"
+#include "core/am.h"
+#include "core/buf.h"
+#include "config/config.h"
+#include "dkim/keys.h"
 
 struct am_dkim_signer;
 struct am_dkim_sign;

@@ -21,11 +21,11 @@
 
 #include <opendkim/dkim.h>
 
-#include "buf.h"
-#include "xalloc.h"
-#include "authres.h"
-#include "dkim_lib.h"
-#include "dkim_verify.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include "msg/authres.h"
+#include "dkim/dkim_lib.h"
+#include "dkim/dkim_verify.h"
 
 #define HDR_MAX		(4u << 20)	/* one rebuilt header, bytes */
 #define BPREFIX_MIN	8		/* shortest header.b (RFC 6008 §4) */

@@ -78,9 +78,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "am.h"
-#include "authres.h"
-#include "dkim_lib.h"
+#include "core/am.h"
+#include "msg/authres.h"
+#include "dkim/dkim_lib.h"
 
 enum am_dkim_result {
 	AM_DKIM_NONE = 0,	/* unsigned (only as a message-level answer) */

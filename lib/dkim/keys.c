@@ -31,9 +31,9 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
-#include "xalloc.h"
-#include "keys.h"
-#include "pkey_cache.h"
+#include "core/xalloc.h"
+#include "dkim/keys.h"
+#include "dkim/pkey_cache.h"
 
 #define KEY_FILE_MAX	65536	/* bytes; a 16384-bit RSA PEM is ~13 KiB */
 #define LINE_MAX_LEN	8192	/* table line, bytes */

@@ -48,7 +48,7 @@
  *             returns how many; *signer (may be NULL) gets the signing
  *             table's signer field for that match, or NULL. from_local may
  *             be NULL or "" (no local part). from_domain must be lower-case
- *             (as lib/from.c gives it).
+ *             (as lib/msg/from.c gives it).
  *             am_key_domain() is the d= to sign with: the key's domain, or
  *             from_domain for a "%" key.
  *             am_keys_count()/am_keys_get() enumerate the KeyTable (for
@@ -71,9 +71,9 @@
 
 #include <openssl/evp.h>
 
-#include "am.h"
-#include "buf.h"
-#include "config.h"
+#include "core/am.h"
+#include "core/buf.h"
+#include "config/config.h"
 
 /* Most keys a single message is signed with. */
 #define AM_KEYS_MAX_PER_MSG 8

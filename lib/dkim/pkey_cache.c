@@ -20,9 +20,9 @@
 #include <openssl/pem.h>
 #include <opendkim/dkim.h>
 
-#include "am.h"
-#include "xalloc.h"
-#include "pkey_cache.h"
+#include "core/am.h"
+#include "core/xalloc.h"
+#include "dkim/pkey_cache.h"
 
 struct entry {
 	const char *pem;	/* borrowed from the key store */

@@ -28,16 +28,16 @@
 
 #include <opendmarc/dmarc.h>
 
-#include "am.h"
-#include "authres.h"
-#include "config.h"
-#include "dns.h"
-#include "from.h"
-#include "netaddr.h"
-#include "orgdomain.h"
-#include "xalloc.h"
+#include "core/am.h"
+#include "msg/authres.h"
+#include "config/config.h"
+#include "dns/dns.h"
+#include "msg/from.h"
+#include "core/netaddr.h"
+#include "dmarc/orgdomain.h"
+#include "core/xalloc.h"
 
-#include "dmarc.h"
+#include "dmarc/dmarc.h"
 
 struct am_dmarc {
 	struct am_dns *dns;		/* borrowed */

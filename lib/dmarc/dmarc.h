@@ -91,7 +91,7 @@
  *             on the calling thread. new/free while no evaluation runs.
  * DIAGNOSTICS every failure a message or DNS can cause is a result; NULL
  *             arguments are a panic.
- * SEE ALSO    lib/orgdomain.h, RFC 9989 §4.7-§4.10, §5.3; RFC 7489 §6.6;
+ * SEE ALSO    lib/dmarc/orgdomain.h, RFC 9989 §4.7-§4.10, §5.3; RFC 7489 §6.6;
  *             PITFALLS.md "From header and DMARC".
  */
 #ifndef AM_DMARC_H
@@ -101,15 +101,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "am.h"
-#include "authres.h"
-#include "config.h"
-#include "dkim_verify.h"
-#include "dns.h"
-#include "from.h"
-#include "netaddr.h"
-#include "orgdomain.h"
-#include "spf.h"
+#include "core/am.h"
+#include "msg/authres.h"
+#include "config/config.h"
+#include "dkim/dkim_verify.h"
+#include "dns/dns.h"
+#include "msg/from.h"
+#include "core/netaddr.h"
+#include "dmarc/orgdomain.h"
+#include "spf/spf.h"
 
 enum am_dmarc_res {
 	AM_DMARC_NONE = 0,	/* no (valid) record: DMARC does not apply */

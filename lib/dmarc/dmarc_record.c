@@ -18,13 +18,13 @@
 
 #include <opendmarc/dmarc.h>
 
-#include "am.h"
-#include "buf.h"
-#include "dns.h"
-#include "from.h"
-#include "xalloc.h"
+#include "core/am.h"
+#include "core/buf.h"
+#include "dns/dns.h"
+#include "msg/from.h"
+#include "core/xalloc.h"
 
-#include "orgdomain.h"
+#include "dmarc/orgdomain.h"
 
 /*
  * libopendmarc copies its settings into a process global in

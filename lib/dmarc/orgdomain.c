@@ -9,7 +9,7 @@
  * rule wins, else the matching rule with the most labels, else "*".
  *
  * The DNS tree walk is RFC 9989 §4.10 (steps 1-7 and the selection in
- * §4.10.2), over our resolver (lib/dns.h); DMARC records are recognised by
+ * §4.10.2), over our resolver (lib/dns/dns.h); DMARC records are recognised by
  * their version tag (RFC 9989 §4.7, ABNF in §4.8).
  */
 #include "autoconf.h"
@@ -25,13 +25,13 @@
 
 #include <opendmarc/dmarc.h>
 
-#include "am.h"
-#include "buf.h"
-#include "dns.h"
-#include "from.h"
-#include "xalloc.h"
+#include "core/am.h"
+#include "core/buf.h"
+#include "dns/dns.h"
+#include "msg/from.h"
+#include "core/xalloc.h"
 
-#include "orgdomain.h"
+#include "dmarc/orgdomain.h"
 
 #define TXT_MAX_LEN 65535	/* one joined TXT record */
 

@@ -98,7 +98,7 @@
  *             functions are reentrant (dns is thread-safe).
  * DIAGNOSTICS NULL arguments (other than why and first) are a panic.
  * SEE ALSO    RFC 9989 §4.10 (DNS Tree Walk), RFC 7489 §3.2 (PSL),
- *             https://publicsuffix.org/list/ (algorithm), lib/dmarc.h.
+ *             https://publicsuffix.org/list/ (algorithm), lib/dmarc/dmarc.h.
  */
 #ifndef AM_ORGDOMAIN_H
 #define AM_ORGDOMAIN_H
@@ -107,9 +107,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "am.h"
-#include "dns.h"
-#include "from.h"
+#include "core/am.h"
+#include "dns/dns.h"
+#include "msg/from.h"
 
 struct am_psl;
 

@@ -49,8 +49,8 @@
 
 #include <unbound.h>
 
-#include "xalloc.h"
-#include "dns.h"
+#include "core/xalloc.h"
+#include "dns/dns.h"
 
 enum qstate {
 	Q_PENDING,		/* waiting for libunbound */

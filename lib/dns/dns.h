@@ -62,8 +62,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "am.h"
-#include "buf.h"
+#include "core/am.h"
+#include "core/buf.h"
 
 enum am_dns_result {
 	AM_DNS_OK = 0,		/* one or more records */

@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xalloc.h"
-#include "buf.h"
-#include "authres.h"
+#include "core/xalloc.h"
+#include "core/buf.h"
+#include "msg/authres.h"
 
 #define AR_FIELD_LEN	24	/* strlen("Authentication-Results: ") */
 #define AR_LINE_MAX	78	/* RFC 5322 §2.1.1 */

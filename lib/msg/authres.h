@@ -63,8 +63,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "am.h"
-#include "buf.h"
+#include "core/am.h"
+#include "core/buf.h"
 
 struct am_authres;
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "eml.h"
+#include "core/buf.h"
+#include "msg/eml.h"
 
 #define BODY_CHUNK 65536
 

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "am.h"
+#include "core/am.h"
 
 #define AM_EML_MAX_HEADER (1024 * 1024)
 

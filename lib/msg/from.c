@@ -16,10 +16,10 @@
 
 #include <idn2.h>
 
-#include "am.h"
-#include "buf.h"
-#include "xalloc.h"
-#include "from.h"
+#include "core/am.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include "msg/from.h"
 
 /* Longest domain accepted before IDN conversion (UTF-8 may be 4x longer). */
 #define DOMAIN_IN_MAX	2048

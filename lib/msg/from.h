@@ -91,7 +91,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "am.h"
+#include "core/am.h"
 
 #define AM_FROM_MAX_MAILBOXES	64	/* mailboxes in one header value */
 #define AM_FROM_MAX_DEPTH	32	/* comment nesting */

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "xalloc.h"
-#include "msg.h"
+#include "core/xalloc.h"
+#include "msg/msg.h"
 
 struct am_msg {
 	char *sender;			/* owned; NULL before MAIL FROM */

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "am.h"
+#include "core/am.h"
 
 #define AM_MSG_MAX_RCPTS 1000
 

@@ -8,8 +8,8 @@
 
 #include <stdlib.h>
 
-#include "xalloc.h"
-#include "ctx.h"
+#include "core/xalloc.h"
+#include "pipeline/ctx.h"
 
 /* fail - one reason line into errs; the half-built runtime goes away. */
 static struct am_runtime *

@@ -34,17 +34,17 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "am.h"
-#include "config.h"
-#include "dkim_lib.h"
-#include "buf.h"
-#include "dkim_sign.h"
-#include "dmarc.h"
-#include "dns.h"
-#include "keys.h"
-#include "report_store.h"
-#include "spf.h"
-#include "stats.h"
+#include "core/am.h"
+#include "config/config.h"
+#include "dkim/dkim_lib.h"
+#include "core/buf.h"
+#include "dkim/dkim_sign.h"
+#include "dmarc/dmarc.h"
+#include "dns/dns.h"
+#include "dkim/keys.h"
+#include "report/report_store.h"
+#include "spf/spf.h"
+#include "pipeline/stats.h"
 
 struct am_runtime {
 	struct am_config *cfg;	/* owned reference */

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "report_row.h"
-#include "xalloc.h"
-#include "inbound.h"
+#include "report/report_row.h"
+#include "core/xalloc.h"
+#include "pipeline/inbound.h"
 
 struct am_inbound {
 	struct am_runtime *rt;		/* borrowed, pinned by the session */

@@ -26,15 +26,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "authres.h"
-#include "buf.h"
-#include "ctx.h"
-#include "dkim_verify.h"
-#include "dmarc.h"
-#include "netaddr.h"
-#include "report_store.h"
-#include "spf.h"
-#include "verdict.h"
+#include "msg/authres.h"
+#include "core/buf.h"
+#include "pipeline/ctx.h"
+#include "dkim/dkim_verify.h"
+#include "dmarc/dmarc.h"
+#include "core/netaddr.h"
+#include "report/report_store.h"
+#include "spf/spf.h"
+#include "pipeline/verdict.h"
 
 struct am_inbound;
 

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dkim_sign.h"
-#include "from.h"
-#include "xalloc.h"
-#include "outbound.h"
+#include "dkim/dkim_sign.h"
+#include "msg/from.h"
+#include "core/xalloc.h"
+#include "pipeline/outbound.h"
 
 struct am_outbound {
 	struct am_runtime *rt;		/* borrowed, pinned by the session */

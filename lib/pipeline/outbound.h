@@ -19,9 +19,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ctx.h"
-#include "msg.h"
-#include "verdict.h"
+#include "pipeline/ctx.h"
+#include "msg/msg.h"
+#include "pipeline/verdict.h"
 
 struct am_outbound;
 

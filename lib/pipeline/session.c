@@ -16,16 +16,16 @@
 #include <strings.h>
 #include <time.h>
 
-#include "authres.h"
-#include "inbound.h"
-#include "log.h"
-#include "dkim_sign.h"
-#include "msg.h"
-#include "outbound.h"
-#include "tls_policy.h"
-#include "tls_status.h"
-#include "xalloc.h"
-#include "session.h"
+#include "msg/authres.h"
+#include "pipeline/inbound.h"
+#include "core/log.h"
+#include "dkim/dkim_sign.h"
+#include "msg/msg.h"
+#include "pipeline/outbound.h"
+#include "tls/tls_policy.h"
+#include "tls/tls_status.h"
+#include "core/xalloc.h"
+#include "pipeline/session.h"
 
 #define AR_MAX_BYTES 16384	/* our Authentication-Results value */
 

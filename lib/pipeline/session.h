@@ -33,10 +33,10 @@
 
 #include <stddef.h>
 
-#include "am.h"
-#include "ctx.h"
-#include "netaddr.h"
-#include "verdict.h"
+#include "core/am.h"
+#include "pipeline/ctx.h"
+#include "core/netaddr.h"
+#include "pipeline/verdict.h"
 
 enum am_stage {
 	AM_STAGE_CONNECT = 0,

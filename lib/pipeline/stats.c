@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "stats.h"
+#include "core/buf.h"
+#include "pipeline/stats.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define C(field) offsetof(struct am_stats, field)

@@ -49,7 +49,7 @@
  *               reloads              successful reloads (SIGUSR1)
  *               reload_failures      rejected reloads
  *             and, when rep is not NULL (ReportStore is set), the
- *             aggregate-report store's counters (lib/report_store.h):
+ *             aggregate-report store's counters (lib/report/report_store.h):
  *               reports.enqueued     report rows handed to the store
  *               reports.written      rows committed to the SQLite file
  *               reports.dropped      rows lost (queue full, or still
@@ -94,9 +94,9 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "am.h"
-#include "buf.h"
-#include "report_store.h"
+#include "core/am.h"
+#include "core/buf.h"
+#include "report/report_store.h"
 
 /* SPF result counters, in output order. */
 enum am_stats_spf {

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "xalloc.h"
-#include "verdict.h"
+#include "core/xalloc.h"
+#include "pipeline/verdict.h"
 
 #define SUMMARY_MAX 4096	/* bytes in the summary log line */
 

@@ -22,8 +22,8 @@
 
 #include <stddef.h>
 
-#include "am.h"
-#include "buf.h"
+#include "core/am.h"
+#include "core/buf.h"
 
 enum am_disposition {
 	AM_DISP_ACCEPT = 0,	/* continue, with the header changes */

@@ -29,7 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "am.h"
+#include "core/am.h"
 
 enum am_report_text {		/* text columns, in schema order */
 	AM_RT_SOURCE_IP,

@@ -21,9 +21,9 @@
 
 #include <zlib.h>
 
-#include "buf.h"
-#include "xalloc.h"
-#include "report_send.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include "report/report_send.h"
 
 #define GZ_MAX		(256u << 20)	/* bytes of one gzip report */
 #define MSG_MAX		(400u << 20)	/* bytes of one message */

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xalloc.h"
-#include "report_backend.h"
-#include "report_store.h"
+#include "core/xalloc.h"
+#include "report/report_backend.h"
+#include "report/report_store.h"
 
 #define CHUNK_MIN	65536
 

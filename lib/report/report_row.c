@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "report_row.h"
+#include "report/report_row.h"
 
 #define MAX_SIGS 16	/* DKIM results per row (MaxSignatures is <= 1000) */
 

@@ -15,10 +15,10 @@
 
 #include <stdint.h>
 
-#include "dkim_verify.h"
-#include "dmarc.h"
-#include "report_store.h"
-#include "spf.h"
+#include "dkim/dkim_verify.h"
+#include "dmarc/dmarc.h"
+#include "report/report_store.h"
+#include "spf/spf.h"
 
 struct am_report_input {
 	int64_t time;				/* UTC seconds */

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "xalloc.h"
-#include "report_backend.h"
-#include "report_store.h"
-#include "report_send.h"
+#include "core/xalloc.h"
+#include "report/report_backend.h"
+#include "report/report_store.h"
+#include "report/report_send.h"
 
 #define BACKOFF_FIRST	3600	/* seconds before the first retry */
 #define BACKOFF_MAX	86400	/* longest wait between tries */

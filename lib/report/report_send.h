@@ -22,8 +22,8 @@
  *             holds the reason for DENIED and TEMPFAIL.
  *             am_report_size_limits() sets the max_size of dests from the
  *             "!size" suffixes of the policy domain's current DMARC record
- *             (the store keeps rua without them; lib/dmarc_record.c).
- *             am_report_gzip() formats the report (lib/report_xml.h) and
+ *             (the store keeps rua without them; lib/dmarc/dmarc_record.c).
+ *             am_report_gzip() formats the report (lib/report/report_xml.h) and
  *             gzips it into gz. am_report_message() builds the RFC 7489
  *             §7.2.1.1 message (LF line ends): From, To, Subject "Report
  *             Domain: D Submitter: S Report-ID: <id>", Date, Message-ID,
@@ -63,11 +63,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "am.h"
-#include "buf.h"
-#include "dns.h"
-#include "orgdomain.h"
-#include "report_xml.h"
+#include "core/am.h"
+#include "core/buf.h"
+#include "dns/dns.h"
+#include "dmarc/orgdomain.h"
+#include "report/report_xml.h"
 
 #define AM_REPORT_ADDR_MAX	320	/* bytes of an address, with NUL */
 #define AM_REPORT_DEST_MAX	16	/* destinations per policy domain */

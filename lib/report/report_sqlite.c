@@ -20,9 +20,9 @@
 
 #include <sqlite3.h>
 
-#include "buf.h"
-#include "xalloc.h"
-#include "report_backend.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include "report/report_backend.h"
 
 #define BUSY_TIMEOUT_MS	5000
 #define SCHEMA_VERSION	3

@@ -20,10 +20,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
-#include "xalloc.h"
-#include "report_backend.h"
-#include "report_store.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include "report/report_backend.h"
+#include "report/report_store.h"
 
 #define DEF_QUEUE_MAX	10000
 #define DEF_BATCH_MAX	500

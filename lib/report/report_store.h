@@ -84,7 +84,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "am.h"
+#include "core/am.h"
 
 #define AM_REPORT_STR_MAX	1024	/* bytes kept of any one string */
 #define AM_REPORT_LIST_MAX	32	/* entries kept of any one list */

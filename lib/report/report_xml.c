@@ -24,8 +24,8 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
-#include "xalloc.h"
-#include "report_xml.h"
+#include "core/xalloc.h"
+#include "report/report_xml.h"
 
 #define XML_DEPTH_MAX	16
 #define XML_NAME_MAX	32

@@ -59,9 +59,9 @@
 
 #include <stdint.h>
 
-#include "am.h"
-#include "buf.h"
-#include "report_store.h"
+#include "core/am.h"
+#include "core/buf.h"
+#include "report/report_store.h"
 
 #define AM_REPORT_ID_SIZE	33	/* 32 hex digits and a NUL */
 

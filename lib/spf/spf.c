@@ -23,16 +23,16 @@
 #include <netinet/in.h>
 #include <spf2/spf.h>
 
-#include "am.h"
-#include "authres.h"
-#include "buf.h"
-#include "config.h"
-#include "dns.h"
-#include "netaddr.h"
-#include "spf_dns.h"
-#include "xalloc.h"
+#include "core/am.h"
+#include "msg/authres.h"
+#include "core/buf.h"
+#include "config/config.h"
+#include "dns/dns.h"
+#include "core/netaddr.h"
+#include "spf/spf_dns.h"
+#include "core/xalloc.h"
 
-#include "spf.h"
+#include "spf/spf.h"
 
 /* Default explanation libspf2 falls back to; never shown (see get_exp). */
 #define NO_EXP "authmilter-no-explanation"

@@ -8,7 +8,7 @@
  *             am_spf_received_spf(&mf, authserv_id, ip, helo, mail_from, &b);
  *             spf = am_spf_free(spf);
  * DESCRIPTION am_spf_new() builds one long-lived libspf2 SPF_server_t over
- *             our DNS layer (lib/spf_dns.h) on dns (borrowed: it must outlive
+ *             our DNS layer (lib/spf/spf_dns.h) on dns (borrowed: it must outlive
  *             the am_spf), configured from cfg (SPFVoidLookupLimit; the
  *             receiver name is cfg->authserv_id). The answers are cached by
  *             dns (libunbound), so the cache survives across checks. Returns
@@ -57,12 +57,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "am.h"
-#include "authres.h"
-#include "buf.h"
-#include "config.h"
-#include "dns.h"
-#include "netaddr.h"
+#include "core/am.h"
+#include "msg/authres.h"
+#include "core/buf.h"
+#include "config/config.h"
+#include "dns/dns.h"
+#include "core/netaddr.h"
 
 enum am_spf_res {
 	AM_SPF_NONE = 0,

@@ -22,13 +22,13 @@
 #include <netinet/in.h>
 #include <spf2/spf.h>
 
-#include "am.h"
-#include "buf.h"
-#include "dns.h"
-#include "xalloc.h"
+#include "core/am.h"
+#include "core/buf.h"
+#include "dns/dns.h"
+#include "core/xalloc.h"
 
-#include "spf_dns.h"
-#include "spf_rewrite.h"
+#include "spf/spf_dns.h"
+#include "spf/spf_rewrite.h"
 
 /* RFC 7208 §4.6.4: an mx term with more than 10 names is a permerror. */
 #define MAX_MX_NAMES 10

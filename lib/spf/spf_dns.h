@@ -63,9 +63,9 @@
 #include <netinet/in.h>
 #include <spf2/spf.h>
 
-#include "am.h"
-#include "buf.h"
-#include "dns.h"
+#include "core/am.h"
+#include "core/buf.h"
+#include "dns/dns.h"
 
 /* Safety net on queries per check (10 terms x (1 + 10 MX/PTR names) + slack). */
 #define AM_SPF_DNS_MAX_QUERIES 150

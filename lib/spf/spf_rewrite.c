@@ -14,10 +14,10 @@
 
 #include <netinet/in.h>
 
-#include "am.h"
-#include "buf.h"
+#include "core/am.h"
+#include "core/buf.h"
 
-#include "spf_rewrite.h"
+#include "spf/spf_rewrite.h"
 
 /* ----------------------------------------- record syntax (RFC 7208 §12) */
 

@@ -43,8 +43,8 @@
 
 #include <stdbool.h>
 
-#include "am.h"
-#include "buf.h"
+#include "core/am.h"
+#include "core/buf.h"
 
 struct am_spf_rewrite {
 	bool is_ipv6;		/* the client is IPv6 (not v4-mapped) */

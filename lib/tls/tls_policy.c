@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "xalloc.h"
-#include "tls_policy.h"
+#include "core/xalloc.h"
+#include "tls/tls_policy.h"
 
 struct rule {
 	int port;			/* 0 = any */

@@ -27,9 +27,9 @@
 #ifndef AM_TLS_POLICY_H
 #define AM_TLS_POLICY_H
 
-#include "am.h"
-#include "netaddr.h"
-#include "tls_status.h"
+#include "core/am.h"
+#include "core/netaddr.h"
+#include "tls/tls_status.h"
 
 enum am_tls_policy_action {
 	AM_TLS_POLICY_OK = 0,		/* no rule violated */

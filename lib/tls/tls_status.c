@@ -12,9 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "msg.h"
-#include "xalloc.h"
-#include "tls_status.h"
+#include "msg/msg.h"
+#include "core/xalloc.h"
+#include "tls/tls_status.h"
 
 #define FOLD_AT 78
 

@@ -43,9 +43,9 @@
 
 #include <stdbool.h>
 
-#include "am.h"
-#include "authres.h"
-#include "buf.h"
+#include "core/am.h"
+#include "msg/authres.h"
+#include "core/buf.h"
 
 #define AM_TLS_VALUE_MAX 255
 

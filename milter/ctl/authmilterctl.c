@@ -26,17 +26,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "config.h"
+#include "core/buf.h"
+#include "config/config.h"
 #include "ctl_keys.h"
 #include "ctl_report.h"
 #include "ctl_stats.h"
-#include "ctx.h"
-#include "eml.h"
-#include "log.h"
-#include "netaddr.h"
-#include "session.h"
-#include "verdict.h"
+#include "pipeline/ctx.h"
+#include "msg/eml.h"
+#include "core/log.h"
+#include "core/netaddr.h"
+#include "pipeline/session.h"
+#include "pipeline/verdict.h"
 
 #define MAX_MACROS 64
 

@@ -25,9 +25,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "buf.h"
-#include "keys.h"
-#include "xalloc.h"
+#include "core/buf.h"
+#include "dkim/keys.h"
+#include "core/xalloc.h"
 #include "ctl_keys.h"
 
 #define TXT_STRING_MAX	255	/* RFC 1035 §3.3 character-string */

@@ -28,8 +28,8 @@
 #ifndef AM_CTL_KEYS_H
 #define AM_CTL_KEYS_H
 
-#include "config.h"
-#include "dns.h"
+#include "config/config.h"
+#include "dns/dns.h"
 
 int am_ctl_keygen(int argc, char **argv);
 int am_ctl_testkey(const struct am_config *cfg, struct am_dns *dns);

@@ -10,11 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
-#include "report_store.h"
-#include "report_xml.h"
-#include "ctl_report.h"
+#include "core/buf.h"
+#include "report/report_store.h"
+#include "report/report_xml.h"
+#include "ctl_args.h"
 #include "ctl_report_send.h"
+#include "ctl_report.h"
 
 #define STORES_MAX	64
 
@@ -28,21 +29,6 @@ struct report_opts {
 	bool is_range;			/* --from/--to given */
 	bool is_day;			/* --period given */
 };
-
-/* am_ctl_report_time - "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
-bool
-am_ctl_report_time(const char *s, bool is_day, int64_t *t)
-{
-	struct tm tm;
-	const char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, is_day ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (end == NULL || *end != '\0')
-		return false;
-	*t = (int64_t)timegm(&tm);
-	return true;
-}
 
 /* report_args - parse export/expire options; false after a message. */
 static bool
@@ -70,11 +56,11 @@ report_args(const struct am_config *cfg, int argc, char **argv,
 			if ((ok = o->n_stores < STORES_MAX))
 				o->stores[o->n_stores++] = optarg;
 			break;
-		case 'p': ok = o->is_day = am_ctl_report_time(optarg, true, &o->begin);
+		case 'p': ok = o->is_day = am_ctl_time_parse(optarg, true, &o->begin);
 			break;
-		case 'f': ok = has_from = am_ctl_report_time(optarg, false, &o->begin);
+		case 'f': ok = has_from = am_ctl_time_parse(optarg, false, &o->begin);
 			break;
-		case 't': ok = has_to = am_ctl_report_time(optarg, false, &o->end);
+		case 't': ok = has_to = am_ctl_time_parse(optarg, false, &o->end);
 			break;
 		case 'd': o->domain = optarg; break;
 		case 'o': o->out = optarg; break;

@@ -10,7 +10,7 @@
  *
  *             export reads the stores (default ReportStore; several
  *             --store merge hosts) and writes one gzip XML report per
- *             policy domain and period into DIR (lib/report_xml.h), one
+ *             policy domain and period into DIR (lib/report/report_xml.h), one
  *             path per line on stdout. Periods are ReportInterval long
  *             from 00:00 UTC: --period D exports the periods of that UTC
  *             day that have ended; without --period or --from/--to, the
@@ -28,11 +28,8 @@
 #ifndef AM_CTL_REPORT_H
 #define AM_CTL_REPORT_H
 
-#include "config.h"
+#include "config/config.h"
 
 int am_ctl_report(const struct am_config *cfg, int argc, char **argv);
-/* am_ctl_report_time - "YYYY-MM-DD" (is_day) or "YYYY-MM-DDTHH:MM:SSZ",
- * UTC, into *t; false when s is neither. Shared by export and send. */
-bool am_ctl_report_time(const char *s, bool is_day, int64_t *t);
 
 #endif

@@ -11,11 +11,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
-#include "dns.h"
-#include "orgdomain.h"
-#include "report_send.h"
-#include "ctl_report.h"
+#include "core/buf.h"
+#include "dns/dns.h"
+#include "dmarc/orgdomain.h"
+#include "report/report_send.h"
+#include "ctl_args.h"
 #include "ctl_report_send.h"
 
 #define STORES_MAX	64
@@ -43,11 +43,11 @@ send_args(int argc, char **argv, struct am_report_send_opts *o,
 			if ((ok = o->n_stores < STORES_MAX))
 				stores[o->n_stores++] = optarg;
 			break;
-		case 'p': ok = *is_day = am_ctl_report_time(optarg, true, &o->begin);
+		case 'p': ok = *is_day = am_ctl_time_parse(optarg, true, &o->begin);
 			break;
-		case 'f': ok = has_from = am_ctl_report_time(optarg, false, &o->begin);
+		case 'f': ok = has_from = am_ctl_time_parse(optarg, false, &o->begin);
 			break;
-		case 't': ok = has_to = am_ctl_report_time(optarg, false, &o->end);
+		case 't': ok = has_to = am_ctl_time_parse(optarg, false, &o->end);
 			break;
 		case 'n': o->is_dry_run = true; break;
 		default: ok = false;

@@ -6,7 +6,7 @@
  *             Without --period/--from/--to it sends every ended period of
  *             ReportInterval seconds of the last ReportRetention days that
  *             was not sent yet (missed periods are caught up), at most
- *             ReportMaxPerRun messages (lib/report_send.h). --period D
+ *             ReportMaxPerRun messages (lib/report/report_send.h). --period D
  *             sends the ended periods of that UTC day; --from/--to (ISO
  *             8601 UTC) sends that range as one period, even if it has not
  *             ended (tests). The first store (ReportStore or --store) keeps
@@ -20,7 +20,7 @@
 #ifndef AM_CTL_REPORT_SEND_H
 #define AM_CTL_REPORT_SEND_H
 
-#include "config.h"
+#include "config/config.h"
 
 int am_ctl_report_send(const struct am_config *cfg, int argc, char **argv);
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "stats.h"
+#include "pipeline/stats.h"
 #include "ctl_stats.h"
 
 #define STALE_INTERVALS 3	/* missed writes before a file is stale */

@@ -1,5 +1,5 @@
 /*
- * check_config.c - unit tests for lib/config.c.
+ * check_config.c - unit tests for lib/config/config.c.
  * Error cases are a table of file content and the exact errors wanted; '@'
  * in a want stands for the temporary directory the file is written to.
  * PITFALLS.md: ::1 is in the default InternalHosts, localhost is internal,
@@ -15,10 +15,10 @@
 
 #include <check.h>
 
-#include "buf.h"
-#include "xalloc.h"
-#include "netaddr.h"
-#include "config.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include "core/netaddr.h"
+#include "config/config.h"
 
 #define DATA AM_TOP_SRCDIR "/tests/data/config/"
 #define ERRS_MAX (4 << 20)

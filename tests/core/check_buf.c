@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "verdict.h"
+#include "core/buf.h"
+#include "pipeline/verdict.h"
 
 START_TEST(append_within_cap)
 {

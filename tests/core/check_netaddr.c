@@ -1,5 +1,5 @@
 /*
- * check_netaddr.c - unit tests for lib/netaddr.c (addresses, CIDR sets).
+ * check_netaddr.c - unit tests for lib/core/netaddr.c (addresses, CIDR sets).
  * Cases are tables; failures read "got X, want Y". PITFALLS.md: inline IPv6
  * CIDRs must be accepted, and a v4-mapped client must match an IPv4 rule.
  */
@@ -15,9 +15,9 @@
 
 #include <check.h>
 
-#include "buf.h"
-#include "xalloc.h"
-#include "netaddr.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include "core/netaddr.h"
 
 #define DATA AM_TOP_SRCDIR "/tests/data/config/"
 

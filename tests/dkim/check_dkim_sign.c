@@ -3,7 +3,7 @@
  * independent verifiers (python3-dkim for both algorithms, Mail::DKIM for
  * RSA through a loopback unbound), header selection (From oversigned,
  * Received never, List-Id signed once), no double signing, and
- * authmilterctl keygen/testkey (milter/ctl_keys.c is compiled in here).
+ * authmilterctl keygen/testkey (milter/ctl/ctl_keys.c is compiled in here).
  */
 #include "autoconf.h"
 
@@ -17,13 +17,13 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "config.h"
-#include "dkim_sign.h"
-#include "dns.h"
-#include "keys.h"
-#include "pkey_cache.h"
-#include "testdns.h"
+#include "core/buf.h"
+#include "config/config.h"
+#include "dkim/dkim_sign.h"
+#include "dns/dns.h"
+#include "dkim/keys.h"
+#include "dkim/pkey_cache.h"
+#include "testutil/testdns.h"
 
 #include "milter/ctl/ctl_keys.c"
 

@@ -1,5 +1,5 @@
 /*
- * check_dkim_verify.c - lib/dkim_lib.c and lib/dkim_verify.c with real
+ * check_dkim_verify.c - lib/dkim/dkim_lib.c and lib/dkim/dkim_verify.c with real
  * libunbound local data (no stub DNS, no traffic): the RFC 8463 and RFC 6376
  * vectors, stalwartlabs/mail-auth messages, the unambiguous Mail::DKIM
  * corpus entries (testdata README §2.3), policy (rsa-sha1, key size, l=,
@@ -16,12 +16,12 @@
 
 #include <check.h>
 
-#include "authres.h"
-#include "config.h"
-#include "dns.h"
-#include "eml.h"
-#include "dkim_lib.h"
-#include "dkim_verify.h"
+#include "msg/authres.h"
+#include "config/config.h"
+#include "dns/dns.h"
+#include "msg/eml.h"
+#include "dkim/dkim_lib.h"
+#include "dkim/dkim_verify.h"
 
 /* The conformance vectors (tests/conformance); $AM_DKIM_TESTDATA overrides. */
 static const char *testdata = AM_TOP_SRCDIR "/tests/conformance/dkim";

@@ -19,9 +19,9 @@
 #include <openssl/pem.h>
 #include <opendkim/dkim.h>
 
-#include "dkim_mem.h"
-#include "pkey_cache.h"
-#include "xalloc.h"
+#include "dkim/dkim_mem.h"
+#include "dkim/pkey_cache.h"
+#include "core/xalloc.h"
 
 /* new_key - a fresh key of this type and its PKCS#8 PEM (owned). */
 static EVP_PKEY *

@@ -17,8 +17,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "config.h"
-#include "keys.h"
+#include "config/config.h"
+#include "dkim/keys.h"
 
 static char tmpdir[] = "/tmp/check_keys.XXXXXX";
 

@@ -18,13 +18,13 @@
 
 #include <check.h>
 
-#include "authres.h"
-#include "buf.h"
-#include "config.h"
-#include "dmarc.h"
-#include "dns.h"
-#include "netaddr.h"
-#include "xalloc.h"
+#include "msg/authres.h"
+#include "core/buf.h"
+#include "config/config.h"
+#include "dmarc/dmarc.h"
+#include "dns/dns.h"
+#include "core/netaddr.h"
+#include "core/xalloc.h"
 
 #define PSL_FILE AM_TOP_SRCDIR "/tests/conformance/psl/public_suffix_list.dat"
 #define GOLDEN AM_TOP_SRCDIR "/tests/data/dmarc/authres.golden"

@@ -13,9 +13,9 @@
 
 #include <check.h>
 
-#include "dns.h"
-#include "from.h"
-#include "orgdomain.h"
+#include "dns/dns.h"
+#include "msg/from.h"
+#include "dmarc/orgdomain.h"
 
 #define PSL_DIR AM_TOP_SRCDIR "/tests/conformance/psl"
 

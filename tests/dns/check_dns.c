@@ -1,5 +1,5 @@
 /*
- * check_dns.c - lib/dns.c against real libunbound: local data (no traffic),
+ * check_dns.c - lib/dns/dns.c against real libunbound: local data (no traffic),
  * a real unbound daemon on loopback (testdns.c) as forwarder, a dead
  * loopback port for deadlines, and threads sharing one context.
  */
@@ -16,8 +16,8 @@
 
 #include <check.h>
 
-#include "dns.h"
-#include "testdns.h"
+#include "dns/dns.h"
+#include "testutil/testdns.h"
 
 #define T_A 1
 #define T_MX 15

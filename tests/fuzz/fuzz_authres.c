@@ -15,9 +15,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "xalloc.h"
-#include "buf.h"
-#include "authres.h"
+#include "core/xalloc.h"
+#include "core/buf.h"
+#include "msg/authres.h"
 
 #define OUT_MAX	(8 * 1024 * 1024)
 

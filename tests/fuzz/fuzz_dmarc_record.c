@@ -1,7 +1,7 @@
 /*
  * fuzz_dmarc_record.c - libFuzzer target for DMARC record parsing:
- * am_dmarc_is_record(), am_dmarc_tag_next() (lib/orgdomain.c) and
- * am_dmarc_record_parse() (lib/dmarc_record.c); contract in orgdomain.h,
+ * am_dmarc_is_record(), am_dmarc_tag_next() (lib/dmarc/orgdomain.c) and
+ * am_dmarc_record_parse() (lib/dmarc/dmarc_record.c); contract in orgdomain.h,
  * build in tests/fuzz/README.
  *
  * am_dmarc_is_record() gets libFuzzer's own buffer (exactly size bytes, no
@@ -25,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "am.h"
-#include "xalloc.h"
-#include "orgdomain.h"
+#include "core/am.h"
+#include "core/xalloc.h"
+#include "dmarc/orgdomain.h"
 
 #define POLICY_DOMAIN	"example.com"
 #define SUB_AUTHOR	"mail.sub.example.com"

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xalloc.h"
-#include "from.h"
+#include "core/xalloc.h"
+#include "msg/from.h"
 
 /* check_domain - a parsed domain obeys the contract. */
 static void

@@ -3,14 +3,14 @@
  * spf_rewrite.h, build in tests/fuzz/README).
  *
  * The input, copied into a NUL-terminated buffer (exactly its bytes, so an
- * over-read is an ASan report), is a TXT record. Like lib/spf_dns.c, only
+ * over-read is an ASan report), is a TXT record. Like lib/spf/spf_dns.c, only
  * text that starts with "v=spf1" and then a space or the end is given to
  * am_spf_record_valid() (it starts reading at rec + 6). For a record that
  * passes, am_spf_rewrite() runs for an IPv4 and an IPv6 client, each with
  * two tag pairs:
  *   A  ".amt" / ".amz": labels that are RFC 7208 toplabels;
  *   B  "._amt5f3c9a0e21d7" / "._amz5f3c9a0e21d7": shaped like the real
- *      tags of lib/spf_dns.c ("._am" + letter + 12 hex digits).
+ *      tags of lib/spf/spf_dns.c ("._am" + letter + 12 hex digits).
  * Checks: AM_OK; the output is a C string of exactly out.len bytes under
  * the buffer's cap, starts with "v=spf1 ", has single spaces between terms
  * and no control or non-ASCII bytes; its only modifiers are exp= and
@@ -37,12 +37,12 @@
 #include <netinet/in.h>
 #include <spf2/spf.h>
 
-#include "am.h"
-#include "buf.h"
-#include "xalloc.h"
-#include "spf_rewrite.h"
+#include "core/am.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include "spf/spf_rewrite.h"
 
-#define OUT_MAX	65536		/* lib/spf_dns.c compile() */
+#define OUT_MAX	65536		/* lib/spf/spf_dns.c compile() */
 #define A_TERM	".amt"
 #define A_ZERO	".amz"
 #define B_TERM	"._amt5f3c9a0e21d7"

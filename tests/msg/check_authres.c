@@ -13,9 +13,9 @@
 
 #include <check.h>
 
-#include "xalloc.h"
-#include "buf.h"
-#include "authres.h"
+#include "core/xalloc.h"
+#include "core/buf.h"
+#include "msg/authres.h"
 
 #define OUT_MAX	(4 * 1024 * 1024)
 #define OK(x)	ck_assert((x) == AM_OK)

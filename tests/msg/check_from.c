@@ -15,9 +15,9 @@
 
 #include <check.h>
 
-#include "xalloc.h"
-#include "buf.h"
-#include "from.h"
+#include "core/xalloc.h"
+#include "core/buf.h"
+#include "msg/from.h"
 
 /*
  * fcase - one header value. want is the dump of the result (see dump()):

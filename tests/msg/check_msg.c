@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "eml.h"
-#include "msg.h"
+#include "core/buf.h"
+#include "msg/eml.h"
+#include "msg/msg.h"
 
 START_TEST(envelope_strips_brackets)
 {

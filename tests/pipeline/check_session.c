@@ -2,7 +2,7 @@
  * check_session - the pipeline the milter and authmilterctl share: forged
  * Authentication-Results removal (PITFALLS "Trust boundary"), our header at
  * the top, inbound/outbound mode, reload pinning, the summary line, the
- * counters (lib/stats.h) for each result.
+ * counters (lib/pipeline/stats.h) for each result.
  */
 #include "autoconf.h"
 
@@ -12,13 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "eml.h"
-#include "keys.h"
-#include "config.h"
-#include "ctx.h"
-#include "session.h"
-#include "verdict.h"
+#include "core/buf.h"
+#include "msg/eml.h"
+#include "dkim/keys.h"
+#include "config/config.h"
+#include "pipeline/ctx.h"
+#include "pipeline/session.h"
+#include "pipeline/verdict.h"
 
 #define AR "Authentication-Results"
 

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "stats.h"
-#include "testutil.h"
+#include "core/buf.h"
+#include "pipeline/stats.h"
+#include "testutil/testutil.h"
 
 /* entries - files in am_test_dir (without . and ..). */
 static int

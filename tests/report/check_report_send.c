@@ -1,6 +1,6 @@
 /*
  * check_report_send.c - authmilterctl report send, the library part
- * (lib/report_send.h): message format, RFC 7489 §7.1 external destination
+ * (lib/report/report_send.h): message format, RFC 7489 §7.1 external destination
  * check with local DNS data, !size, ReportSuppress, idempotence, retry
  * with backoff, ReportMaxPerRun. Messages go to a sendmail stand-in that
  * writes each one into a directory.
@@ -16,10 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dns.h"
-#include "report_send.h"
-#include "report_store.h"
-#include "testutil.h"
+#include "dns/dns.h"
+#include "report/report_send.h"
+#include "report/report_store.h"
+#include "testutil/testutil.h"
 
 #define DAY	86400
 #define T0	((int64_t)1767225600)	/* 2026-01-01T00:00:00Z */

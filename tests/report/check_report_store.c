@@ -19,8 +19,8 @@
 
 #include <sqlite3.h>
 
-#include "report_store.h"
-#include "testutil.h"
+#include "report/report_store.h"
+#include "testutil/testutil.h"
 
 static double
 now_s(void)

@@ -17,10 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "report_store.h"
-#include "report_xml.h"
-#include "testutil.h"
+#include "core/buf.h"
+#include "report/report_store.h"
+#include "report/report_xml.h"
+#include "testutil/testutil.h"
 
 #define SHARED	AM_TOP_SRCDIR "/tests/conformance/dmarc"
 #define DATA	AM_TOP_SRCDIR "/tests/data/report"

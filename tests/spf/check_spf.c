@@ -1,5 +1,5 @@
 /*
- * check_spf.c - lib/spf.c and lib/spf_dns.c against real libunbound local
+ * check_spf.c - lib/spf/spf.c and lib/spf/spf_dns.c against real libunbound local
  * data (no traffic), a loopback unbound daemon (cache test) and a dead
  * loopback forwarder (timeout). Never a stubbed resolver.
  */
@@ -15,15 +15,15 @@
 
 #include <check.h>
 
-#include "am.h"
-#include "authres.h"
-#include "buf.h"
-#include "config.h"
-#include "dns.h"
-#include "netaddr.h"
-#include "spf.h"
-#include "spf_rewrite.h"
-#include "testdns.h"
+#include "core/am.h"
+#include "msg/authres.h"
+#include "core/buf.h"
+#include "config/config.h"
+#include "dns/dns.h"
+#include "core/netaddr.h"
+#include "spf/spf.h"
+#include "spf/spf_rewrite.h"
+#include "testutil/testdns.h"
 
 static const char *const fixture_rrs[] = {
 	"pass.example. 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"",

@@ -32,12 +32,12 @@
 
 #include <yaml.h>
 
-#include "am.h"
-#include "buf.h"
-#include "config.h"
-#include "dns.h"
-#include "netaddr.h"
-#include "spf.h"
+#include "core/am.h"
+#include "core/buf.h"
+#include "config/config.h"
+#include "dns/dns.h"
+#include "core/netaddr.h"
+#include "spf/spf.h"
 
 #define MAX_KNOWN 256
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # confdoc.sh - conf/authmilter.conf must be what `authmilterctl config -d`
-# prints, i.e. generated from lib/config_keys.def (STYLE.md section 10).
+# prints, i.e. generated from lib/config/config_keys.def (STYLE.md section 10).
 # make check sets top_srcdir and top_builddir; run by hand, they default to
 # the source tree and the current directory.
 set -u
@@ -23,7 +23,7 @@ if ! "$ctl" config -d >"$tmp"; then
 	exit 1
 fi
 if ! diff -u "$conf" "$tmp"; then
-	echo "confdoc: conf/authmilter.conf differs from lib/config_keys.def;" \
+	echo "confdoc: conf/authmilter.conf differs from lib/config/config_keys.def;" \
 	    "run 'make conf' and commit conf/authmilter.conf" >&2
 	exit 1
 fi

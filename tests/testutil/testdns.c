@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testdns.h"
+#include "testutil/testdns.h"
 
 #define TESTDNS_TRIES 5		/* ports tried before giving up */
 #define TESTDNS_READY_MS 10000	/* wait for the first answer */

@@ -32,7 +32,7 @@
 #ifndef AM_TESTDNS_H
 #define AM_TESTDNS_H
 
-#include "am.h"
+#include "core/am.h"
 
 struct am_testdns;
 

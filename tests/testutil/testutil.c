@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "testutil.h"
+#include "testutil/testutil.h"
 
 char am_test_dir[64];
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tls_policy.h"
+#include "tls/tls_policy.h"
 
 static const struct {
 	const char *value;

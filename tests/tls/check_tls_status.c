@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "authres.h"
-#include "buf.h"
-#include "tls_status.h"
+#include "msg/authres.h"
+#include "core/buf.h"
+#include "tls/tls_status.h"
 
 /* A macro stage: NULL-terminated name/value pairs. */
 struct stage {
