@@ -1,5 +1,9 @@
 /*
- * dns.c - the libunbound facade of dns.h (LIBRARY-NOTES §5).
+ * dns.c - the libunbound facade of dns.h (LIBRARY-NOTES §5): queries,
+ * deadlines and answers. The context, its poller thread and local data are
+ * in dns_ctx.c; the structs both share are in dns_impl.h. Names are checked
+ * against RFC 1035 §2.3.4 before they are sent; TXT character-strings are
+ * joined per RFC 1035 §3.3.14.
  *
  * One ub_ctx in threaded async mode (ub_ctx_async(ctx, 1) before anything
  * can finalise the context; otherwise ub_resolve_async() would fork). Queries
@@ -36,10 +40,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,217 +52,13 @@
 
 #include "core/xalloc.h"
 #include "dns/dns.h"
-
-enum qstate {
-	Q_PENDING,		/* waiting for libunbound */
-	Q_ANSWERED,		/* the callback delivered err/res */
-	Q_FAILED,		/* finished without libunbound: fail_* */
-};
-
-struct am_dns {
-	struct ub_ctx *ctx;		/* libunbound; thread-safe on its own */
-	pthread_condattr_t condattr;	/* CLOCK_MONOTONIC; immutable */
-	pthread_t poller;		/* runs ub_process() */
-	bool has_poller;		/* poller was started; immutable */
-	int wake[2];			/* self-pipe; a byte stops the poller */
-	pthread_mutex_t lock;		/* covers nlive, orphans and, in
-					 * every query, state, refs,
-					 * is_pending, is_orphan, err, res */
-	size_t nlive;			/* queries not yet freed (lock) */
-	struct am_dns_query *orphans;	/* caller gone, callback due (lock) */
-	bool is_local_only;		/* static "." zone; immutable */
-	pthread_mutex_t local_lock;	/* covers rrs, nrrs, root_type;
-					 * serialises local data changes */
-	char **rrs;			/* owned: local data added so far
-					 * (local_only), replayed by
-					 * root_relink() (local_lock) */
-	size_t nrrs;			/* entries in rrs (local_lock) */
-	char root_type[32];		/* type of "." (local_lock) */
-	_Atomic unsigned cb_delay_us;	/* tests: sleep in each callback
-					 * before recording (atomic) */
-	_Atomic unsigned long nqueries;	/* ub_resolve_async calls */
-};
-
-struct am_dns_query {
-	struct am_dns *dns;		/* borrowed; outlives the query */
-	pthread_cond_t cond;		/* broadcast when state leaves
-					 * Q_PENDING; used with dns->lock */
-	int async_id;			/* libunbound id; caller thread only */
-	bool is_cancel_sent;		/* ub_cancel() tried; caller only */
-	enum qstate state;		/* lock */
-	unsigned refs;			/* caller + pending callback (lock) */
-	bool is_pending;		/* callback may still run (lock) */
-	bool is_orphan;			/* on dns->orphans (lock) */
-	struct am_dns_query *prev;	/* orphan list links (lock) */
-	struct am_dns_query *next;
-	int err;			/* ub error from the callback (lock) */
-	struct ub_result *res;		/* owned; from the callback (lock) */
-	enum am_dns_result fail_result;	/* for Q_FAILED */
-	char fail_why[160];		/* for Q_FAILED */
-};
+#include "dns/dns_impl.h"
 
 /* RFC 1035 §2.3.4: 255 octets on the wire = 253 characters of text. */
 #define DNS_MAX_NAME AM_DNS_MAX_NAME
 #define DNS_MAX_LABEL 63
 
-/* ---------------------------------------------------------- poller */
-
-/* dns_poller - deliver answers until a byte arrives on the self-pipe. */
-static void *
-dns_poller(void *arg)
-{
-	struct am_dns *dns = arg;
-	struct pollfd pfd[2];
-	int ubfd = ub_fd(dns->ctx);
-
-	pfd[1].fd = dns->wake[0];
-	pfd[1].events = POLLIN;
-	for (;;) {
-		/* A negative fd is ignored by poll(): used once libunbound's
-		 * pipe broke; pending queries then run into their deadline. */
-		pfd[0].fd = ubfd;
-		pfd[0].events = POLLIN;
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd[1].revents != 0)
-			break;
-		if (pfd[0].revents != 0 && ub_process(dns->ctx) != 0)
-			ubfd = -1;
-	}
-	return NULL;
-}
-
-/* poller_start - start the poller with every signal blocked in it. */
-static int
-poller_start(struct am_dns *dns)
-{
-	sigset_t all, old;
-	int rc;
-
-	(void)sigfillset(&all);
-	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&dns->poller, NULL, dns_poller, dns);
-	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc;
-}
-
-/* ---------------------------------------------------------- context */
-
-/* set_forwarders - ub_ctx_set_fwd() for each "addr[@port]" in list. */
-static enum am_status
-set_forwarders(struct ub_ctx *ctx, const char *list, struct am_why *why)
-{
-	const char *seps = ", \t\n";
-	char addr[128];
-	size_t n;
-	int r;
-
-	for (list += strspn(list, seps); *list; list += strspn(list, seps)) {
-		n = strcspn(list, seps);
-		if (n >= sizeof(addr)) {
-			am_why_set(why, "nameserver \"%.*s\": too long",
-			    (int)n, list);
-			return AM_PERMFAIL;
-		}
-		(void)snprintf(addr, sizeof(addr), "%.*s", (int)n, list);
-		if ((r = ub_ctx_set_fwd(ctx, addr)) != 0) {
-			am_why_set(why, "nameserver \"%s\": %s", addr,
-			    ub_strerror(r));
-			return AM_PERMFAIL;
-		}
-		list += n;
-	}
-	return AM_OK;
-}
-
-/* ctx_setup - configure ctx in the order libunbound requires. */
-static enum am_status
-ctx_setup(struct ub_ctx *ctx, const struct am_dns_opts *opts,
-    struct am_why *why)
-{
-	const char *step;
-	int r;
-
-	/* Threads, never fork: must precede anything that finalises. */
-	if ((r = ub_ctx_async(ctx, 1)) != 0) {
-		step = "ub_ctx_async";
-		goto fail;
-	}
-	(void)ub_ctx_debugout(ctx, NULL);	/* NULL log file: silent */
-	/*
-	 * local_only: the static "." zone answers everything. The forwarder
-	 * is the loopback discard port, so that a name escaping the zone
-	 * (see root_relink) can never make libunbound recurse to the root.
-	 */
-	if (opts->local_only && (r = ub_ctx_set_fwd(ctx, "127.0.0.1@9")) != 0) {
-		step = "local_only forwarder";
-		goto fail;
-	}
-	if (!opts->local_only && opts->nameservers != NULL &&
-	    *opts->nameservers != '\0') {
-		if (set_forwarders(ctx, opts->nameservers, why) != AM_OK)
-			return AM_PERMFAIL;
-	} else if (!opts->local_only &&
-	    (r = ub_ctx_resolvconf(ctx, NULL)) != 0) {
-		step = "/etc/resolv.conf";
-		goto fail;
-	}
-	if (opts->trust_anchor_file != NULL && *opts->trust_anchor_file &&
-	    (r = ub_ctx_add_ta_file(ctx, opts->trust_anchor_file)) != 0) {
-		step = opts->trust_anchor_file;
-		goto fail;
-	}
-	/*
-	 * Finalise now, so a bad trust anchor fails here and not in every
-	 * query: zone_add finalises; zone_remove of a name that is not a zone
-	 * finalises and changes nothing.
-	 */
-	if (opts->local_only)
-		r = ub_ctx_zone_add(ctx, ".", "static");
-	else
-		r = ub_ctx_zone_remove(ctx, "authmilter-none.invalid.");
-	step = "finalising the resolver";
-	if (r != 0)
-		goto fail;
-	return AM_OK;
-fail:
-	am_why_set(why, "%s: %s", step, ub_strerror(r));
-	return AM_PERMFAIL;
-}
-
-/* am_dns_new - the shared resolver, or NULL with a reason. */
-struct am_dns *
-am_dns_new(const struct am_dns_opts *opts, struct am_why *why)
-{
-	struct am_dns *dns = am_xcalloc(1, sizeof(*dns));
-
-	dns->wake[0] = dns->wake[1] = -1;
-	dns->is_local_only = opts->local_only;
-	(void)snprintf(dns->root_type, sizeof(dns->root_type), "static");
-	(void)pthread_mutex_init(&dns->lock, NULL);
-	(void)pthread_mutex_init(&dns->local_lock, NULL);
-	(void)pthread_condattr_init(&dns->condattr);
-	(void)pthread_condattr_setclock(&dns->condattr, CLOCK_MONOTONIC);
-	if ((dns->ctx = ub_ctx_create()) == NULL) {
-		am_why_set(why, "ub_ctx_create failed");
-		return am_dns_free(dns);
-	}
-	if (ctx_setup(dns->ctx, opts, why) != AM_OK)
-		return am_dns_free(dns);
-	if (pipe2(dns->wake, O_CLOEXEC) != 0) {
-		am_why_set(why, "pipe: %s", strerror(errno));
-		return am_dns_free(dns);
-	}
-	if (poller_start(dns) != 0) {
-		am_why_set(why, "cannot start the DNS poller thread");
-		return am_dns_free(dns);
-	}
-	dns->has_poller = true;
-	return dns;
-}
+/* ---------------------------------------------------------- free */
 
 static void query_destroy(struct am_dns_query *q);
 
@@ -303,80 +100,6 @@ am_dns_free(struct am_dns *dns)
 	(void)pthread_mutex_destroy(&dns->lock);
 	free(dns);
 	return NULL;
-}
-
-/* ---------------------------------------------------------- local data */
-
-/*
- * XXX libunbound 1.17 (localzone.c local_zones_add_zone) gives a zone added
- * after finalisation a NULL parent: it looks the parent up with an exact
- * match on the zone's own name. A name that sorts after such a zone but is
- * not under it then finds no enclosing local zone, so with local_only it
- * escapes the static "." zone and libunbound starts recursing (priming the
- * root: traffic, then a ~2 s stall). Adding a zone re-links every parentless
- * zone under it, so after each new zone root_relink() removes "." and adds
- * it again, then replays the local data that went with it. Zones must
- * therefore not be added while queries are running. Without local_only
- * there is no "." zone to re-link; only names under the new zone are safe.
- * Fixed upstream would be: find the closest enclosing zone, not an exact one.
- */
-
-/* root_relink - re-create "." and its data (local_lock held). */
-static int
-root_relink(struct am_dns *dns)
-{
-	size_t i;
-	int r;
-
-	if ((r = ub_ctx_zone_remove(dns->ctx, ".")) != 0 ||
-	    (r = ub_ctx_zone_add(dns->ctx, ".", dns->root_type)) != 0)
-		return r;
-	for (i = 0; i < dns->nrrs; i++)
-		if ((r = ub_ctx_data_add(dns->ctx, dns->rrs[i])) != 0)
-			return r;
-	return 0;
-}
-
-/* am_dns_add_local - add local data ("name. TTL IN TYPE rdata"). */
-enum am_status
-am_dns_add_local(struct am_dns *dns, const char *rr, struct am_why *why)
-{
-	int r;
-
-	(void)pthread_mutex_lock(&dns->local_lock);
-	if ((r = ub_ctx_data_add(dns->ctx, rr)) == 0 && dns->is_local_only) {
-		dns->rrs = am_xreallocarray(dns->rrs, dns->nrrs + 1,
-		    sizeof(*dns->rrs));
-		dns->rrs[dns->nrrs++] = am_xstrdup(rr);
-	}
-	(void)pthread_mutex_unlock(&dns->local_lock);
-	if (r == 0)
-		return AM_OK;
-	/* libunbound reports a syntax error as "out of memory". */
-	am_why_set(why, "local data \"%s\": rejected (%s)", rr, ub_strerror(r));
-	return AM_PERMFAIL;
-}
-
-/* am_dns_add_local_zone - add a local zone of an unbound zone type. */
-enum am_status
-am_dns_add_local_zone(struct am_dns *dns, const char *zone, const char *type,
-    struct am_why *why)
-{
-	bool is_root = strcmp(zone, ".") == 0;
-	int r;
-
-	(void)pthread_mutex_lock(&dns->local_lock);
-	r = ub_ctx_zone_add(dns->ctx, zone, type);
-	if (r == 0 && is_root)
-		(void)snprintf(dns->root_type, sizeof(dns->root_type), "%s",
-		    type);
-	else if (r == 0 && dns->is_local_only)
-		r = root_relink(dns);
-	(void)pthread_mutex_unlock(&dns->local_lock);
-	if (r == 0)
-		return AM_OK;
-	am_why_set(why, "local zone \"%s\" %s: %s", zone, type, ub_strerror(r));
-	return AM_PERMFAIL;
 }
 
 /* ---------------------------------------------------------- queries */

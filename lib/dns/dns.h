@@ -14,7 +14,7 @@
  *             ("refuse" answers REFUSED, for temperror tests). Local data
  *             may be added at any time; zones only while no query runs
  *             (each new zone briefly re-creates the "." zone to work around
- *             a libunbound bug, see dns.c).
+ *             a libunbound bug, see dns_ctx.c).
  *
  *             am_dns_start() begins one query and returns an owned handle
  *             (never NULL; errors are reported by the wait);
