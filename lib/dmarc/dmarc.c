@@ -1,13 +1,17 @@
 /*
- * dmarc.c - DMARC evaluation (contract in dmarc.h).
+ * dmarc.c - DMARC evaluation of one message (contract in dmarc.h): the
+ * evaluator, the From header (RFC 7489 §6.6.1), one evaluation per distinct
+ * author domain (dmarc_domain.c) of which the strictest outcome wins, the
+ * enforcement decision and the A-R entry (RFC 7489 §11.2, RFC 8601).
  *
- * What libopendmarc 1.4.2 gets wrong is done here (LIBRARY-NOTES §4,
- * PITFALLS "From header and DMARC"): the From header is parsed by lib/from
- * (several headers or mailboxes are never collapsed to one), records are
- * found through our resolver (v=DMARC1 first, one record per name), the
- * record is validated by our own tag parser (no v= is no record; p= must be
- * a whole word; a non-numeric pct is 100, not 0; rf= is ignored so it cannot
- * turn aspf strict), alignment is ours (strict = identical, which the
+ * What libopendmarc 1.4.2 gets wrong is done by us instead (LIBRARY-NOTES
+ * §4, PITFALLS "From header and DMARC"): the From header is parsed by
+ * lib/from (several headers or mailboxes are never collapsed to one),
+ * records are found through our resolver (v=DMARC1 first, one record per
+ * name: orgdomain.c), the record is validated by our own tag parser
+ * (dmarc_record.c: no v= is no record; p= must be a whole word; a
+ * non-numeric pct is 100, not 0; rf= is ignored so it cannot turn aspf
+ * strict), alignment is ours (dmarc_domain.c: strict = identical, which the
  * library gets wrong for adkim=s), pct= sampling is applied and reported.
  * The library parses the canonical record we rebuild from validated values
  * (opendmarc_policy_store_dmarc, getters), so its parser bugs cannot reach
@@ -17,14 +21,11 @@
  */
 #include "autoconf.h"
 
-#include <arpa/nameser.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include <opendmarc/dmarc.h>
 
@@ -38,14 +39,7 @@
 #include "core/xalloc.h"
 
 #include "dmarc/dmarc.h"
-
-struct am_dmarc {
-	struct am_dns *dns;		/* borrowed */
-	const struct am_config *cfg;	/* borrowed */
-	struct am_psl *psl;		/* owned; NULL with the tree walk */
-	char **exempt;			/* owned: DMARCExemptDomains */
-	size_t nexempt;
-};
+#include "dmarc/dmarc_impl.h"
 
 /* ------------------------------------------------------------ names */
 
@@ -161,348 +155,6 @@ am_dmarc_free(struct am_dmarc *dm)
 	dm->psl = am_psl_free(dm->psl);
 	free(dm);
 	return NULL;
-}
-
-/* ------------------------------------------------ one author domain */
-
-/* State of one author domain's evaluation. */
-struct eval {
-	const struct am_dmarc *dm;		/* borrowed */
-	const struct am_dmarc_input *in;	/* borrowed */
-	struct am_dmarc_result *res;		/* being filled */
-	const char *author;			/* res->header_from */
-	bool has_org;				/* res->orgdomain is set */
-	bool is_temperror;			/* an org lookup failed */
-	char why[256];				/* its reason */
-	struct am_dmarc_memo memo;		/* _dmarc answers so far */
-};
-
-/* set_error - a temperror/permerror/none result with a reason. */
-static void
-set_result(struct am_dmarc_result *res, enum am_dmarc_res r,
-    const char *reason)
-{
-	res->result = r;
-	(void)snprintf(res->reason, sizeof(res->reason), "%s", reason);
-}
-
-/* org_of - the Organizational Domain of domain; false on failure. */
-static bool
-org_of(struct eval *ev, const char *domain, char *out, size_t len)
-{
-	struct am_treewalk tw;
-	struct am_why why;
-	enum am_status st;
-
-	if (ev->dm->psl != NULL) {
-		if (am_psl_orgdomain(ev->dm->psl, domain, out, len) != AM_OK)
-			(void)snprintf(out, len, "%s", domain);
-		return true;
-	}
-	st = am_treewalk_run_memo(ev->dm->dns, &ev->memo, domain, NULL,
-	    ev->in->deadline_ms, &tw, &why);
-	if (st == AM_OK)
-		(void)snprintf(out, len, "%s", tw.orgdomain);
-	else if (st == AM_TEMPFAIL) {
-		ev->is_temperror = true;
-		(void)snprintf(ev->why, sizeof(ev->why), "%s", why.text);
-	}
-	am_treewalk_release(&tw);
-	return st == AM_OK;
-}
-
-/* aligned - does identifier id align with the author domain (mode r/s)? */
-static bool
-aligned(struct eval *ev, char mode, const char *id)
-{
-	char d[AM_DOMAIN_MAX_LEN + 1], org[AM_DOMAIN_MAX_LEN + 1];
-
-	if (id == NULL || am_domain_normalise(id, d, sizeof(d), NULL) != AM_OK)
-		return false;
-	if (strcmp(d, ev->author) == 0)
-		return true;
-	if (mode == 's')	/* strict: identical names only */
-		return false;
-	if (!ev->has_org) {
-		if (!org_of(ev, ev->author, ev->res->orgdomain,
-		    sizeof(ev->res->orgdomain)))
-			return false;
-		ev->has_org = true;
-	}
-	return org_of(ev, d, org, sizeof(org)) &&
-	    strcmp(org, ev->res->orgdomain) == 0;
-}
-
-/* take - move the record of fetch f found at domain into the result. */
-static char *
-take(struct eval *ev, struct am_dmarc_fetch *f, const char *domain)
-{
-	char *rec = f->record;
-
-	f->record = NULL;
-	(void)snprintf(ev->res->policy_domain,
-	    sizeof(ev->res->policy_domain), "%s", domain);
-	return rec;
-}
-
-/* discover_walk - RFC 9989 §4.10.1 through the tree walk. */
-static char *
-discover_walk(struct eval *ev, struct am_dmarc_fetch *f)
-{
-	struct am_treewalk tw;
-	struct am_why why;
-	char *rec = NULL;
-	size_t i;
-
-	if (am_treewalk_run_memo(ev->dm->dns, &ev->memo, ev->author, f,
-	    ev->in->deadline_ms, &tw, &why) != AM_OK) {
-		set_result(ev->res, AM_DMARC_TEMPERROR, why.text);
-		am_treewalk_release(&tw);
-		return NULL;
-	}
-	(void)snprintf(ev->res->orgdomain, sizeof(ev->res->orgdomain), "%s",
-	    tw.orgdomain);
-	ev->has_org = true;
-	/* The Organizational Domain's record, else the PSD's (psd=y). */
-	for (i = 0; i < tw.n && tw.org_step != SIZE_MAX; i++)
-		if (tw.step[i].f.record != NULL &&
-		    strcmp(tw.step[i].domain, tw.orgdomain) == 0)
-			rec = take(ev, &tw.step[i].f, tw.step[i].domain);
-	if (rec == NULL && tw.org_step != SIZE_MAX)
-		rec = take(ev, &tw.step[tw.org_step].f,
-		    tw.step[tw.org_step].domain);
-	am_treewalk_release(&tw);
-	return rec;
-}
-
-/* discover_psl - RFC 7489 §6.6.3 with the Public Suffix List. */
-static char *
-discover_psl(struct eval *ev)
-{
-	struct am_dmarc_fetch f;
-	char *rec = NULL;
-
-	if (!org_of(ev, ev->author, ev->res->orgdomain,
-	    sizeof(ev->res->orgdomain)))
-		return NULL;
-	ev->has_org = true;
-	if (strcmp(ev->res->orgdomain, ev->author) == 0)
-		return NULL;
-	am_dmarc_fetch_memo(ev->dm->dns, &ev->memo, ev->res->orgdomain,
-	    ev->in->deadline_ms, &f);
-	if (f.dns == AM_DNS_TEMPERROR)
-		set_result(ev->res, AM_DMARC_TEMPERROR, f.why);
-	else if (f.record != NULL)
-		rec = take(ev, &f, ev->res->orgdomain);
-	am_dmarc_fetch_release(&f);
-	return rec;
-}
-
-/* discover - the policy record text (owned), or NULL (none/temperror). */
-static char *
-discover(struct eval *ev)
-{
-	struct am_dmarc_fetch f;
-	char *rec = NULL;
-
-	am_dmarc_fetch_memo(ev->dm->dns, &ev->memo, ev->author,
-	    ev->in->deadline_ms, &f);
-	if (f.dns == AM_DNS_TEMPERROR)
-		set_result(ev->res, AM_DMARC_TEMPERROR, f.why);
-	else if (f.record != NULL)
-		rec = take(ev, &f, ev->author);
-	else if (ev->dm->psl != NULL)
-		rec = discover_psl(ev);
-	else
-		rec = discover_walk(ev, &f);
-	am_dmarc_fetch_release(&f);
-	return rec;
-}
-
-/* author_exists - false only for NXDOMAIN (RFC 9989 §3.2.9, RFC 8020). */
-static bool
-author_exists(struct eval *ev)
-{
-	struct am_dns_answer ans;
-	struct am_dns_query *q;
-	bool exists;
-
-	/* XXX: a DNS failure here counts as existing (sp= rather than np=);
-	 * a temperror would be stricter but fails mail on an extra query. */
-	memset(&ans, 0, sizeof(ans));
-	q = am_dns_start(ev->dm->dns, ev->author, ns_t_a);
-	am_dns_wait(q, ev->in->deadline_ms, &ans);
-	q = am_dns_query_free(q);
-	exists = ans.result != AM_DNS_NXDOMAIN;
-	am_dns_answer_release(&ans);
-	return exists;
-}
-
-/* select_policy - p=, or sp=/np= for a subdomain of the policy domain. */
-static void
-select_policy(struct eval *ev)
-{
-	struct am_dmarc_result *res = ev->res;
-
-	res->policy = res->rec.p;
-	res->policy_tag = "p";
-	if (strcmp(res->policy_domain, ev->author) == 0)
-		return;
-	if (res->rec.np != AM_DMARC_POLICY_UNSPEC &&
-	    res->result == AM_DMARC_FAIL && !author_exists(ev)) {
-		res->policy = res->rec.np;
-		res->policy_tag = "np";
-	} else if (res->rec.sp != AM_DMARC_POLICY_UNSPEC) {
-		res->policy = res->rec.sp;
-		res->policy_tag = "sp";
-	}
-}
-
-/* random_draw - 0..99 from getrandom(); a clock fallback if it fails. */
-static int
-random_draw(void)
-{
-	struct timespec ts;
-	uint32_t u;
-
-	if (getrandom(&u, sizeof(u), GRND_NONBLOCK) != (ssize_t)sizeof(u)) {
-		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-		u = (uint32_t)ts.tv_nsec ^ (uint32_t)(uintptr_t)&ts;
-	}
-	return (int)(u % 100);
-}
-
-/* is_exempt - is the author domain (or a parent) in DMARCExemptDomains? */
-static bool
-is_exempt(const struct am_dmarc *dm, const char *author)
-{
-	size_t i, al = strlen(author), el;
-
-	for (i = 0; i < dm->nexempt; i++) {
-		el = strlen(dm->exempt[i]);
-		if (strcmp(author, dm->exempt[i]) == 0 || (al > el &&
-		    author[al - el - 1] == '.' &&
-		    strcmp(author + al - el, dm->exempt[i]) == 0))
-			return true;
-	}
-	return false;
-}
-
-/* demote - one level down: reject -> quarantine -> none. */
-static void
-demote(struct am_dmarc_result *res, enum am_dmarc_override why)
-{
-	if (res->disposition > AM_DMARC_POLICY_NONE)
-		res->disposition--;
-	res->override = why;
-}
-
-/* apply_overrides - our disposition for a failing message. */
-static void
-apply_overrides(struct eval *ev)
-{
-	struct am_dmarc_result *res = ev->res;
-	const struct am_config *cfg = ev->dm->cfg;
-
-	res->disposition = res->policy;
-	if (res->disposition <= AM_DMARC_POLICY_NONE) {
-		res->disposition = AM_DMARC_POLICY_NONE;
-		return;
-	}
-	if (res->rec.is_testing)
-		demote(res, AM_DMARC_OVERRIDE_POLICY_TEST_MODE);
-	else if (res->rec.pct < 100) {
-		res->sample_draw = ev->in->sample_draw >= 0 ?
-		    ev->in->sample_draw % 100 : random_draw();
-		if (res->sample_draw >= res->rec.pct)
-			demote(res, AM_DMARC_OVERRIDE_SAMPLED_OUT);
-	}
-	if (res->disposition == AM_DMARC_POLICY_NONE)
-		return;
-	if (ev->in->client != NULL && cfg->dmarc_trusted_forwarders != NULL &&
-	    am_netset_contains(cfg->dmarc_trusted_forwarders, ev->in->client)) {
-		res->disposition = AM_DMARC_POLICY_NONE;
-		res->override = AM_DMARC_OVERRIDE_TRUSTED_FORWARDER;
-	} else if (!cfg->dmarc_enforce || is_exempt(ev->dm, ev->author)) {
-		res->disposition = AM_DMARC_POLICY_NONE;
-		res->override = AM_DMARC_OVERRIDE_LOCAL_POLICY;
-	}
-}
-
-/* check_alignment - dkim_aligned, spf_aligned and pass/fail/temperror. */
-static void
-check_alignment(struct eval *ev)
-{
-	const struct am_dkim_results *dkim = ev->in->dkim;
-	const struct am_spf_result *spf = ev->in->spf;
-	struct am_dmarc_result *res = ev->res;
-	size_t i;
-
-	for (i = 0; dkim != NULL && i < dkim->count; i++)
-		if (dkim->sigs[i].result == AM_DKIM_PASS &&
-		    aligned(ev, res->rec.adkim, dkim->sigs[i].domain)) {
-			res->dkim_aligned = true;
-			(void)snprintf(res->dkim_domain,
-			    sizeof(res->dkim_domain), "%s",
-			    dkim->sigs[i].domain);
-			break;
-		}
-	/* Only pass counts: softfail, neutral, permerror are not pass. */
-	if (spf != NULL && spf->is_checked && spf->result == AM_SPF_PASS &&
-	    aligned(ev, res->rec.aspf, spf->domain))
-		res->spf_aligned = true;
-	if (res->dkim_aligned || res->spf_aligned)
-		res->result = AM_DMARC_PASS;
-	else if (ev->is_temperror)
-		set_result(res, AM_DMARC_TEMPERROR, ev->why);
-	else
-		res->result = AM_DMARC_FAIL;
-}
-
-/* eval_record - discover, parse and apply the author domain's policy. */
-static void
-eval_record(struct eval *ev, const char *author)
-{
-	struct am_dmarc_result *res = ev->res;
-	struct am_why why;
-	char *txt;
-
-	if ((txt = discover(ev)) == NULL) {
-		if (res->result != AM_DMARC_TEMPERROR)
-			set_result(res, AM_DMARC_NONE, "no DMARC record");
-		return;
-	}
-	if (am_dmarc_record_parse(txt, author, res->policy_domain, &res->rec,
-	    &why) != AM_OK) {
-		free(txt);
-		res->result = AM_DMARC_NONE;
-		(void)snprintf(res->reason, sizeof(res->reason),
-		    "invalid DMARC record at _dmarc.%.100s: %.60s",
-		    res->policy_domain, why.text);
-		memset(&res->rec, 0, sizeof(res->rec));
-		return;
-	}
-	free(txt);
-	res->has_record = true;
-	check_alignment(ev);
-	select_policy(ev);
-	if (res->result == AM_DMARC_FAIL)
-		apply_overrides(ev);
-}
-
-/* eval_domain - evaluate one author domain into res. */
-static void
-eval_domain(const struct am_dmarc *dm, const struct am_dmarc_input *in,
-    const char *author, struct am_dmarc_result *res)
-{
-	struct eval ev = { .dm = dm, .in = in, .res = res };
-
-	(void)snprintf(res->header_from, sizeof(res->header_from), "%s",
-	    author);
-	ev.author = res->header_from;
-	am_dmarc_memo_init(&ev.memo);
-	eval_record(&ev, author);
-	am_dmarc_memo_release(&ev.memo);
 }
 
 /* --------------------------------------------------------- decision */
@@ -673,7 +325,7 @@ am_dmarc_evaluate(const struct am_dmarc *dm, const struct am_dmarc_input *in,
 		tmp->sample_draw = -1;
 		tmp->policy_tag = "";
 		tmp->disposition = AM_DMARC_POLICY_NONE;
-		eval_domain(dm, in, f->mbox[i].domain, tmp);
+		am_dmarc_eval_domain(dm, in, f->mbox[i].domain, tmp);
 		decide(dm, tmp, &tdec);
 		/* The strictest outcome wins; the first on a tie. */
 		if (n++ == 0 || rank(tmp, &tdec) > rank(res, dec)) {

@@ -52,7 +52,7 @@
  *             (psl) the PSL organizational domain's record (RFC 7489
  *             §6.6.3). Only TXT records starting with v=DMARC1; two or more
  *             at one name are no record. The record is validated here (see
- *             dmarc.c for every rule: p/sp/np exactly none, quarantine or
+ *             dmarc_record.c: p/sp/np exactly none, quarantine or
  *             reject, else the record counts only when rua= holds a valid
  *             URI, as p=none; pct= numeric 0..100 else 100; rf= ignored;
  *             a duplicated tag makes the record invalid), then parsed by
