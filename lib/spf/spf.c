@@ -3,22 +3,20 @@
  *
  * libspf2 evaluates records; we choose the identities (§2.3, §2.4, §4.3),
  * keep loopback clients away from its "localhost is always allowed" pass,
- * turn the layer's limit flags into permerror (§4.6.4), expand exp= texts
- * ourselves (§6.2, §7: libspf2's compiler mangles spaces) and write the
- * A-R entry (RFC 8601 §2.7.2) and the Received-SPF value (§9.1).
- * libspf2 has no HELO API: the HELO identity is a second request with only
- * the HELO name set (LIBRARY-NOTES §3).
+ * turn the layer's limit flags into permerror (§4.6.4) and write the
+ * result's comment. The exp= text is expanded by spf_exp.c (§6.2, §7:
+ * libspf2's compiler mangles spaces); spf_header.c writes the A-R entry
+ * (RFC 8601 §2.7.2) and the Received-SPF value (§9.1). libspf2 has no HELO
+ * API: the HELO identity is a second request with only the HELO name set
+ * (LIBRARY-NOTES §3).
  */
 #include "autoconf.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
-#include <stdio.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <netinet/in.h>
 #include <spf2/spf.h>
@@ -33,26 +31,10 @@
 #include "core/xalloc.h"
 
 #include "spf/spf.h"
+#include "spf/spf_impl.h"
 
 /* Default explanation libspf2 falls back to; never shown (see get_exp). */
 #define NO_EXP "authmilter-no-explanation"
-
-struct am_spf {
-	SPF_server_t *server;	/* owned */
-	SPF_dns_server_t *layer;	/* owned: our DNS layer under server */
-	unsigned void_limit;	/* SPFVoidLookupLimit */
-	char receiver[256];	/* %{r} in explanations: AuthservID */
-};
-
-/* One identity being evaluated; lives on the checking thread's stack. */
-struct check {
-	struct am_spf_dns_check dns;	/* layer state (deadline, limits) */
-	const struct am_spf *spf;	/* borrowed */
-	SPF_request_t *req;		/* borrowed: for %{d} (cur_dom) */
-	const struct am_addr *client;	/* borrowed */
-	const char *sender;		/* borrowed: local@domain */
-	const char *helo;		/* borrowed: HELO name as given */
-};
 
 /* settext - format into a fixed field; these texts may be cut short. */
 static void AM_FMT(3, 4)
@@ -137,184 +119,6 @@ am_spf_free(struct am_spf *spf)
 	spf->layer = am_spf_dns_free(spf->layer);
 	free(spf);
 	return NULL;
-}
-
-/* ------------------------------------------------- macro expansion (§7) */
-
-/* ip_dotted - %{i}: dotted quad, or 32 dot-separated nibbles for IPv6. */
-static void
-ip_dotted(const struct am_addr *a, struct am_buf *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	int i;
-
-	if (a->family == AF_INET) {
-		(void)am_buf_printf(out, "%u.%u.%u.%u", a->bytes[0],
-		    a->bytes[1], a->bytes[2], a->bytes[3]);
-		return;
-	}
-	for (i = 0; i < 16; i++)
-		(void)am_buf_printf(out, "%s%c.%c", i ? "." : "",
-		    hex[a->bytes[i] >> 4], hex[a->bytes[i] & 15]);
-}
-
-/* macro_value - the raw value of macro letter c (lower case) into out. */
-static enum am_status
-macro_value(const struct check *chk, char c, struct am_buf *out)
-{
-	const char *at = strrchr(chk->sender, '@');
-	char ip[AM_ADDR_STRLEN];
-
-	switch (c) {
-	case 's':
-		return am_buf_puts(out, chk->sender);
-	case 'l':
-		return am_buf_append(out, chk->sender, (size_t)(at - chk->sender));
-	case 'o':
-		return am_buf_puts(out, at + 1);
-	case 'd':
-		return am_buf_puts(out, chk->req->cur_dom ? chk->req->cur_dom :
-		    at + 1);
-	case 'i':
-		ip_dotted(chk->client, out);
-		return AM_OK;
-	case 'c':
-		return am_buf_puts(out, am_addr_format(chk->client, ip,
-		    sizeof(ip)));
-	case 'v':
-		return am_buf_puts(out, chk->client->family == AF_INET ?
-		    "in-addr" : "ip6");
-	case 'h':
-		return am_buf_puts(out, chk->helo);
-	case 'r':
-		return am_buf_puts(out, chk->spf->receiver);
-	case 't':
-		return am_buf_printf(out, "%lld", (long long)time(NULL));
-	case 'p':
-		/* XXX no validated client name: RFC 7208 §7.3 allows "unknown"
-		 * and discourages p; a PTR+A walk here would cost lookups. */
-		return am_buf_puts(out, "unknown");
-	default:
-		return AM_PERMFAIL;
-	}
-}
-
-/* transform - split val on delims, reverse if asked, keep the rightmost
- * keep parts (0 = all), join with '.'; URL-escape for upper-case macros
- * (RFC 7208 §7.3). */
-static enum am_status
-transform(const char *val, const char *delims, unsigned keep, bool is_rev,
-    bool is_url, struct am_buf *out)
-{
-	const char *part[128];
-	size_t plen[128], n = 0, j, first;
-	const char *p = val;
-	struct am_buf tmp;
-	enum am_status st = AM_OK;
-
-	for (;;) {
-		size_t l = strcspn(p, delims);
-
-		if (n == 128)
-			return AM_PERMFAIL;
-		part[n] = p;
-		plen[n++] = l;
-		if (p[l] == '\0')
-			break;
-		p += l + 1;
-	}
-	am_buf_init(&tmp, 4096);
-	first = keep != 0 && keep < n ? n - keep : 0;
-	for (j = first; j < n && st == AM_OK; j++) {
-		size_t k = is_rev ? n - 1 - j : j;
-
-		if (j > first)
-			st = am_buf_putc(&tmp, '.');
-		if (st == AM_OK)
-			st = am_buf_append(&tmp, part[k], plen[k]);
-	}
-	for (j = 0; st == AM_OK && j < tmp.len; j++) {
-		unsigned char ch = (unsigned char)tmp.data[j];
-
-		if (!is_url || isalnum(ch) || strchr("-._~", ch) != NULL)
-			st = am_buf_putc(out, (char)ch);
-		else
-			st = am_buf_printf(out, "%%%02X", ch);
-	}
-	am_buf_release(&tmp);
-	return st;
-}
-
-/* expand_macro - one "%{...}" at *pp (just past "%{"); advances *pp. */
-static enum am_status
-expand_macro(const struct check *chk, const char **pp, struct am_buf *out)
-{
-	const char *p = *pp;
-	char letter = *p++, delims[8];
-	unsigned long keep = 0;
-	bool is_rev = false;
-	size_t nd = 0;
-	struct am_buf val;
-	enum am_status st;
-
-	if (strchr("slodiphcrtvSLODIPHCRTV", letter) == NULL || letter == 0)
-		return AM_PERMFAIL;
-	if (isdigit((unsigned char)*p)) {
-		keep = strtoul(p, (char **)&p, 10);
-		if (keep == 0 || keep > 128)
-			return AM_PERMFAIL;
-	}
-	if (*p == 'r' || *p == 'R') {
-		is_rev = true;
-		p++;
-	}
-	while (*p != '\0' && strchr(".-+,/_=", *p) != NULL && nd < 7)
-		delims[nd++] = *p++;
-	delims[nd] = '\0';
-	if (*p != '}')
-		return AM_PERMFAIL;
-	*pp = p + 1;
-	am_buf_init(&val, 4096);
-	st = macro_value(chk, (char)tolower((unsigned char)letter), &val);
-	if (st == AM_OK)
-		st = transform(am_buf_str(&val), nd ? delims : ".",
-		    (unsigned)keep, is_rev, isupper((unsigned char)letter) != 0,
-		    out);
-	am_buf_release(&val);
-	return st;
-}
-
-/* expand_exp - RFC 7208 §6.2/§7.1 explain-string into out; a syntax error
- * or a non-printable result means no explanation. */
-static enum am_status
-expand_exp(struct am_spf_dns_check *dc, const char *text, struct am_buf *out)
-{
-	const struct check *chk = dc->arg;
-	const char *p = text;
-	enum am_status st = AM_OK;
-	size_t i;
-
-	while (*p != '\0' && st == AM_OK) {
-		if (*p != '%') {
-			st = am_buf_putc(out, *p++);
-			continue;
-		}
-		p++;
-		if (*p == '%' || *p == '_' || *p == '-') {
-			st = am_buf_puts(out, *p == '%' ? "%" : *p == '_' ?
-			    " " : "%20");
-			p++;
-		} else if (*p == '{') {
-			p++;
-			st = expand_macro(chk, &p, out);
-		} else
-			st = AM_PERMFAIL;
-	}
-	for (i = 0; st == AM_OK && i < out->len; i++)
-		if ((unsigned char)out->data[i] < 0x20 ||
-		    (unsigned char)out->data[i] > 0x7e)
-			st = AM_PERMFAIL;
-	return st;
 }
 
 /* ------------------------------------------------------- identities */
@@ -441,7 +245,7 @@ evaluate(const struct am_spf *spf, const struct am_addr *client,
 	memset(&chk, 0, sizeof(chk));
 	chk.dns.deadline_ms = deadline_ms;
 	chk.dns.void_limit = spf->void_limit;
-	chk.dns.expand_exp = expand_exp;
+	chk.dns.expand_exp = am_spf_expand_exp;
 	chk.dns.arg = &chk;
 	chk.spf = spf;
 	chk.client = client;
@@ -589,129 +393,4 @@ am_spf_check(struct am_spf *spf, const struct am_addr *client,
 	}
 	set_comment(mfrom, client);
 	set_comment(helo_result, client);
-}
-
-/* ------------------------------------------------------------ output */
-
-/* am_spf_add_authres - "spf=RESULT (comment) smtp.mailfrom|helo=..." */
-void
-am_spf_add_authres(const struct am_spf_result *r, struct am_authres *ar)
-{
-	bool is_error;
-
-	if (r == NULL || ar == NULL)
-		AM_PANIC("am_spf_add_authres: NULL argument");
-	if (!r->is_checked)
-		return;
-	is_error = r->result == AM_SPF_TEMPERROR ||
-	    r->result == AM_SPF_PERMERROR;
-	am_authres_add_method(ar, "spf", am_spf_result_name(r->result),
-	    is_error && r->reason[0] ? r->reason : NULL, r->comment);
-	if (r->scope == AM_SPF_SCOPE_HELO)
-		am_authres_add_prop(ar, "smtp", "helo", r->identity);
-	else
-		am_authres_add_prop(ar, "smtp", "mailfrom", r->identity);
-}
-
-/* is_dot_atom - RFC 5322 dot-atom-text, without "=" (PITFALLS: VERP). */
-static bool
-is_dot_atom(const char *s)
-{
-	static const char atext[] = "!#$%&'*+-/?^_`{|}~";
-	bool is_dot_ok = false;
-
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '.' && is_dot_ok) {
-			is_dot_ok = false;
-			continue;
-		}
-		if (c >= 0x80 || !(isalnum(c) || strchr(atext, c) != NULL))
-			return false;
-		is_dot_ok = true;
-	}
-	return is_dot_ok;
-}
-
-/* put_value - key=value as a dot-atom or a quoted-string. */
-static enum am_status
-put_value(struct am_buf *out, const char *key, const char *v)
-{
-	enum am_status st;
-
-	st = am_buf_printf(out, " %s=", key);
-	if (st != AM_OK || is_dot_atom(v))
-		return st == AM_OK ? am_buf_printf(out, "%s;", v) : st;
-	st = am_buf_putc(out, '"');
-	for (; *v != '\0' && st == AM_OK; v++) {
-		unsigned char c = (unsigned char)*v;
-
-		if (c < 0x20 || c == 0x7f)
-			c = ' ';	/* no control characters in a header */
-		if (c == '"' || c == '\\')
-			st = am_buf_putc(out, '\\');
-		if (st == AM_OK)
-			st = am_buf_putc(out, (char)c);
-	}
-	return st == AM_OK ? am_buf_puts(out, "\";") : st;
-}
-
-/* put_comment - "(text)" with (, ) and \ escaped as quoted-pairs. */
-static enum am_status
-put_comment(struct am_buf *out, const char *receiver, const char *text)
-{
-	enum am_status st = am_buf_puts(out, " (");
-	const char *parts[3] = { receiver, ": ", text };
-	size_t i;
-	const char *p;
-
-	for (i = 0; i < 3 && st == AM_OK; i++) {
-		for (p = parts[i]; *p != '\0' && st == AM_OK; p++) {
-			unsigned char c = (unsigned char)*p;
-
-			if (c < 0x20 || c == 0x7f)
-				c = ' ';
-			if (c == '(' || c == ')' || c == '\\')
-				st = am_buf_putc(out, '\\');
-			if (st == AM_OK)
-				st = am_buf_putc(out, (char)c);
-		}
-	}
-	return st == AM_OK ? am_buf_putc(out, ')') : st;
-}
-
-/* am_spf_received_spf - a Received-SPF value (RFC 7208 §9.1) into out. */
-enum am_status
-am_spf_received_spf(const struct am_spf_result *r, const char *receiver,
-    const char *client_ip, const char *helo, const char *envelope_from,
-    struct am_buf *out)
-{
-	enum am_status st;
-
-	if (r == NULL || receiver == NULL || client_ip == NULL ||
-	    helo == NULL || envelope_from == NULL || out == NULL)
-		AM_PANIC("am_spf_received_spf: NULL argument");
-	am_buf_reset(out);
-	st = am_buf_puts(out, am_spf_result_name(r->result));
-	if (st == AM_OK)
-		st = put_comment(out, receiver, r->comment);
-	if (st == AM_OK)
-		st = put_value(out, "client-ip", client_ip);
-	if (st == AM_OK)
-		st = put_value(out, "envelope-from", envelope_from);
-	if (st == AM_OK && *helo != '\0')
-		st = put_value(out, "helo", helo);
-	if (st == AM_OK)
-		st = put_value(out, "receiver", receiver);
-	if (st == AM_OK)
-		st = put_value(out, "identity", r->scope == AM_SPF_SCOPE_HELO ?
-		    "helo" : "mailfrom");
-	if (st == AM_OK)
-		am_buf_truncate(out, out->len - 1);	/* last ';' */
-	else
-		am_buf_reset(out);
-	return st;
 }
