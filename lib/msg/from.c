@@ -1,12 +1,12 @@
 /*
  * from.c - RFC 5322 §3.4 address lists with the §4.4 obsolete forms and
- * RFC 6854 groups; RFC 5321 §4.1.2 paths; domains to A-labels (libidn2).
- * A lexer (CFWS skipped; atoms, quoted strings, literals, specials) feeds a
- * recursive-descent parser with one token of lookahead and no backtracking,
- * so time is linear in the input. A run of words is collected once as both
- * display name and local-part, and the token after it ("@", "<", ":")
- * decides which it was: a quoted "<evil@attacker.example>" display name is
- * never read as the address (PITFALLS.md, libopendmarc).
+ * RFC 6854 groups; RFC 5321 §4.1.2 paths. A recursive-descent parser over
+ * the tokens of from_lex.c, with one token of lookahead and no
+ * backtracking, so time is linear in the input. A run of words is collected
+ * once as both display name and local-part, and the token after it ("@",
+ * "<", ":") decides which it was: a quoted "<evil@attacker.example>"
+ * display name is never read as the address (PITFALLS.md, libopendmarc).
+ * Domains are checked and converted to A-labels by from_domain.c.
  */
 #include "autoconf.h"
 
@@ -14,39 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <idn2.h>
-
 #include "core/am.h"
 #include "core/buf.h"
 #include "core/xalloc.h"
 #include "msg/from.h"
-
-/* Longest domain accepted before IDN conversion (UTF-8 may be 4x longer). */
-#define DOMAIN_IN_MAX	2048
-
-enum tok_kind {
-	T_END,			/* end of value */
-	T_ATOM,			/* 1*atext */
-	T_QSTR,			/* quoted-string */
-	T_LIT,			/* domain-literal */
-	T_SPECIAL,		/* one of < > : ; @ , . */
-};
-
-struct tok {
-	enum tok_kind kind;	/* what it is */
-	const char *p;		/* text; QSTR, LIT: inside the delimiters */
-	size_t len;		/* bytes at p */
-	size_t off;		/* offset in the value, for reasons */
-	bool has_space;		/* CFWS came right before it */
-	char c;			/* T_SPECIAL: the character */
-};
-
-struct lex {
-	const char *p;		/* the value, borrowed */
-	size_t len;		/* bytes in the value */
-	size_t off;		/* next byte to read */
-	struct am_why *why;	/* caller's, may be NULL */
-};
+#include "msg/from_impl.h"
 
 struct parser {
 	struct lex lx;		/* input */
@@ -60,316 +32,13 @@ struct parser {
 	bool is_spaced;		/* two words without a "." between them */
 };
 
-/* --- domains */
-
-/* lower - ASCII lower-case, leaving 8-bit bytes alone (no locale). */
-static char
-lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-/* domain_check - am_domain_is_valid() with a reason. */
-static enum am_status
-domain_check(const char *d, struct am_why *why)
-{
-	size_t len = strlen(d), i, label = 0;
-	const char *err = NULL;
-	unsigned char c;
-
-	if (len == 0 || len > AM_DOMAIN_MAX_LEN) {
-		am_why_set(why, len ? "domain longer than %d characters" :
-		    "empty domain", AM_DOMAIN_MAX_LEN);
-		return AM_PERMFAIL;
-	}
-	for (i = 0; i <= len && err == NULL; i++) {
-		c = (unsigned char)d[i];
-		if (c == '.' || c == '\0') {
-			if (label == 0)
-				err = "empty label in domain";
-			else if (d[i - 1] == '-')
-				err = "domain label ends with '-'";
-			label = 0;
-		} else if (strchr("abcdefghijklmnopqrstuvwxyz0123456789-",
-		    lower((char)c)) == NULL)
-			err = "invalid character in domain";
-		else if (c == '-' && label == 0)
-			err = "domain label starts with '-'";
-		else if (++label > AM_DOMAIN_LABEL_MAX_LEN)
-			err = "domain label longer than 63 characters";
-	}
-	if (err == NULL)
-		return AM_OK;
-	am_why_set(why, "%s", err);
-	return AM_PERMFAIL;
-}
-
-/* am_domain_is_valid - LDH host name in normalised form. */
-bool
-am_domain_is_valid(const char *domain)
-{
-	if (domain == NULL)
-		AM_PANIC("am_domain_is_valid: NULL domain");
-	return domain_check(domain, NULL) == AM_OK;
-}
-
-/* am_domain_normalise - lower-case, drop one trailing dot, IDN to A-labels. */
-enum am_status
-am_domain_normalise(const char *in, char *out, size_t outlen,
-    struct am_why *why)
-{
-	char tmp[DOMAIN_IN_MAX + 1], *ace = NULL;
-	const char *src = tmp;
-	size_t len, i;
-	bool is_8bit = false;
-	enum am_status st;
-	int rc;
-
-	if (in == NULL || out == NULL)
-		AM_PANIC("am_domain_normalise: NULL argument");
-	len = strnlen(in, DOMAIN_IN_MAX + 2);
-	if (len > 0 && in[len - 1] == '.')
-		len--;
-	if (len == 0 || len > DOMAIN_IN_MAX) {
-		am_why_set(why, len ? "domain longer than %d bytes" :
-		    "empty domain", DOMAIN_IN_MAX);
-		return AM_PERMFAIL;
-	}
-	for (i = 0; i < len; i++) {
-		tmp[i] = lower(in[i]);
-		is_8bit |= (unsigned char)in[i] >= 0x80;
-	}
-	tmp[len] = '\0';
-	if (is_8bit) {
-		rc = idn2_to_ascii_8z(tmp, &ace,
-		    IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-		if (rc != IDN2_OK) {
-			am_why_set(why, "invalid IDN: %s", idn2_strerror(rc));
-			return AM_PERMFAIL;
-		}
-		for (i = 0; ace[i] != '\0'; i++)
-			ace[i] = lower(ace[i]);
-		src = ace;
-	}
-	st = domain_check(src, why);
-	if (st == AM_OK && strlen(src) >= outlen) {
-		am_why_set(why, "domain does not fit in %zu bytes", outlen);
-		st = AM_PERMFAIL;
-	}
-	if (st == AM_OK)
-		memcpy(out, src, strlen(src) + 1);
-	idn2_free(ace);
-	return st;
-}
-
-/* --- lexer */
-
-/* is_atext - RFC 5322 atext, plus UTF-8 bytes (RFC 6532). */
-static bool
-is_atext(unsigned char c)
-{
-	if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-/* lex_fail - set "what at offset N" and fail. */
-static enum am_status
-lex_fail(struct lex *lx, size_t off, const char *what)
-{
-	am_why_set(lx->why, "%s at offset %zu", what, off);
-	return AM_PERMFAIL;
-}
-
-/* check_ctl - refuse NUL and control characters other than HTAB, CR, LF. */
-static enum am_status
-check_ctl(struct lex *lx, size_t i)
-{
-	unsigned char c = (unsigned char)lx->p[i];
-
-	if (c == '\0')
-		return lex_fail(lx, i, "NUL byte");
-	if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) {
-		am_why_set(lx->why, "control character 0x%02x at offset %zu",
-		    c, i);
-		return AM_PERMFAIL;
-	}
-	return AM_OK;
-}
-
-/* line_break - *n = bytes of the CRLF or LF at i; it must fold. */
-static enum am_status
-line_break(struct lex *lx, size_t i, size_t *n)
-{
-	size_t j = i;
-
-	if (lx->p[j] == '\r') {
-		if (j + 1 >= lx->len || lx->p[j + 1] != '\n')
-			return lex_fail(lx, j, "bare CR");
-		j++;
-	}
-	j++;
-	/* A break at the very end is harmless; elsewhere it must fold. */
-	if (j < lx->len && lx->p[j] != ' ' && lx->p[j] != '\t')
-		return lex_fail(lx, i, "line break not followed by whitespace");
-	*n = j - i;
-	return AM_OK;
-}
-
-/* quoted_pair - check the backslash at i and the byte after it. */
-static enum am_status
-quoted_pair(struct lex *lx, size_t i)
-{
-	if (i + 1 >= lx->len)
-		return lex_fail(lx, i, "backslash at end of value");
-	if (lx->p[i + 1] == '\r' || lx->p[i + 1] == '\n')
-		return lex_fail(lx, i, "line break after backslash");
-	return check_ctl(lx, i + 1);
-}
-
-/* skip_comment - skip the comment at lx->off, nested to a bounded depth. */
-static enum am_status
-skip_comment(struct lex *lx)
-{
-	size_t i, n, depth = 0;
-
-	for (i = lx->off; i < lx->len; i += n) {
-		n = 1;
-		switch (lx->p[i]) {
-		case '(':
-			if (++depth > AM_FROM_MAX_DEPTH)
-				return lex_fail(lx, i,
-				    "comments nested too deeply");
-			break;
-		case ')':
-			if (--depth == 0) {
-				lx->off = i + 1;
-				return AM_OK;
-			}
-			break;
-		case '\\':
-			if (quoted_pair(lx, i) != AM_OK)
-				return AM_PERMFAIL;
-			n = 2;
-			break;
-		case '\r':
-		case '\n':
-			if (line_break(lx, i, &n) != AM_OK)
-				return AM_PERMFAIL;
-			break;
-		default:
-			if (check_ctl(lx, i) != AM_OK)
-				return AM_PERMFAIL;
-		}
-	}
-	return lex_fail(lx, lx->off, "unterminated comment");
-}
-
-/* skip_cfws - skip whitespace, folds and comments; note if there were any. */
-static enum am_status
-skip_cfws(struct lex *lx, bool *had)
-{
-	size_t n;
-	char c;
-
-	while (lx->off < lx->len) {
-		c = lx->p[lx->off];
-		n = 1;
-		if (c == '(') {
-			if (skip_comment(lx) != AM_OK)
-				return AM_PERMFAIL;
-			n = 0;
-		} else if (c == '\r' || c == '\n') {
-			if (line_break(lx, lx->off, &n) != AM_OK)
-				return AM_PERMFAIL;
-		} else if (c != ' ' && c != '\t')
-			return AM_OK;
-		lx->off += n;
-		*had = true;
-	}
-	return AM_OK;
-}
-
-/* lex_quoted - quoted-string ('"') or domain-literal ('[') at lx->off. */
-static enum am_status
-lex_quoted(struct lex *lx, struct tok *t, char close, enum tok_kind kind)
-{
-	size_t i, n;
-	unsigned char c;
-
-	for (i = lx->off + 1; i < lx->len; i += n) {
-		c = (unsigned char)lx->p[i];
-		n = 1;
-		if (c == (unsigned char)close) {
-			t->kind = kind;
-			t->p = lx->p + lx->off + 1;
-			t->len = i - lx->off - 1;
-			lx->off = i + 1;
-			return AM_OK;
-		}
-		if (c == '\r' || c == '\n') {
-			if (line_break(lx, i, &n) != AM_OK)
-				return AM_PERMFAIL;
-		} else if (kind == T_QSTR && c == '\\') {
-			if (quoted_pair(lx, i) != AM_OK)
-				return AM_PERMFAIL;
-			n = 2;
-		} else if (check_ctl(lx, i) != AM_OK)
-			return AM_PERMFAIL;
-		else if (kind == T_LIT && (c == '[' || c == '\\' || c >= 0x7f))
-			return lex_fail(lx, i, "bad byte in domain literal");
-	}
-	return lex_fail(lx, lx->off, kind == T_QSTR ?
-	    "unterminated quoted string" : "unterminated domain literal");
-}
-
-/* lex_next - the next token into t. */
-static enum am_status
-lex_next(struct lex *lx, struct tok *t)
-{
-	bool had = false;
-	size_t i;
-	char c;
-
-	if (skip_cfws(lx, &had) != AM_OK)
-		return AM_PERMFAIL;
-	*t = (struct tok){ T_END, lx->p + lx->off, 0, lx->off, had, '\0' };
-	if (lx->off >= lx->len)
-		return AM_OK;
-	c = lx->p[lx->off];
-	if (is_atext((unsigned char)c)) {
-		for (i = lx->off; i < lx->len && is_atext(lx->p[i]); i++)
-			;
-		t->kind = T_ATOM;
-		t->len = i - lx->off;
-		lx->off = i;
-		return AM_OK;
-	}
-	if (c == '"' || c == '[')
-		return lex_quoted(lx, t, c == '"' ? '"' : ']',
-		    c == '"' ? T_QSTR : T_LIT);
-	if (c != '\0' && strchr("<>:;@,.", c) != NULL) {
-		t->kind = T_SPECIAL;
-		t->c = c;
-		t->len = 1;
-		lx->off++;
-		return AM_OK;
-	}
-	if (c == ')' || check_ctl(lx, lx->off) != AM_OK)
-		return c == ')' ? lex_fail(lx, lx->off, "')' without '('") :
-		    AM_PERMFAIL;
-	am_why_set(lx->why, "unexpected '%c' at offset %zu", c, lx->off);
-	return AM_PERMFAIL;
-}
-
 /* --- parser */
 
 /* advance - move to the next token. */
 static enum am_status
 advance(struct parser *ps)
 {
-	return lex_next(&ps->lx, &ps->t);
+	return am_from_lex_next(&ps->lx, &ps->t);
 }
 
 /* is_special - the current token is the special character c. */
