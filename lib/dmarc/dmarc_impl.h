@@ -2,14 +2,14 @@
  * dmarc_impl.h - private to dmarc.c and dmarc_domain.c: the evaluator, the
  * result setter both use, and the one call from the message (dmarc.c) into
  * one author domain (dmarc_domain.c). Nothing else includes this file.
- * Include it after dmarc/dmarc.h, which it needs and does not include (that
- * would be a dmarc <-> dmarc_impl loop for tests/static/layers.sh).
  */
 #ifndef AM_DMARC_IMPL_H
 #define AM_DMARC_IMPL_H
 
 #include <stddef.h>
 #include <stdio.h>
+
+#include "dmarc/dmarc.h"
 
 struct am_dmarc {
 	struct am_dns *dns;		/* borrowed */

@@ -2,8 +2,7 @@
  * spf_impl.h - private to spf.c and spf_exp.c: the server, the state of one
  * identity's check (the exp= expansion reads it through the DNS layer's arg
  * pointer) and the expander spf.c hands to that layer. Nothing else
- * includes this file. It does not include spf/spf.h (that would be an
- * spf <-> spf_impl loop for tests/static/layers.sh).
+ * includes this file.
  */
 #ifndef AM_SPF_IMPL_H
 #define AM_SPF_IMPL_H
@@ -14,6 +13,7 @@
 #include "core/am.h"
 #include "core/buf.h"
 #include "core/netaddr.h"
+#include "spf/spf.h"
 #include "spf/spf_dns.h"
 
 struct am_spf {
