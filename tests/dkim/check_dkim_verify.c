@@ -22,6 +22,7 @@
 #include "msg/eml.h"
 #include "dkim/dkim_lib.h"
 #include "dkim/dkim_verify.h"
+#include "testutil/testrr.h"
 
 /* The conformance vectors (tests/conformance); $AM_DKIM_TESTDATA overrides. */
 static const char *testdata = AM_TOP_SRCDIR "/tests/conformance/dkim";
@@ -40,71 +41,6 @@ tpath(const char *rel)
 static struct am_dns *dns;
 static struct am_config *cfg;
 
-/* add_txt - one TXT record, split into quoted strings of <= 255 chars. */
-static void
-add_txt(const char *name, const char *value)
-{
-	struct am_buf b;
-	struct am_why why = { "" };
-	size_t i, n = 0;
-
-	am_buf_init(&b, 65536);
-	ck_assert(am_buf_printf(&b, "%s. 300 IN TXT \"", name) == AM_OK);
-	for (i = 0; value[i] != '\0'; i++) {
-		if (n == 255) {
-			ck_assert(am_buf_puts(&b, "\" \"") == AM_OK);
-			n = 0;
-		}
-		if (value[i] == '"' || value[i] == '\\')
-			ck_assert(am_buf_putc(&b, '\\') == AM_OK);
-		ck_assert(am_buf_putc(&b, value[i]) == AM_OK);
-		n++;
-	}
-	ck_assert(am_buf_putc(&b, '"') == AM_OK);
-	ck_assert_msg(am_dns_add_local(dns, am_buf_str(&b), &why) == AM_OK,
-	    "%s: %s", am_buf_str(&b), why.text);
-	am_buf_release(&b);
-}
-
-/* add_record_line - "name value" (dns.txt, FAKE_DNS.dat, mail-auth). */
-static void
-add_record_line(char *line)
-{
-	struct am_why why = { "" };
-	char *v;
-
-	line[strcspn(line, "\r\n")] = '\0';
-	if (line[0] == '#' || line[0] == '\0')
-		return;
-	v = line + strcspn(line, " \t");
-	if (*v != '\0')
-		*v++ = '\0';
-	v += strspn(v, " \t");
-	if (strcmp(v, "NXDOMAIN") == 0)
-		return;		/* the static "." zone says so already */
-	if (strncmp(v, "~~", 2) == 0) {	/* SERVFAIL, timeout */
-		ck_assert(am_dns_add_local_zone(dns, line, "refuse", &why) ==
-		    AM_OK);
-		return;
-	}
-	add_txt(line, strcmp(v, "\"\"") == 0 ? "" : v);
-}
-
-/* load_records - the lines of a records file; a mail-auth file (records)
- * ends its records at the first blank line. */
-static void
-load_records(const char *path, bool records)
-{
-	char line[4096];
-	FILE *fp = fopen(path, "r");
-
-	ck_assert_msg(fp != NULL, "%s", path);
-	while (fgets(line, sizeof(line), fp) != NULL &&
-	    (!records || strcmp(line, "\n") != 0))
-		add_record_line(line);
-	fclose(fp);
-}
-
 /* new_lib - a library on the current config. */
 static struct am_dkim_lib *
 new_lib(void)
@@ -119,11 +55,7 @@ new_lib(void)
 static void
 setup(void)
 {
-	struct am_dns_opts o = { .local_only = true };
-	struct am_why why = { "" };
-
-	dns = am_dns_new(&o, &why);
-	ck_assert_msg(dns != NULL, "%s", why.text);
+	dns = am_test_dns_local(NULL, NULL);
 	cfg = am_config_defaults();
 }
 
@@ -295,7 +227,7 @@ START_TEST(test_rfc8463)
 	struct am_dkim_results res;
 	char *ar;
 
-	load_records(tpath("rfc8463/dns.txt"), false);
+	am_test_dns_load(dns, tpath("rfc8463/dns.txt"), false);
 	dl = new_lib();
 	verify_path(dl, tpath("rfc8463/signed.eml"), false, &res);
 	ck_assert_uint_eq(res.count, 2);
@@ -334,7 +266,7 @@ START_TEST(test_rfc6376_a2)
 	struct am_dkim_lib *dl;
 	struct am_dkim_results res;
 
-	load_records(tpath("rfc6376/dns.txt"), false);
+	am_test_dns_load(dns, tpath("rfc6376/dns.txt"), false);
 	dl = new_lib();
 	verify_path(dl, tpath("rfc6376/A2-signed.eml"), false, &res);
 	ck_assert_uint_eq(res.count, 1);
@@ -371,7 +303,7 @@ START_TEST(test_mailauth)
 	size_t i;
 
 	(void)snprintf(rel, sizeof(rel), "mail-auth/%s", mailauth[_i].file);
-	load_records(tpath(rel), true);
+	am_test_dns_load(dns, tpath(rel), true);
 	dl = new_lib();
 	verify_path(dl, tpath(rel), true, &res);
 	ck_assert_uint_eq(res.count, mailauth[_i].count);
@@ -417,7 +349,7 @@ START_TEST(test_corpus)
 	char rel[128];
 	size_t i;
 
-	load_records(tpath("mail-dkim/FAKE_DNS.dat"), false);
+	am_test_dns_load(dns, tpath("mail-dkim/FAKE_DNS.dat"), false);
 	cfg->dkim_allow_sha1 = corpus[_i].sha1;
 	dl = new_lib();
 	(void)snprintf(rel, sizeof(rel), "mail-dkim/corpus/%s",
@@ -549,15 +481,15 @@ fixture_dns(void)
 	int i;
 
 	(void)snprintf(v, sizeof(v), "v=DKIM1; k=rsa; p=%s", rsa);
-	add_txt("rsa._domainkey.example.net", v);
+	am_test_dns_add_txt(dns, "rsa._domainkey.example.net", v);
 	for (i = 0; i < 11; i++) {
 		(void)snprintf(n, sizeof(n), "s%d._domainkey.example.net", i);
-		add_txt(n, v);
+		am_test_dns_add_txt(dns, n, v);
 	}
 	(void)snprintf(v, sizeof(v), "v=DKIM1; k=ed25519; p=%s", ed);
-	add_txt("ed._domainkey.example.net", v);
+	am_test_dns_add_txt(dns, "ed._domainkey.example.net", v);
 	(void)snprintf(v, sizeof(v), "v=DKIM1; k=rsa; p=%s", small);
-	add_txt("small._domainkey.example.net", v);
+	am_test_dns_add_txt(dns, "small._domainkey.example.net", v);
 	ck_assert(am_dns_add_local_zone(dns, "refused.example.", "refuse",
 	    &why) == AM_OK);
 	free(rsa);

@@ -25,6 +25,7 @@
 #include "dns/dns.h"
 #include "core/netaddr.h"
 #include "core/xalloc.h"
+#include "testutil/testrr.h"
 
 #define PSL_FILE AM_TOP_SRCDIR "/tests/conformance/psl/public_suffix_list.dat"
 #define GOLDEN AM_TOP_SRCDIR "/tests/data/dmarc/authres.golden"
@@ -63,18 +64,10 @@ static struct am_dmarc *dm;	/* per test */
 static void
 setup(void)
 {
-	struct am_dns_opts opts = { .local_only = true };
 	struct am_why why;
-	size_t i;
 
 	cfg = am_config_defaults();
-	dns = am_dns_new(&opts, &why);
-	ck_assert_msg(dns != NULL, "am_dns_new: %s", why.text);
-	for (i = 0; rrs[i] != NULL; i++)
-		ck_assert_msg(am_dns_add_local(dns, rrs[i], &why) == AM_OK,
-		    "%s: %s", rrs[i], why.text);
-	ck_assert(am_dns_add_local_zone(dns, "refused.example", "refuse",
-	    &why) == AM_OK);
+	dns = am_test_dns_local(rrs, "refused.example");
 	dm = am_dmarc_new(dns, cfg, &why);
 	ck_assert_msg(dm != NULL, "am_dmarc_new: %s", why.text);
 }

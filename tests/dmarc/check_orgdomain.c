@@ -16,6 +16,7 @@
 #include "dns/dns.h"
 #include "msg/from.h"
 #include "dmarc/orgdomain.h"
+#include "testutil/testrr.h"
 
 #define PSL_DIR AM_TOP_SRCDIR "/tests/conformance/psl"
 
@@ -326,17 +327,7 @@ static struct am_dns *dns;	/* per test */
 static void
 walk_setup(void)
 {
-	struct am_dns_opts opts = { .local_only = true };
-	struct am_why why;
-	size_t i;
-
-	dns = am_dns_new(&opts, &why);
-	ck_assert_msg(dns != NULL, "am_dns_new: %s", why.text);
-	for (i = 0; walk_rrs[i] != NULL; i++)
-		ck_assert_msg(am_dns_add_local(dns, walk_rrs[i], &why) == AM_OK,
-		    "%s: %s", walk_rrs[i], why.text);
-	ck_assert(am_dns_add_local_zone(dns, "refused.example", "refuse",
-	    &why) == AM_OK);
+	dns = am_test_dns_local(walk_rrs, "refused.example");
 }
 
 static void
@@ -400,12 +391,7 @@ START_TEST(test_walk_rfc_example)
 
 	/* No record at mail.example.com for this walk: use another dns. */
 	dns = am_dns_free(dns);
-	{
-		struct am_dns_opts opts = { .local_only = true };
-
-		dns = am_dns_new(&opts, &why);
-		ck_assert(dns != NULL);
-	}
+	dns = am_test_dns_local(NULL, NULL);
 	ck_assert(am_treewalk_run(dns, want[0], NULL, am_dns_deadline(5000),
 	    &tw, &why) == AM_OK);
 	ck_assert_uint_eq(tw.n, 8);

@@ -18,6 +18,7 @@
 
 #include "dns/dns.h"
 #include "testutil/testdns.h"
+#include "testutil/testrr.h"
 
 #define T_A 1
 #define T_MX 15
@@ -41,28 +42,10 @@ static const char *const fixture_rrs[] = {
 
 static struct am_dns *dns;	/* per test, from setup_local() */
 
-/* new_local - a local_only context holding fixture_rrs. */
-static struct am_dns *
-new_local(void)
-{
-	struct am_dns_opts opts = { .local_only = true };
-	struct am_why why = { "" };
-	struct am_dns *d = am_dns_new(&opts, &why);
-	size_t i;
-
-	ck_assert_msg(d != NULL, "am_dns_new: %s", why.text);
-	for (i = 0; fixture_rrs[i] != NULL; i++)
-		ck_assert_msg(am_dns_add_local(d, fixture_rrs[i], &why) == AM_OK,
-		    "%s: %s", fixture_rrs[i], why.text);
-	ck_assert_msg(am_dns_add_local_zone(d, "refused.example.", "refuse",
-	    &why) == AM_OK, "%s", why.text);
-	return d;
-}
-
 static void
 setup_local(void)
 {
-	dns = new_local();
+	dns = am_test_dns_local(fixture_rrs, "refused.example.");
 }
 
 static void

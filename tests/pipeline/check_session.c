@@ -19,6 +19,7 @@
 #include "pipeline/ctx.h"
 #include "pipeline/session.h"
 #include "pipeline/verdict.h"
+#include "testutil/testrr.h"
 
 #define AR "Authentication-Results"
 
@@ -486,33 +487,6 @@ START_TEST(require_tls_at_mail)
 }
 END_TEST
 
-/* load_dns_txt - "name value" lines as local TXT data, split in 255s. */
-static void
-load_dns_txt(struct am_ctx *ctx, const char *path)
-{
-	char line[4096], rr[8192];
-	FILE *fp = fopen(path, "r");
-	size_t n, i;
-	char *sp;
-	int used;
-
-	ck_assert_ptr_nonnull(fp);
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if ((sp = strchr(line, ' ')) == NULL)
-			continue;
-		*sp++ = '\0';
-		used = snprintf(rr, sizeof(rr), "%s. 300 IN TXT", line);
-		for (n = strlen(sp), i = 0; i < n; i += 255)
-			used += snprintf(rr + used, sizeof(rr) - (size_t)used,
-			    " \"%.*s\"", (int)(n - i > 255 ? 255 : n - i),
-			    sp + i);
-		ck_assert_int_eq(am_dns_add_local(ctx->current->dns, rr, NULL),
-		    AM_OK);
-	}
-	fclose(fp);
-}
-
 static void
 eml_header(void *arg, const char *name, const char *value, size_t len)
 {
@@ -543,8 +517,8 @@ START_TEST(dkim_verified_in_pipeline)
 	struct am_why why;
 	FILE *fp;
 
-	load_dns_txt(ctx, AM_TOP_SRCDIR "/tests/conformance/dkim/rfc8463/"
-	    "dns.txt");
+	am_test_dns_load(ctx->current->dns, AM_TOP_SRCDIR
+	    "/tests/conformance/dkim/rfc8463/dns.txt", false);
 	ck_assert_int_eq(am_addr_parse("192.0.2.10", &addr), AM_OK);
 	am_session_connect(s, "c", &addr, get, NULL);
 	am_session_helo(s, "c", get, NULL);
@@ -643,7 +617,7 @@ START_TEST(outbound_signed_then_verified)
 	struct am_ctx *ctx, *rx;
 	struct am_session *s;
 	struct am_verdict v, v2;
-	struct am_buf rec, rr;
+	struct am_buf rec;
 	struct am_addr addr;
 	size_t i;
 
@@ -676,20 +650,14 @@ START_TEST(outbound_signed_then_verified)
 	 * (without the deleted forged A-R), the same body. */
 	rx = new_ctx(BASE_CFG);
 	am_buf_init(&rec, 8192);
-	am_buf_init(&rr, 8192);
 	for (i = 0; i < am_keys_count(ctx->current->keys); i++) {
 		const struct am_key *k = am_keys_get(ctx->current->keys, i);
 
 		am_buf_reset(&rec);
 		ck_assert_int_eq(am_key_record(k, &rec), AM_OK);
-		am_buf_reset(&rr);
-		(void)am_buf_printf(&rr, "%s._domainkey.example.org. 300 IN TXT",
-		    i == 0 ? "rsa" : "ed");
-		for (size_t o = 0; o < rec.len; o += 255)
-			(void)am_buf_printf(&rr, " \"%.*s\"", (int)(rec.len - o >
-			    255 ? 255 : rec.len - o), rec.data + o);
-		ck_assert_int_eq(am_dns_add_local(rx->current->dns,
-		    am_buf_str(&rr), NULL), AM_OK);
+		am_test_dns_add_txt(rx->current->dns, i == 0 ?
+		    "rsa._domainkey.example.org" : "ed._domainkey.example.org",
+		    am_buf_str(&rec));
 	}
 	s = am_session_new(rx);
 	ck_assert_int_eq(am_addr_parse("192.0.2.10", &addr), AM_OK);
@@ -715,7 +683,6 @@ START_TEST(outbound_signed_then_verified)
 	am_verdict_release(&v2);
 	am_verdict_release(&v);
 	am_buf_release(&rec);
-	am_buf_release(&rr);
 	am_session_free(s);
 	am_ctx_free(rx);
 	am_ctx_free(ctx);

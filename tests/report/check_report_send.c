@@ -19,27 +19,27 @@
 #include "dns/dns.h"
 #include "report/report_send.h"
 #include "report/report_store.h"
+#include "testutil/testrr.h"
 #include "testutil/testutil.h"
 
 #define DAY	86400
 #define T0	((int64_t)1767225600)	/* 2026-01-01T00:00:00Z */
 
+static const char *const rrs[] = {
+	"a.example._report._dmarc.rep.example. 300 IN TXT "
+	    "\"v=DMARC1; extra\"",
+	"a.example._report._dmarc.bad.example. 300 IN TXT "
+	    "\"x v=DMARC1\"",
+	"a.example._report._dmarc.spf.example. 300 IN TXT "
+	    "\"v=spf1 -all\"",
+	NULL,
+};
+
 static struct am_dns *dns;
-
-static void
-add(const char *rr)
-{
-	struct am_why why;
-
-	ck_assert_msg(am_dns_add_local(dns, rr, &why) == AM_OK, "%s: %s", rr,
-	    why.text);
-}
 
 static void
 setup(void)
 {
-	struct am_dns_opts o = { .local_only = true };
-	struct am_why why;
 	FILE *fp;
 
 	am_test_dir_make();
@@ -51,14 +51,7 @@ setup(void)
 	    "cat > $f\n", am_test_dir, am_test_dir);
 	fclose(fp);
 	chmod(am_test_path(0, "sendmail"), 0755);
-	dns = am_dns_new(&o, &why);
-	ck_assert_msg(dns != NULL, "%s", why.text);
-	add("a.example._report._dmarc.rep.example. 300 IN TXT "
-	    "\"v=DMARC1; extra\"");
-	add("a.example._report._dmarc.bad.example. 300 IN TXT "
-	    "\"x v=DMARC1\"");
-	add("a.example._report._dmarc.spf.example. 300 IN TXT "
-	    "\"v=spf1 -all\"");
+	dns = am_test_dns_local(rrs, NULL);
 }
 
 static void
@@ -273,7 +266,8 @@ START_TEST(size_limit)
 	struct am_report_send_opts o = opts(T0 + DAY + 10);
 	struct am_report_send_stats s;
 
-	add("_dmarc.a.example. 300 IN TXT \"v=DMARC1; p=reject; "
+	am_test_dns_add(dns, "_dmarc.a.example. 300 IN TXT "
+	    "\"v=DMARC1; p=reject; "
 	    "rua=mailto:small@a.example!1k,mailto:big@a.example!1m\"");
 	store_rows("a.example", "mailto:small@a.example,mailto:big@a.example",
 	    T0 + 100, 1);

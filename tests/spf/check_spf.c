@@ -24,6 +24,7 @@
 #include "spf/spf.h"
 #include "spf/spf_rewrite.h"
 #include "testutil/testdns.h"
+#include "testutil/testrr.h"
 
 static const char *const fixture_rrs[] = {
 	"pass.example. 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"",
@@ -91,18 +92,10 @@ static struct am_config *cfg;	/* per test: built-in defaults */
 static void
 setup(void)
 {
-	struct am_dns_opts opts = { .local_only = true };
 	struct am_why why;
-	size_t i;
 
 	cfg = am_config_defaults();
-	dns = am_dns_new(&opts, &why);
-	ck_assert_msg(dns != NULL, "am_dns_new: %s", why.text);
-	for (i = 0; fixture_rrs[i] != NULL; i++)
-		ck_assert_msg(am_dns_add_local(dns, fixture_rrs[i], &why) ==
-		    AM_OK, "%s: %s", fixture_rrs[i], why.text);
-	ck_assert(am_dns_add_local_zone(dns, "refused.example", "refuse",
-	    &why) == AM_OK);
+	dns = am_test_dns_local(fixture_rrs, "refused.example");
 	spf = am_spf_new(dns, cfg, &why);
 	ck_assert_msg(spf != NULL, "am_spf_new: %s", why.text);
 }

@@ -38,6 +38,7 @@
 #include "dns/dns.h"
 #include "core/netaddr.h"
 #include "spf/spf.h"
+#include "testutil/testrr.h"
 
 #define MAX_KNOWN 256
 
@@ -78,32 +79,6 @@ map_get(yaml_document_t *doc, yaml_node_t *m, const char *key)
 	return NULL;
 }
 
-/* txt_string - one character-string in unbound's quoted syntax, split at
- * 255 bytes. */
-static void
-txt_string(struct am_buf *rr, const char *s, size_t len)
-{
-	size_t i, chunk;
-
-	do {
-		chunk = len > 255 ? 255 : len;
-		(void)am_buf_puts(rr, " \"");
-		for (i = 0; i < chunk; i++) {
-			unsigned char c = (unsigned char)s[i];
-
-			if (c == '"' || c == '\\')
-				(void)am_buf_printf(rr, "\\%c", c);
-			else if (c < 0x20 || c > 0x7e)
-				(void)am_buf_printf(rr, "\\%03u", c);
-			else
-				(void)am_buf_putc(rr, (char)c);
-		}
-		(void)am_buf_putc(rr, '"');
-		s += chunk;
-		len -= chunk;
-	} while (len > 0);
-}
-
 /* txt_rdata - a TXT value (string or list of strings); false if unusable. */
 static bool
 txt_rdata(yaml_document_t *doc, yaml_node_t *v, struct am_buf *rr)
@@ -113,7 +88,7 @@ txt_rdata(yaml_document_t *doc, yaml_node_t *v, struct am_buf *rr)
 
 	if (scalar(v) != NULL) {
 		/* the length, not strlen: "\0" in the suite is a NUL byte */
-		txt_string(rr, scalar(v), v->data.scalar.length);
+		(void)am_test_rr_txt(rr, scalar(v), v->data.scalar.length);
 		return true;
 	}
 	if (v->type != YAML_SEQUENCE_NODE)
@@ -125,7 +100,7 @@ txt_rdata(yaml_document_t *doc, yaml_node_t *v, struct am_buf *rr)
 
 		if (s == NULL)
 			return false;
-		txt_string(rr, s, sn->data.scalar.length);
+		(void)am_test_rr_txt(rr, s, sn->data.scalar.length);
 	}
 	return n > 0;	/* a TXT with no strings is illegal */
 }
