@@ -18,6 +18,7 @@
 #include "core/buf.h"
 #include "core/xalloc.h"
 #include "core/netaddr.h"
+#include "testutil/testutil.h"
 
 #define DATA AM_TOP_SRCDIR "/tests/data/config/"
 
@@ -326,26 +327,13 @@ START_TEST(test_netset_file_bad_line)
 }
 END_TEST
 
-/* write_temp - a temporary file holding len bytes; returns its path. */
-static char *
-write_temp(const void *data, size_t len)
-{
-	char *path = am_xstrdup("/tmp/check_netaddr.XXXXXX");
-	int fd = mkstemp(path);
-
-	ck_assert(fd >= 0);
-	ck_assert(write(fd, data, len) == (ssize_t)len);
-	ck_assert(close(fd) == 0);
-	return path;
-}
-
 /* file_why - the reason am_netset_add_list gives for a file's content. */
 static void
 check_file_why(const void *data, size_t len, const char *want_suffix)
 {
 	struct am_netset *set = am_netset_new();
 	struct am_why why = { "" };
-	char *path = write_temp(data, len), want[256];
+	char *path = am_test_temp_file(data, len), want[256];
 
 	(void)snprintf(want, sizeof(want), "%s%s", path, want_suffix);
 	ck_assert_int_eq(am_netset_add_list(set, path, &why), AM_PERMFAIL);
@@ -387,7 +375,7 @@ START_TEST(test_netset_many)
 		    i % 256) == AM_OK);
 	ck_assert_int_eq(am_netset_add_list(set, am_buf_str(&b), &why), AM_OK);
 	ck_assert_uint_eq(am_netset_count(set), 10000);
-	path = write_temp(am_buf_str(&b), b.len);
+	path = am_test_temp_file(am_buf_str(&b), b.len);
 	ck_assert_int_eq(am_netset_add_list(set, path, &why), AM_OK);
 	ck_assert_uint_eq(am_netset_count(set), 20000);
 	ck_assert_int_eq(am_addr_parse("10.39.15.1", &a), AM_OK);

@@ -24,6 +24,7 @@
 #include "dkim/keys.h"
 #include "dkim/pkey_cache.h"
 #include "testutil/testdns.h"
+#include "testutil/testutil.h"
 
 #include "milter/ctl/ctl_keys.c"
 
@@ -135,16 +136,6 @@ make_keys(void)
 	fclose(fp);
 }
 
-static void
-put(const char *name, const char *text)
-{
-	FILE *fp = fopen(path_of(name), "w");
-
-	NEED(fp != NULL);
-	fputs(text, fp);
-	fclose(fp);
-}
-
 /* load_cfg - config from text (every "@" replaced by tmpdir). */
 static struct am_config *
 load_cfg(const char *text)
@@ -157,7 +148,7 @@ load_cfg(const char *text)
 	for (; *text; text++)
 		NEED((*text == '@' ? am_buf_puts(&b, tmpdir) :
 		    am_buf_putc(&b, *text)) == AM_OK);
-	put("t.conf", am_buf_str(&b));
+	am_test_put(path_of("t.conf"), am_buf_str(&b));
 	cfg = am_config_load(path_of("t.conf"), &errs, NULL);
 	ck_assert_msg(cfg != NULL, "%s", am_buf_str(&errs));
 	am_buf_release(&b);
@@ -276,7 +267,7 @@ verify_with(const char *cmd_fmt, const char *text)
 	char cmd[2048];
 	FILE *p;
 
-	put("msg.eml", text);
+	am_test_put(path_of("msg.eml"), text);
 	snprintf(cmd, sizeof(cmd), cmd_fmt, path_of("msg.eml"));
 	p = popen(cmd, "r");
 	NEED(p != NULL);
@@ -622,7 +613,7 @@ START_TEST(test_testkey)
 		    "r example.com:rsa:%s/rsa.example.com.key\n"
 		    "e example.com:ed:%s/ed.example.com.key\n"
 		    "p %%:ed:%s/ed.example.com.key\n", tmpdir, tmpdir, tmpdir);
-		put("kt", kt);
+		am_test_put(path_of("kt"), kt);
 		snprintf(kt, sizeof(kt),
 		    "r example.com:rsa:%s/rsa.example.com.key\n"
 		    "x example.com:other:%s/rsa.example.com.key\n"
@@ -630,9 +621,9 @@ START_TEST(test_testkey)
 		    "z example.com:nokey:%s/ed.example.com.key\n"
 		    "w example.com:rsa:%s/ed.example.com.key\n",
 		    tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
-		put("kt2", kt);
+		am_test_put(path_of("kt2"), kt);
 	}
-	put("st", "* r\n");
+	am_test_put(path_of("st"), "* r\n");
 	ck_assert_int_eq(testkey_out("KeyTable @/kt\nSigningTable refile:@/st\n",
 	    out, sizeof(out)), 0);
 	ck_assert_msg(strstr(out, "ok rsa._domainkey.example.com rsa-sha256 "

@@ -23,6 +23,7 @@
 #include "dkim/dkim_lib.h"
 #include "dkim/dkim_verify.h"
 #include "testutil/testrr.h"
+#include "testutil/testutil.h"
 
 /* The conformance vectors (tests/conformance); $AM_DKIM_TESTDATA overrides. */
 static const char *testdata = AM_TOP_SRCDIR "/tests/conformance/dkim";
@@ -148,33 +149,15 @@ verify_mem(struct am_dkim_lib *dl, const char *msg, size_t chunk,
 	fclose(fp);
 }
 
-/* slurp - a whole file, owned; skip = records block of mail-auth files. */
-static char *
-slurp(const char *path, bool skip_records)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf, *p;
-	long n;
-
-	ck_assert_msg(fp != NULL, "%s", path);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = calloc(1, (size_t)n + 1);
-	ck_assert(fread(buf, 1, (size_t)n, fp) == (size_t)n);
-	fclose(fp);
-	if (skip_records && (p = strstr(buf, "\n\n")) != NULL)
-		memmove(buf, p + 2, strlen(p + 2) + 1);
-	return buf;
-}
-
 /* verify_path - a message file (mail-auth files: records first). */
 static void
 verify_path(struct am_dkim_lib *dl, const char *path, bool records,
     struct am_dkim_results *res)
 {
-	char *msg = slurp(path, records);
+	char *msg = am_test_slurp(path), *p;
 
+	if (records && (p = strstr(msg, "\n\n")) != NULL)
+		memmove(msg, p + 2, strlen(p + 2) + 1);
 	verify_mem(dl, msg, 0, res);
 	free(msg);
 }
@@ -468,7 +451,7 @@ fixture(const char *name)
 	char path[256];
 
 	(void)snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	return slurp(path, false);
+	return am_test_slurp(path);
 }
 
 /* fixture_dns - the keys dkimpy's messages point to. */

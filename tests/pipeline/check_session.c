@@ -20,6 +20,7 @@
 #include "pipeline/session.h"
 #include "pipeline/verdict.h"
 #include "testutil/testrr.h"
+#include "testutil/testutil.h"
 
 #define AR "Authentication-Results"
 
@@ -34,19 +35,16 @@ __asan_default_options(void)
 static struct am_ctx *
 new_ctx(const char *text)
 {
-	char path[] = "/tmp/check_session.XXXXXX";
 	struct am_runtime_opts o = { .local_dns = true };
 	struct am_buf errs;
 	struct am_config *cfg;
 	struct am_runtime *rt;
-	int fd = mkstemp(path);
+	char *path = am_test_temp_file(text, strlen(text));
 
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
 	am_buf_init(&errs, 65536);
 	cfg = am_config_load(path, &errs, NULL);
 	unlink(path);
+	free(path);
 	if (cfg == NULL)
 		ck_abort_msg("config: %s", am_buf_str(&errs));
 	rt = am_runtime_new(cfg, &o, &errs, NULL);

@@ -35,30 +35,6 @@ entries(void)
 	return n;
 }
 
-/* slurp - a whole (small) file as a string; caller frees. */
-static char *
-slurp_fd(int fd)
-{
-	char *buf = calloc(1, 16384);
-	ssize_t n;
-	size_t len = 0;
-
-	ck_assert_ptr_nonnull(buf);
-	while ((n = read(fd, buf + len, 16383 - len)) > 0)
-		len += (size_t)n;
-	return buf;
-}
-
-static void
-put_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	ck_assert_ptr_nonnull(fp);
-	fputs(text, fp);
-	ck_assert_int_eq(fclose(fp), 0);
-}
-
 /* sample - counters with a distinct value in a few places. */
 static void
 sample(struct am_stats *st)
@@ -307,11 +283,11 @@ START_TEST(write_replaces_atomically)
 	ck_assert_int_eq(am_stats_write(path, &st, NULL, 0, &why), AM_OK);
 	ck_assert_int_eq(stat(path, &sb2), 0);
 	ck_assert_msg(sb1.st_ino != sb2.st_ino, "same inode: rewritten in place");
-	old = slurp_fd(fd);
+	old = am_test_slurp_fd(fd);
 	close(fd);
 	ck_assert_msg(strstr(old, "\nmessages 1\n") != NULL, "old file: %s", old);
 	fd = open(path, O_RDONLY);
-	new = slurp_fd(fd);
+	new = am_test_slurp_fd(fd);
 	close(fd);
 	ck_assert_msg(strstr(new, "\nmessages 2\n") != NULL, "new file: %s", new);
 	ck_assert_int_eq(entries(), 1);
@@ -340,7 +316,7 @@ START_TEST(read_bad_files)
 	struct am_why why;
 	char big[AM_STATS_MAX_BYTES + 100];
 
-	put_file(am_test_path(0, "garbage"), "<html>not stats</html>\n");
+	am_test_put(am_test_path(0, "garbage"), "<html>not stats</html>\n");
 	ck_assert_int_eq(am_stats_read(am_test_path(0, "garbage"), &snap, &why),
 	    AM_PERMFAIL);
 	ck_assert_msg(strstr(why.text, "garbage: line 1:") != NULL, "got %s",
@@ -348,7 +324,7 @@ START_TEST(read_bad_files)
 	memset(big, 'a', sizeof(big) - 2);
 	big[sizeof(big) - 2] = '\n';
 	big[sizeof(big) - 1] = '\0';
-	put_file(am_test_path(0, "big"), big);
+	am_test_put(am_test_path(0, "big"), big);
 	ck_assert_int_eq(am_stats_read(am_test_path(0, "big"), &snap, &why),
 	    AM_PERMFAIL);
 	ck_assert_msg(strstr(why.text, "larger than") != NULL, "got %s",
@@ -371,7 +347,7 @@ START_TEST(write_fails_cleanly)
 	/* Renaming over a non-empty directory fails after the temporary file
 	 * was written: it must not be left behind. */
 	ck_assert_int_eq(mkdir(am_test_path(0, "d"), 0755), 0);
-	put_file(am_test_path(1, "d/x"), "x");
+	am_test_put(am_test_path(1, "d/x"), "x");
 	ck_assert_int_eq(am_stats_write(am_test_path(0, "d"), &st, NULL, 0, &why),
 	    AM_TEMPFAIL);
 	ck_assert_msg(strstr(why.text, "cannot rename") != NULL, "got %s",

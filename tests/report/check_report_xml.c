@@ -44,20 +44,6 @@ run(const char *cmd, int *rc)
 	return am_buf_export(&b);
 }
 
-/* slurp - a whole file (owned). */
-static char *
-slurp(const char *path)
-{
-	char cmd[512];
-	int rc;
-	char *s;
-
-	snprintf(cmd, sizeof(cmd), "cat '%s'", path);
-	s = run(cmd, &rc);
-	ck_assert_msg(rc == 0, "cannot read %s", path);
-	return s;
-}
-
 /* escaped - text through the writer as one leaf's content. */
 static char *
 escaped(const char *text, const char *attr)
@@ -296,7 +282,7 @@ check_file(const char *gz, const char *xsd, const char *golden)
 		free(out);
 		return;
 	}
-	want = slurp(gpath);
+	want = am_test_slurp(gpath);
 	ck_assert_msg(strcmp(out, want) == 0, "%s: got\n%s\nwant\n%s", golden,
 	    out, want);
 	free(out);
@@ -355,7 +341,7 @@ START_TEST(golden_xml)
 	    AM_REPORT_FORMAT_RFC7489, &b, NULL, NULL, &why), AM_OK);
 	if (update_golden(DATA "/rfc7489-a.xml", am_buf_str(&b)))
 		ck_abort_msg("golden rewritten");
-	want = slurp(DATA "/rfc7489-a.xml");
+	want = am_test_slurp(DATA "/rfc7489-a.xml");
 	ck_assert_msg(strcmp(am_buf_str(&b), want) == 0, "got\n%s",
 	    am_buf_str(&b));
 	free(want);

@@ -1,5 +1,6 @@
 /*
- * testutil - a scratch directory for each test of a Check suite.
+ * testutil - a scratch directory for each test of a Check suite, and whole
+ * files in and out.
  *
  *   tcase_add_checked_fixture(tc, am_test_dir_make, am_test_dir_remove);
  *   ... am_test_dir ... am_test_path(0, "r.db") ...
@@ -8,9 +9,18 @@
  * am_test_dir_remove() deletes it with everything in it. am_test_path(slot,
  * name) is am_test_dir/name in one of AM_TEST_PATH_SLOTS static buffers, so
  * up to that many paths can be used in one expression.
+ *
+ * am_test_slurp() returns a whole file, am_test_slurp_fd() the rest of an
+ * open file, as an owned NUL-terminated string (free()). am_test_put()
+ * writes text to path (created or truncated). am_test_temp_file() writes len
+ * bytes to a new /tmp/<program>.XXXXXX and returns its path, owned (the
+ * caller unlinks and frees it). Failures are Check assertions naming the
+ * file: call these inside a test or a checked fixture.
  */
 #ifndef AM_TESTUTIL_H
 #define AM_TESTUTIL_H
+
+#include <stddef.h>
 
 #define AM_TEST_PATH_SLOTS 4
 
@@ -19,5 +29,10 @@ extern char am_test_dir[64];
 void am_test_dir_make(void);
 void am_test_dir_remove(void);
 const char *am_test_path(int slot, const char *name);
+
+char *am_test_slurp(const char *path);
+char *am_test_slurp_fd(int fd);
+void am_test_put(const char *path, const char *text);
+char *am_test_temp_file(const void *data, size_t len);
 
 #endif
