@@ -6,7 +6,7 @@
 #  - RFC 6376 A.1 (unsigned): dkim=none
 #  - the SPF/DKIM A-R entries appear once per identity and signature
 #  - the stalwartlabs mail-auth messages and the unambiguous Mail::DKIM corpus
-#    entries (expectations as in tests/check_dkim_verify.c)
+#    entries (expectations as in tests/dkim/check_dkim_verify.c)
 set -u
 src=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 bld=${top_builddir:-$src}
