@@ -37,13 +37,8 @@
 
 /* No leak suppression: libopendkim 2.11's per-Ed25519-signature leak
  * (dkim_privkey_load) is closed by dkim_mem and pkey_cache, and LSan and
- * valgrind must see nothing left. Full stacks for any report. */
-const char *__asan_default_options(void);
-const char *
-__asan_default_options(void)
-{
-	return "fast_unwind_on_malloc=0:malloc_context_size=40";
-}
+ * valgrind must see nothing left. Full stacks for any report: the ASan
+ * options of tests/testutil/testasan.c. */
 
 static char tmpdir[] = "/tmp/check_dkim_sign.XXXXXX";
 static struct am_testdns *tdns;
