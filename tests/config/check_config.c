@@ -19,6 +19,7 @@
 #include "core/xalloc.h"
 #include "core/netaddr.h"
 #include "config/config.h"
+#include "testutil/testutil.h"
 
 #define DATA AM_TOP_SRCDIR "/tests/data/config/"
 #define ERRS_MAX (4 << 20)
@@ -686,19 +687,13 @@ config_suite(bool can_fork)
 int
 main(void)
 {
-	const char *fork_env = getenv("CK_FORK");
-	bool can_fork = fork_env == NULL || strcmp(fork_env, "no") != 0;
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return EXIT_FAILURE;
 	}
-	sr = srunner_create(config_suite(can_fork));
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = am_test_run(config_suite(am_test_can_fork()));
 	(void)rmdir(tmpdir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "pipeline/verdict.h"
+#include "testutil/testutil.h"
 
 START_TEST(append_within_cap)
 {
@@ -123,8 +124,6 @@ main(void)
 {
 	Suite *s = suite_create("buf");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, append_within_cap);
 	tcase_add_test(tc, append_past_cap_fails_unchanged);
@@ -132,15 +131,11 @@ main(void)
 	tcase_add_test(tc, export_and_reset);
 	/* An abort can only be caught in a forked test (not under valgrind's
 	 * CK_FORK=no). */
-	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0)
+	if (am_test_can_fork())
 		tcase_add_test_raise_signal(tc, truncate_past_end_panics,
 		    SIGABRT);
 	tcase_add_test(tc, verdict_deletes_descending);
 	tcase_add_test(tc, verdict_reply_sanitised);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return am_test_run(s);
 }

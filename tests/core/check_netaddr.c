@@ -427,11 +427,5 @@ netaddr_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(netaddr_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return am_test_run(netaddr_suite());
 }

@@ -654,7 +654,7 @@ sign_suite(void)
 	tcase_add_test(tc, test_no_key_for_from);
 	tcase_add_test(tc, test_bad_header_names);
 	tcase_add_test(tc, test_daemon_listed);
-	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0)
+	if (am_test_can_fork())
 		tcase_add_test_raise_signal(tc, test_value_out_of_range,
 		    SIGABRT);
 	tcase_set_timeout(tc, 30);
@@ -673,8 +673,7 @@ main(void)
 	const char *rrs[5];
 	struct am_why why;
 	char cmd[700];
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
@@ -691,13 +690,10 @@ main(void)
 		fprintf(stderr, "testdns: %s\n", why.text);
 		return EXIT_FAILURE;
 	}
-	sr = srunner_create(sign_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = am_test_run(sign_suite());
 	tdns = am_testdns_stop(tdns);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", tmpdir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return rc;
 }

@@ -308,10 +308,8 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr;
 	const char *td = getenv("AM_DKIM_TESTDATA");
 	char probe[1024];
-	int failed;
 
 	if (td != NULL && *td != '\0')
 		testdata = td;
@@ -322,9 +320,5 @@ main(void)
 		    strerror(errno));
 		return 1;
 	}
-	sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return am_test_run(suite());
 }

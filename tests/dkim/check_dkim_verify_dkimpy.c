@@ -382,8 +382,7 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	/* Missing tools fail the suite: it never passes without them. */
 	if (access("/usr/bin/python3", X_OK) != 0) {
@@ -392,10 +391,7 @@ main(void)
 		return 1;
 	}
 	make_fixtures();
-	sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = am_test_run(suite());
 	remove_fixtures();
-	return failed == 0 ? 0 : 1;
+	return rc;
 }

@@ -22,6 +22,7 @@
 #include "dkim/dkim_mem.h"
 #include "dkim/pkey_cache.h"
 #include "core/xalloc.h"
+#include "testutil/testutil.h"
 
 /* new_key - a fresh key of this type and its PKCS#8 PEM (owned). */
 static EVP_PKEY *
@@ -241,7 +242,7 @@ keycache_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("dkim_mem");
 	tcase_add_test(tc, test_mem_lists);
-	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0)
+	if (am_test_can_fork())
 		tcase_add_test_raise_signal(tc, test_mem_foreign_pointer,
 		    SIGABRT);
 	suite_add_tcase(s, tc);
@@ -251,11 +252,5 @@ keycache_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(keycache_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return am_test_run(keycache_suite());
 }

@@ -19,6 +19,7 @@
 
 #include "config/config.h"
 #include "dkim/keys.h"
+#include "testutil/testutil.h"
 
 static char tmpdir[] = "/tmp/check_keys.XXXXXX";
 
@@ -505,8 +506,7 @@ keys_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	int rc;
 	char cmd[600];
 
 	if (mkdtemp(tmpdir) == NULL) {
@@ -514,12 +514,9 @@ main(void)
 		return EXIT_FAILURE;
 	}
 	setup_keys();
-	sr = srunner_create(keys_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = am_test_run(keys_suite());
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", tmpdir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return rc;
 }

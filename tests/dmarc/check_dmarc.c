@@ -26,6 +26,7 @@
 #include "core/netaddr.h"
 #include "core/xalloc.h"
 #include "testutil/testrr.h"
+#include "testutil/testutil.h"
 
 #define PSL_FILE AM_TOP_SRCDIR "/tests/conformance/psl/public_suffix_list.dat"
 #define GOLDEN AM_TOP_SRCDIR "/tests/data/dmarc/authres.golden"
@@ -658,8 +659,6 @@ main(void)
 {
 	Suite *s = suite_create("dmarc");
 	TCase *tc = tcase_create("dmarc");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -674,12 +673,8 @@ main(void)
 	tcase_add_test(tc, test_authres_golden);
 	tcase_add_test(tc, test_authres_issue_string);
 	tcase_add_test(tc, test_names);
-	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0)
+	if (am_test_can_fork())
 		tcase_add_test_raise_signal(tc, test_null_args, SIGABRT);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return am_test_run(s);
 }

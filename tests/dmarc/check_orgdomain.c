@@ -17,6 +17,7 @@
 #include "msg/from.h"
 #include "dmarc/orgdomain.h"
 #include "testutil/testrr.h"
+#include "testutil/testutil.h"
 
 #define PSL_DIR AM_TOP_SRCDIR "/tests/conformance/psl"
 
@@ -460,8 +461,6 @@ main(void)
 {
 	Suite *s = suite_create("orgdomain");
 	TCase *tp = tcase_create("psl"), *tw = tcase_create("treewalk");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tp, psl_setup, psl_teardown);
 	tcase_set_timeout(tp, 60);
@@ -475,7 +474,7 @@ main(void)
 	tcase_add_test(tp, test_tag_next);
 	tcase_add_loop_test(tp, test_record_parse, 0,
 	    (int)(sizeof(rec_cases) / sizeof(rec_cases[0])));
-	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0)
+	if (am_test_can_fork())
 		tcase_add_test_raise_signal(tp, test_null_args, SIGABRT);
 	suite_add_tcase(s, tp);
 
@@ -488,9 +487,5 @@ main(void)
 	tcase_add_test(tw, test_walk_first_moved);
 	suite_add_tcase(s, tw);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return am_test_run(s);
 }

@@ -16,6 +16,7 @@
 #include "core/xalloc.h"
 #include "core/buf.h"
 #include "msg/authres.h"
+#include "testutil/testutil.h"
 
 #define OUT_MAX	(4 * 1024 * 1024)
 #define OK(x)	ck_assert((x) == AM_OK)
@@ -711,7 +712,6 @@ authres_suite(void)
 {
 	Suite *s = suite_create("authres");
 	TCase *tc = tcase_create("builder");
-	const char *fork = getenv("CK_FORK");
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_format_golden, 0,
@@ -731,7 +731,7 @@ authres_suite(void)
 	tcase_add_loop_test(tc, test_is_ours, 0,
 	    sizeof(ours_cases) / sizeof(ours_cases[0]));
 	suite_add_tcase(s, tc);
-	if (fork == NULL || strcmp(fork, "no") != 0) {
+	if (am_test_can_fork()) {
 		tc = tcase_create("misuse");
 		tcase_add_test_raise_signal(tc, test_prop_without_method,
 		    SIGABRT);
@@ -745,11 +745,5 @@ authres_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(authres_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return am_test_run(authres_suite());
 }

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "msg/eml.h"
 #include "msg/msg.h"
+#include "testutil/testutil.h"
 
 START_TEST(envelope_strips_brackets)
 {
@@ -210,8 +211,6 @@ main(void)
 {
 	Suite *s = suite_create("msg");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, envelope_strips_brackets);
 	tcase_add_test(tc, header_limits_set_anomalies);
@@ -222,9 +221,5 @@ main(void)
 	tcase_add_test(tc, eml_errors);
 	tcase_add_test(tc, eml_big_body_chunked);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return am_test_run(s);
 }

@@ -18,6 +18,7 @@
 #include "pipeline/session.h"
 #include "pipeline/verdict.h"
 #include "testutil/testsession.h"
+#include "testutil/testutil.h"
 
 #define AR "Authentication-Results"
 
@@ -430,8 +431,6 @@ main(void)
 {
 	Suite *s = suite_create("session");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, inbound_adds_ar_on_top_and_removes_forged);
@@ -448,9 +447,5 @@ main(void)
 	tcase_add_test(tc, require_tls_at_mail);
 	tcase_add_test(tc, macro_lists_cover_later_issues);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return am_test_run(s);
 }

@@ -22,6 +22,7 @@
 #include "pipeline/verdict.h"
 #include "testutil/testrr.h"
 #include "testutil/testsession.h"
+#include "testutil/testutil.h"
 
 #define AR "Authentication-Results"
 
@@ -282,8 +283,6 @@ main(void)
 {
 	Suite *s = suite_create("session_auth");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, dkim_verified_in_pipeline);
@@ -291,9 +290,5 @@ main(void)
 	tcase_add_test(tc, outbound_signed_then_verified);
 	tcase_add_test(tc, dmarc_enforced_in_pipeline);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return am_test_run(s);
 }

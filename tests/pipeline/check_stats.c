@@ -369,8 +369,6 @@ main(void)
 {
 	Suite *s = suite_create("stats");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, am_test_dir_make, am_test_dir_remove);
 	tcase_add_test(tc, format_names_and_values);
@@ -386,12 +384,8 @@ main(void)
 	tcase_add_test(tc, write_fails_cleanly);
 	/* An abort can only be caught in a forked test (not under valgrind's
 	 * CK_FORK=no). */
-	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0)
+	if (am_test_can_fork())
 		tcase_add_test_raise_signal(tc, write_null_panics, SIGABRT);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return am_test_run(s);
 }

@@ -380,8 +380,6 @@ main(void)
 {
 	Suite *s = suite_create("report_send");
 	TCase *tc = tcase_create("send");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
@@ -397,9 +395,5 @@ main(void)
 	tcase_add_test(tc, max_per_run);
 	tcase_add_test(tc, explicit_range);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return am_test_run(s);
 }

@@ -654,8 +654,6 @@ main(void)
 {
 	Suite *s = suite_create("report_store");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, am_test_dir_make, am_test_dir_remove);
 	tcase_set_timeout(tc, 120);
@@ -672,13 +670,9 @@ main(void)
 	tcase_add_test(tc, expire_old_rows);
 	tcase_add_test(tc, long_strings_cut);
 	tcase_add_test(tc, writer_throughput);
-	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0)
+	if (am_test_can_fork())
 		tcase_add_test_raise_signal(tc, enqueue_null_row_panics,
 		    SIGABRT);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return am_test_run(s);
 }

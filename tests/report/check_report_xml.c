@@ -413,8 +413,6 @@ main(void)
 {
 	Suite *s = suite_create("report_xml");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, am_test_dir_make, am_test_dir_remove);
 	tcase_set_timeout(tc, 60);
@@ -427,15 +425,11 @@ main(void)
 	tcase_add_test(tc, golden_xml);
 	tcase_add_test(tc, report_id_stable_and_file_name);
 	tcase_add_test(tc, unwritable_dir);
-	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0) {
+	if (am_test_can_fork()) {
 		tcase_add_test_raise_signal(tc, end_without_start_panics,
 		    SIGABRT);
 		tcase_add_test_raise_signal(tc, bad_name_panics, SIGABRT);
 	}
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return am_test_run(s);
 }

@@ -25,6 +25,7 @@
 #include "spf/spf_rewrite.h"
 #include "testutil/testdns.h"
 #include "testutil/testrr.h"
+#include "testutil/testutil.h"
 
 static const char *const fixture_rrs[] = {
 	"pass.example. 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"",
@@ -557,8 +558,6 @@ main(void)
 {
 	Suite *s = suite_create("spf");
 	TCase *tc = tcase_create("spf");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -580,12 +579,8 @@ main(void)
 	tcase_add_test(tc, test_cache_survives);
 	tcase_add_test(tc, test_config_keys);
 	/* abort() would end a non-forking run (valgrind with CK_FORK=no) */
-	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0)
+	if (am_test_can_fork())
 		tcase_add_test_raise_signal(tc, test_null_args, SIGABRT);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return am_test_run(s);
 }

@@ -44,6 +44,28 @@ am_test_path(int slot, const char *name)
 	return p[slot];
 }
 
+/* am_test_run - run s; EXIT_SUCCESS or EXIT_FAILURE. */
+int
+am_test_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* am_test_can_fork - false under CK_FORK=no. */
+bool
+am_test_can_fork(void)
+{
+	const char *f = getenv("CK_FORK");
+
+	return f == NULL || strcmp(f, "no") != 0;
+}
+
 /* am_test_slurp_fd - the rest of fd, owned. */
 char *
 am_test_slurp_fd(int fd)

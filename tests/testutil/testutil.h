@@ -10,6 +10,12 @@
  * name) is am_test_dir/name in one of AM_TEST_PATH_SLOTS static buffers, so
  * up to that many paths can be used in one expression.
  *
+ * am_test_run() runs every test of s (CK_NORMAL output) and frees it; it
+ * returns the exit status of a suite: EXIT_SUCCESS if none failed, else
+ * EXIT_FAILURE. am_test_can_fork() is false when CK_FORK=no (valgrind runs):
+ * a test that expects abort() is then left out, since it would end the
+ * whole run.
+ *
  * am_test_slurp() returns a whole file, am_test_slurp_fd() the rest of an
  * open file, as an owned NUL-terminated string (free()). am_test_put()
  * writes text to path (created or truncated). am_test_temp_file() writes len
@@ -20,7 +26,10 @@
 #ifndef AM_TESTUTIL_H
 #define AM_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include <check.h>
 
 #define AM_TEST_PATH_SLOTS 4
 
@@ -29,6 +38,9 @@ extern char am_test_dir[64];
 void am_test_dir_make(void);
 void am_test_dir_remove(void);
 const char *am_test_path(int slot, const char *name);
+
+int am_test_run(Suite *s);
+bool am_test_can_fork(void);
 
 char *am_test_slurp(const char *path);
 char *am_test_slurp_fd(int fd);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tls/tls_policy.h"
+#include "testutil/testutil.h"
 
 static const struct {
 	const char *value;
@@ -143,17 +144,11 @@ main(void)
 {
 	Suite *s = suite_create("tls_policy");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, parse_table, 0,
 	    sizeof(parse_cases) / sizeof(parse_cases[0]));
 	tcase_add_loop_test(tc, check_table, 0,
 	    sizeof(check_cases) / sizeof(check_cases[0]));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return am_test_run(s);
 }

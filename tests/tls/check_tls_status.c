@@ -11,6 +11,7 @@
 #include "msg/authres.h"
 #include "core/buf.h"
 #include "tls/tls_status.h"
+#include "testutil/testutil.h"
 
 /* A macro stage: NULL-terminated name/value pairs. */
 struct stage {
@@ -202,17 +203,11 @@ main(void)
 {
 	Suite *s = suite_create("tls_status");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, table, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, long_values_bounded);
 	tcase_add_test(tc, header_ownership);
 	tcase_add_test(tc, version_rank);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return am_test_run(s);
 }
