@@ -28,13 +28,6 @@
 
 #include "milter/ctl/ctl_keys.c"
 
-#define NEED(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #c); \
-		abort();						\
-	}								\
-} while (0)
-
 /* No leak suppression: libopendkim 2.11's per-Ed25519-signature leak
  * (dkim_privkey_load) is closed by dkim_mem and pkey_cache, and LSan and
  * valgrind must see nothing left. Full stacks for any report: the ASan
@@ -66,7 +59,7 @@ run_keygen(const char *sel, const char *type, char *out, size_t len)
 	size_t n;
 	int rc;
 
-	NEED(fp != NULL && err != NULL);
+	AM_TEST_NEED(fp != NULL && err != NULL);
 	rc = keygen(9, argv, fp, err);
 	rewind(fp);
 	n = fread(out, 1, len - 1, fp);
@@ -84,11 +77,11 @@ txt_strings(const char *out, char *rr, size_t rlen, char *val, size_t vlen)
 	const char *p = strstr(out, "IN TXT ("), *q;
 	size_t rn = 0, vn = 0;
 
-	NEED(p != NULL);
+	AM_TEST_NEED(p != NULL);
 	for (p = strchr(p, '"'); p != NULL && *p == '"'; ) {
 		q = strchr(p + 1, '"');
-		NEED(q != NULL && (size_t)(q - p - 1) <= 255);
-		NEED(rn + (size_t)(q - p) + 3 < rlen &&
+		AM_TEST_NEED(q != NULL && (size_t)(q - p - 1) <= 255);
+		AM_TEST_NEED(rn + (size_t)(q - p) + 3 < rlen &&
 		    vn + (size_t)(q - p) < vlen);
 		rn += (size_t)snprintf(rr + rn, rlen - rn, "%s%.*s", rn ? " " :
 		    "", (int)(q - p + 1), p);
@@ -116,12 +109,13 @@ make_keys(void)
 	FILE *fp;
 
 	fp = fopen(recs_path, "w");
-	NEED(fp != NULL);
+	AM_TEST_NEED(fp != NULL);
 	for (int i = 0; i < 4; i++) {
 		struct pub *p = &pubs[i];
 		char strings[2048];
 
-		NEED(run_keygen(p->sel, types[i], out, sizeof(out)) == 0);
+		AM_TEST_NEED(run_keygen(p->sel, types[i], out, sizeof(out)) ==
+		    0);
 		txt_strings(out, strings, sizeof(strings), p->val,
 		    sizeof(p->val));
 		snprintf(p->rr, sizeof(p->rr),
@@ -141,7 +135,7 @@ load_cfg(const char *text)
 	am_buf_init(&b, 65536);
 	am_buf_init(&errs, 65536);
 	for (; *text; text++)
-		NEED((*text == '@' ? am_buf_puts(&b, tmpdir) :
+		AM_TEST_NEED((*text == '@' ? am_buf_puts(&b, tmpdir) :
 		    am_buf_putc(&b, *text)) == AM_OK);
 	am_test_put(path_of("t.conf"), am_buf_str(&b));
 	cfg = am_config_load(path_of("t.conf"), &errs, NULL);
@@ -184,16 +178,16 @@ static void
 put_value(struct am_buf *b, const char *value)
 {
 	for (; *value; value++)
-		NEED((*value == '\n' ? am_buf_puts(b, "\r\n") :
+		AM_TEST_NEED((*value == '\n' ? am_buf_puts(b, "\r\n") :
 		    am_buf_putc(b, *value)) == AM_OK);
-	NEED(am_buf_puts(b, "\r\n") == AM_OK);
+	AM_TEST_NEED(am_buf_puts(b, "\r\n") == AM_OK);
 }
 
 /* put_header - "Name:value\r\n". */
 static void
 put_header(struct am_buf *b, const char *name, const char *value)
 {
-	NEED(am_buf_printf(b, "%s:", name) == AM_OK);
+	AM_TEST_NEED(am_buf_printf(b, "%s:", name) == AM_OK);
 	put_value(b, value);
 }
 
@@ -229,15 +223,16 @@ sign_msg(const struct am_config *cfg, const struct hdr *extra, size_t nextra,
 	for (size_t i = 0; i < m->nsig; i++) {
 		m->sig[i] = am_xstrdup(am_dkim_sign_value(s, i));
 		ck_assert_ptr_null(strchr(m->sig[i], '\r'));
-		NEED(am_buf_puts(&m->text, "DKIM-Signature: ") == AM_OK);
+		AM_TEST_NEED(am_buf_puts(&m->text, "DKIM-Signature: ") ==
+		    AM_OK);
 		put_value(&m->text, m->sig[i]);
 	}
 	for (size_t i = 0; i < nextra; i++)
 		put_header(&m->text, extra[i].name, extra[i].value);
 	for (size_t i = 0; i < NHDRS; i++)
 		put_header(&m->text, msg_hdrs[i].name, msg_hdrs[i].value);
-	NEED(am_buf_puts(&m->text, "\r\n") == AM_OK);
-	NEED(am_buf_puts(&m->text, body) == AM_OK);
+	AM_TEST_NEED(am_buf_puts(&m->text, "\r\n") == AM_OK);
+	AM_TEST_NEED(am_buf_puts(&m->text, body) == AM_OK);
 	am_dkim_sign_free(s);
 	am_dkim_signer_free(sg);
 	am_keys_free(ks);
@@ -265,7 +260,7 @@ verify_with(const char *cmd_fmt, const char *text)
 	am_test_put(path_of("msg.eml"), text);
 	snprintf(cmd, sizeof(cmd), cmd_fmt, path_of("msg.eml"));
 	p = popen(cmd, "r");
-	NEED(p != NULL);
+	AM_TEST_NEED(p != NULL);
 	if (fgets(line, sizeof(line), p) == NULL)
 		line[0] = '\0';
 	line[strcspn(line, "\n")] = '\0';
@@ -379,7 +374,7 @@ h_list(const char *sig)
 	while ((p = strstr(p, "h=")) != NULL && p != sig &&
 	    !strchr("; \t\n", p[-1]))
 		p++;
-	NEED(p != NULL);
+	AM_TEST_NEED(p != NULL);
 	for (p += 2; *p && *p != ';' && n + 1 < sizeof(buf); p++)
 		if (!strchr(" \t\r\n", *p))
 			buf[n++] = (char)tolower((unsigned char)*p);

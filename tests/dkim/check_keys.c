@@ -23,14 +23,6 @@
 
 static char tmpdir[] = "/tmp/check_keys.XXXXXX";
 
-/* NEED - a check usable outside a test too (ck_assert needs a test). */
-#define NEED(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #c); \
-		abort();						\
-	}								\
-} while (0)
-
 /* expand - tmpl with every "%s" replaced by tmpdir and "%%" by "%". */
 static void
 expand(const char *tmpl, char *out, size_t len)
@@ -67,10 +59,10 @@ put(const char *name, const char *text, mode_t mode)
 	const char *p = path_of(name);
 	FILE *fp = fopen(p, "w");
 
-	NEED(fp);
+	AM_TEST_NEED(fp);
 	fputs(text, fp);
 	fclose(fp);
-	NEED(chmod(p, mode) == 0);
+	AM_TEST_NEED(chmod(p, mode) == 0);
 }
 
 /* genkey - a key of type ("rsa", "ed25519", "ec") to tmpdir/name. */
@@ -87,19 +79,19 @@ genkey(const char *name, const char *type, int bits, bool pkcs1, mode_t mode)
 		pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	else
 		pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	NEED(pk);
+	AM_TEST_NEED(pk);
 	fp = fopen(path_of(name), "w");
-	NEED(fp);
+	AM_TEST_NEED(fp);
 	bio = BIO_new_fp(fp, BIO_CLOSE);
 	if (pkcs1)
-		NEED(PEM_write_bio_PrivateKey_traditional(bio, pk, NULL,
+		AM_TEST_NEED(PEM_write_bio_PrivateKey_traditional(bio, pk, NULL,
 		    NULL, 0, NULL, NULL));
 	else
-		NEED(PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL,
-		    NULL));
+		AM_TEST_NEED(PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0,
+		    NULL, NULL));
 	BIO_free(bio);
 	EVP_PKEY_free(pk);
-	NEED(chmod(path_of(name), mode) == 0);
+	AM_TEST_NEED(chmod(path_of(name), mode) == 0);
 }
 
 /* shared keys, made once (RSA generation is slow) */

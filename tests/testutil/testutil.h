@@ -16,6 +16,10 @@
  * a test that expects abort() is then left out, since it would end the
  * whole run.
  *
+ * AM_TEST_NEED(c) is a check usable outside a test too (ck_assert needs
+ * one), for set-up in main(): if c is false it names the file, the line and
+ * the condition on stderr and aborts.
+ *
  * am_test_slurp() returns a whole file, am_test_slurp_fd() the rest of an
  * open file, as an owned NUL-terminated string (free()). am_test_put()
  * writes text to path (created or truncated). am_test_temp_file() writes len
@@ -28,10 +32,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <check.h>
 
 #define AM_TEST_PATH_SLOTS 4
+
+#define AM_TEST_NEED(c) do {						\
+	if (!(c)) {							\
+		fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #c); \
+		abort();						\
+	}								\
+} while (0)
 
 extern char am_test_dir[64];
 
