@@ -75,6 +75,15 @@ ruleset_has(const struct ruleset *rs, const char *s)
 	return bsearch(&s, rs->v, rs->n, sizeof(*rs->v), cmp_str) != NULL;
 }
 
+/* ruleset_sort - sort for ruleset_has(); an empty set has no array, and
+ * qsort() must not be given a NULL one even for 0 elements (C11 7.1.4). */
+static void
+ruleset_sort(struct ruleset *rs)
+{
+	if (rs->n > 0)
+		qsort(rs->v, rs->n, sizeof(*rs->v), cmp_str);
+}
+
 /* ruleset_release - free every string and the array. */
 static void
 ruleset_release(struct ruleset *rs)
@@ -155,9 +164,9 @@ am_psl_load(const char *path, struct am_why *why)
 	}
 	if (failed)
 		return am_psl_free(psl);
-	qsort(psl->rules.v, psl->rules.n, sizeof(char *), cmp_str);
-	qsort(psl->wildcards.v, psl->wildcards.n, sizeof(char *), cmp_str);
-	qsort(psl->exceptions.v, psl->exceptions.n, sizeof(char *), cmp_str);
+	ruleset_sort(&psl->rules);
+	ruleset_sort(&psl->wildcards);
+	ruleset_sort(&psl->exceptions);
 	return psl;
 }
 

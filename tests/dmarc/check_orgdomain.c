@@ -186,6 +186,38 @@ START_TEST(test_psl_load_errors)
 }
 END_TEST
 
+/*
+ * A list without "*." wildcard (or "!" exception) rules leaves those sets
+ * empty: loading it must not hand qsort() a NULL array (UBSan: "null pointer
+ * passed as argument 1, which is declared to never be null"), and lookups
+ * must still follow the plain rules.
+ */
+START_TEST(test_psl_no_wildcards)
+{
+	char path[] = "/tmp/check_orgdomain_XXXXXX";
+	char got[AM_DOMAIN_MAX_LEN + 1];
+	struct am_psl *p;
+	struct am_why why;
+	int fd = mkstemp(path);
+	FILE *fp;
+
+	ck_assert(fd >= 0);
+	fp = fdopen(fd, "w");
+	fputs("// no wildcard, no exception\ncom\nco.uk\n", fp);
+	fclose(fp);
+	p = am_psl_load(path, &why);
+	unlink(path);
+	ck_assert_msg(p != NULL, "am_psl_load: %s", why.text);
+	ck_assert_uint_eq(am_psl_count(p), 2);
+	ck_assert(am_psl_orgdomain(p, "a.b.example.co.uk", got, sizeof(got)) ==
+	    AM_OK);
+	ck_assert_msg(strcmp(got, "example.co.uk") == 0,
+	    "got \"%s\", want \"example.co.uk\"", got);
+	ck_assert(am_psl_orgdomain(p, "com", got, sizeof(got)) == AM_PERMFAIL);
+	p = am_psl_free(p);
+}
+END_TEST
+
 /* --------------------------------------------------- DMARC records */
 
 static const struct {
@@ -469,6 +501,7 @@ main(void)
 	tcase_add_loop_test(tp, test_psl_cases, 0,
 	    (int)(sizeof(psl_cases) / sizeof(psl_cases[0])));
 	tcase_add_test(tp, test_psl_load_errors);
+	tcase_add_test(tp, test_psl_no_wildcards);
 	tcase_add_loop_test(tp, test_is_record, 0,
 	    (int)(sizeof(is_record_cases) / sizeof(is_record_cases[0])));
 	tcase_add_test(tp, test_tag_next);
