@@ -10,6 +10,12 @@
  * KEYFAIL), rcode NXDOMAIN or no answers = NOKEY. So start only begins an
  * am_dns query; waitreply waits, copies the packet into the buffer start was
  * given (clamped), and turns every TEMPERROR into DKIM_DNS_ERROR.
+ *
+ * The message's DNS budget (dns_budget.h) reaches the hooks through a
+ * thread-local pointer set by am_dkim_lib_budget_begin() around the
+ * libopendkim calls that look keys up: the hooks get only the library-wide
+ * query service, and libopendkim runs them synchronously on the caller's
+ * thread (the same reasoning as spf_dns.c's current check).
  */
 #include "autoconf.h"
 
@@ -23,6 +29,7 @@
 
 #include "core/xalloc.h"
 #include "dns/dns.h"
+#include "dns/dns_budget.h"
 #include "dkim/dkim_lib.h"
 
 /* What our hooks get as libopendkim's "query service". */
@@ -34,6 +41,7 @@ struct dkim_dns_svc {
 /* One key lookup in flight (libopendkim's "query handle"). */
 struct dkim_dns_q {
 	struct am_dns_query *q;		/* owned */
+	uint64_t deadline_ms;		/* the message's budget, or 0 */
 	unsigned char *buf;		/* borrowed: libopendkim's answer buffer */
 	size_t buflen;			/* bytes at buf */
 };
@@ -44,6 +52,26 @@ struct am_dkim_lib {
 	struct am_dkim_policy policy;	/* copied configuration */
 };
 
+/* The message budget of the verification running on this thread, between
+ * am_dkim_lib_budget_begin() and _end(); NULL otherwise. */
+static _Thread_local struct am_dns_budget *current_budget;
+
+/* am_dkim_lib_budget_begin - key lookups on this thread use b. */
+void
+am_dkim_lib_budget_begin(struct am_dns_budget *b)
+{
+	if (current_budget != NULL)
+		AM_PANIC("am_dkim_lib_budget_begin: nested");
+	current_budget = b;
+}
+
+/* am_dkim_lib_budget_end - no budget on this thread any more. */
+void
+am_dkim_lib_budget_end(void)
+{
+	current_budget = NULL;
+}
+
 /* dns_start - begin the TXT (or other) lookup; never fails. */
 static int
 dns_start(void *svc_, int type, unsigned char *qname, unsigned char *buf,
@@ -52,7 +80,12 @@ dns_start(void *svc_, int type, unsigned char *qname, unsigned char *buf,
 	struct dkim_dns_svc *svc = svc_;
 	struct dkim_dns_q *dq = am_xcalloc(1, sizeof(*dq));
 
-	dq->q = am_dns_start(svc->dns, (const char *)qname, type);
+	if (current_budget != NULL) {
+		dq->deadline_ms = am_dns_budget_deadline(current_budget);
+		dq->q = am_dns_start_by(svc->dns, (const char *)qname, type,
+		    dq->deadline_ms);
+	} else
+		dq->q = am_dns_start(svc->dns, (const char *)qname, type);
 	dq->buf = buf;
 	dq->buflen = buflen;
 	*qh = dq;
@@ -98,10 +131,14 @@ dns_waitreply(void *svc_, void *qh, struct timeval *to, size_t *bytes,
 	struct dkim_dns_svc *svc = svc_;
 	struct dkim_dns_q *dq = qh;
 	struct am_dns_answer ans;
+	uint64_t deadline;
 	size_t n = 0;
 	int rc = DKIM_DNS_SUCCESS;
 
-	am_dns_wait(dq->q, am_dns_deadline(timeout_ms(svc, to)), &ans);
+	deadline = am_dns_deadline(timeout_ms(svc, to));
+	if (dq->deadline_ms != 0 && dq->deadline_ms < deadline)
+		deadline = dq->deadline_ms;
+	am_dns_wait(dq->q, deadline, &ans);
 	if (ans.result == AM_DNS_TEMPERROR) {
 		rc = DKIM_DNS_ERROR;
 	} else if (ans.packet_len > 0) {

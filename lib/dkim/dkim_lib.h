@@ -11,7 +11,14 @@
  *               thread-safe, NXDOMAIN as KEYFAIL) is replaced by hooks over
  *               dns (borrowed; must outlive the returned object). A key
  *               lookup starts an am_dns query and waits for it no longer than
- *               the timeout libopendkim passes and never beyond DNSTimeout.
+ *               the timeout libopendkim passes and never beyond DNSTimeout;
+ *               between am_dkim_lib_budget_begin(b) and
+ *               am_dkim_lib_budget_end() on the same thread it also waits no
+ *               longer than the message's DNS budget b (dns_budget.h), and
+ *               once b is spent a lookup fails at once without a query.
+ *               libopendkim calls the hooks synchronously on the thread
+ *               that called it, and they get no per-message argument, so a
+ *               thread-local pointer carries b (as spf_dns.h does).
  *               The whole wire answer is copied (clamped to libopendkim's
  *               buffer); a TEMPERROR (SERVFAIL, REFUSED, timeout, bogus) is
  *               DKIM_DNS_ERROR, so libopendkim says KEYFAIL (temperror),
@@ -63,6 +70,7 @@
 #include "core/am.h"
 #include "config/config.h"
 #include "dns/dns.h"
+#include "dns/dns_budget.h"
 
 /* The DKIM verification keys of the configuration, copied at set-up. */
 struct am_dkim_policy {
@@ -80,5 +88,7 @@ struct am_dkim_lib *am_dkim_lib_new(struct am_dns *dns,
 struct am_dkim_lib *am_dkim_lib_free(struct am_dkim_lib *dl);
 DKIM_LIB *am_dkim_lib_handle(struct am_dkim_lib *dl);
 const struct am_dkim_policy *am_dkim_lib_policy(const struct am_dkim_lib *dl);
+void am_dkim_lib_budget_begin(struct am_dns_budget *b);
+void am_dkim_lib_budget_end(void);
 
 #endif

@@ -44,6 +44,8 @@ struct am_dkim_verify {
 	struct am_buf hdr;		/* scratch: "Name:value" with CRLF */
 	struct rawsig *raw;		/* owned array of nraw */
 	size_t nraw;			/* DKIM-Signature headers seen */
+	struct am_dns_budget *budget;	/* borrowed: the message's DNS
+					 * budget, or NULL */
 };
 
 /* am_dkim_verify_new - a verifier with its libopendkim handle. */
@@ -64,6 +66,15 @@ am_dkim_verify_new(struct am_dkim_lib *dl, const char *jobid)
 		(void)dkim_set_user_context(v->d,
 		    (void *)am_dkim_lib_policy(dl));
 	return v;
+}
+
+/* am_dkim_verify_set_budget - key lookups wait against b (borrowed). */
+void
+am_dkim_verify_set_budget(struct am_dkim_verify *v, struct am_dns_budget *b)
+{
+	if (v == NULL)
+		AM_PANIC("am_dkim_verify_set_budget: NULL verifier");
+	v->budget = b;
 }
 
 static void
@@ -210,6 +221,7 @@ bool
 am_dkim_verify_eoh(struct am_dkim_verify *v)
 {
 	DKIM_SIGINFO **sigs = NULL;
+	DKIM_STAT st;
 	int n = 0, i;
 
 	if (v == NULL || v->state != V_HEADERS)
@@ -217,7 +229,10 @@ am_dkim_verify_eoh(struct am_dkim_verify *v)
 	v->state = V_SKIP;
 	if (v->d == NULL || v->nraw == 0)
 		return false;
-	if (dkim_eoh(v->d) == DKIM_STAT_NOSIG)
+	am_dkim_lib_budget_begin(v->budget);
+	st = dkim_eoh(v->d);
+	am_dkim_lib_budget_end();
+	if (st == DKIM_STAT_NOSIG)
 		return false;
 	if (dkim_getsiglist(v->d, &sigs, &n) != DKIM_STAT_OK)
 		return false;
@@ -474,7 +489,9 @@ am_dkim_verify_eom(struct am_dkim_verify *v, struct am_dkim_results *out)
 	if (v->nraw == 0)
 		return;
 	if (v->d != NULL) {
+		am_dkim_lib_budget_begin(v->budget);
 		(void)dkim_eom(v->d, NULL);
+		am_dkim_lib_budget_end();
 		if (dkim_getsiglist(v->d, &sigs, &n) != DKIM_STAT_OK)
 			n = 0;
 	}

@@ -21,9 +21,15 @@
  *             The header is rebuilt as "Name:value" with CRLF line breaks.
  *             Headers after eoh are a panic (interface violation).
  *
+ *             am_dkim_verify_set_budget() (before eoh) makes the key
+ *             lookups wait against the message's DNS budget b (borrowed,
+ *             dns_budget.h; it must outlive the verifier): all of them
+ *             together end by its deadline, and once it is spent a lookup
+ *             fails at once (temperror, "timeout") without a query.
+ *
  *             am_dkim_verify_eoh() ends the header block; the key lookups
- *             run here (DNS, bounded by DNSTimeout each; at most
- *             MaxSignatures of them). It returns whether the body is
+ *             run here (DNS, bounded by DNSTimeout each and by the budget
+ *             when one is set; at most MaxSignatures of them). It returns whether the body is
  *             needed: false when the message is unsigned or no signature
  *             can be verified any more (every one already has its result),
  *             so the caller may skip am_dkim_verify_body() entirely.
@@ -81,6 +87,7 @@
 #include "core/am.h"
 #include "msg/authres.h"
 #include "dkim/dkim_lib.h"
+#include "dns/dns_budget.h"
 
 enum am_dkim_result {
 	AM_DKIM_NONE = 0,	/* unsigned (only as a message-level answer) */
@@ -125,6 +132,8 @@ struct am_dkim_verify;
 struct am_dkim_verify *am_dkim_verify_new(struct am_dkim_lib *dl,
     const char *jobid);
 struct am_dkim_verify *am_dkim_verify_free(struct am_dkim_verify *v);
+void am_dkim_verify_set_budget(struct am_dkim_verify *v,
+    struct am_dns_budget *b);
 void am_dkim_verify_header(struct am_dkim_verify *v, const char *name,
     const char *value, size_t len);
 bool am_dkim_verify_eoh(struct am_dkim_verify *v);

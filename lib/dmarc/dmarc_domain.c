@@ -191,7 +191,8 @@ author_exists(struct eval *ev)
 	/* XXX: a DNS failure here counts as existing (sp= rather than np=);
 	 * a temperror would be stricter but fails mail on an extra query. */
 	memset(&ans, 0, sizeof(ans));
-	q = am_dns_start(ev->dm->dns, ev->author, ns_t_a);
+	q = am_dns_start_by(ev->dm->dns, ev->author, ns_t_a,
+	    ev->in->deadline_ms);
 	am_dns_wait(q, ev->in->deadline_ms, &ans);
 	q = am_dns_query_free(q);
 	exists = ans.result != AM_DNS_NXDOMAIN;

@@ -385,7 +385,7 @@ am_dmarc_fetch(struct am_dns *dns, const char *domain, uint64_t deadline_ms,
 	f->psd = 'u';
 	(void)snprintf(name, sizeof(name), "_dmarc.%s", domain);
 	memset(&ans, 0, sizeof(ans));
-	q = am_dns_start(dns, name, ns_t_txt);
+	q = am_dns_start_by(dns, name, ns_t_txt, deadline_ms);
 	am_dns_wait(q, deadline_ms, &ans);
 	q = am_dns_query_free(q);
 	f->dns = ans.result;

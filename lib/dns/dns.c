@@ -262,6 +262,27 @@ am_dns_start(struct am_dns *dns, const char *name, int rrtype)
 	return q;
 }
 
+/* am_dns_start_by - am_dns_start(), unless deadline_ms has passed: then a
+ * query that is already over (TEMPERROR "timeout"), and nothing is sent. */
+struct am_dns_query *
+am_dns_start_by(struct am_dns *dns, const char *name, int rrtype,
+    uint64_t deadline_ms)
+{
+	struct am_dns_query *q;
+
+	if (am_dns_deadline(0) < deadline_ms)
+		return am_dns_start(dns, name, rrtype);
+	q = am_xcalloc(1, sizeof(*q));
+	q->dns = dns;
+	(void)pthread_cond_init(&q->cond, &dns->condattr);
+	q->refs = 1;
+	(void)pthread_mutex_lock(&dns->lock);
+	dns->nlive++;
+	(void)pthread_mutex_unlock(&dns->lock);
+	query_fail(q, AM_DNS_TEMPERROR, "timeout");
+	return q;
+}
+
 /* ---------------------------------------------------------- answers */
 
 /* answer_copy_records - copy the rdata of every record into ans. */

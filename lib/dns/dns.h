@@ -23,6 +23,10 @@
  *             *ans (overwritten: release an earlier answer first). When the
  *             deadline passes the query is cancelled and the answer is
  *             TEMPERROR "timeout"; waiting again gives the same answer.
+ *             am_dns_start_by() is am_dns_start() for a query that must
+ *             be answered by deadline_ms: once that time has passed it
+ *             sends nothing and returns a query that is already over,
+ *             TEMPERROR "timeout" (a message's DNS budget, dns_budget.h).
  *             am_dns_query_free() releases the handle (cancelling the
  *             query if still running) and may be called at any time.
  *             am_dns_lookup() = start + wait + free. am_dns_free() accepts
@@ -110,6 +114,8 @@ enum am_status am_dns_add_local_zone(struct am_dns *dns, const char *zone,
 uint64_t am_dns_deadline(unsigned timeout_ms);
 struct am_dns_query *am_dns_start(struct am_dns *dns, const char *name,
     int rrtype);
+struct am_dns_query *am_dns_start_by(struct am_dns *dns, const char *name,
+    int rrtype, uint64_t deadline_ms);
 void am_dns_wait(struct am_dns_query *q, uint64_t deadline_ms,
     struct am_dns_answer *ans);
 struct am_dns_query *am_dns_query_free(struct am_dns_query *q);

@@ -1,9 +1,12 @@
 /*
  * inbound.c - verification of one inbound message: DKIM (RFC 6376, 8301,
  * 8463) through dkim_verify, SPF (RFC 7208) for MAIL FROM and HELO through
- * spf, then DMARC (RFC 7489, RFC 9989) over their results through dmarc. The body is hashed as it streams and never buffered; when the message
+ * spf, then DMARC (RFC 7489, RFC 9989) over their results through dmarc.
+ * The body is hashed as it streams and never buffered; when the message
  * carries no signature the body is not needed. Reply codes for SPF follow
- * RFC 7372 (5.7.23 validation failed, 4.7.24 validation error).
+ * RFC 7372 (5.7.23 validation failed, 4.7.24 validation error). All DNS
+ * lookups of the message share one budget of DNSTimeout (dns_budget.h),
+ * started by the first of them (the DKIM keys at end of headers, else SPF).
  */
 #include "autoconf.h"
 
@@ -14,10 +17,13 @@
 
 #include "report/report_row.h"
 #include "core/xalloc.h"
+#include "dns/dns_budget.h"
 #include "pipeline/inbound.h"
 
 struct am_inbound {
 	struct am_runtime *rt;		/* borrowed, pinned by the session */
+	struct am_dns_budget *budget;	/* owned: DNSTimeout for every
+					 * lookup of the message */
 	struct am_dkim_verify *dkv;	/* owned; NULL once finished */
 	bool dkim_needs_body;		/* set at eoh */
 	bool eoh_done;			/* am_inbound_eoh ran */
@@ -37,7 +43,9 @@ am_inbound_new(struct am_runtime *rt, const char *jobid)
 	struct am_inbound *in = am_xcalloc(1, sizeof(*in));
 
 	in->rt = rt;
+	in->budget = am_dns_budget_new((unsigned)rt->cfg->dns_timeout * 1000U);
 	in->dkv = am_dkim_verify_new(rt->dkim, jobid);
+	am_dkim_verify_set_budget(in->dkv, in->budget);
 	return in;
 }
 
@@ -49,6 +57,7 @@ am_inbound_free(struct am_inbound *in)
 	in->dkv = am_dkim_verify_free(in->dkv);
 	am_dkim_results_release(&in->dkim);
 	free(in->received_spf);
+	in->budget = am_dns_budget_free(in->budget);
 	free(in);
 	return NULL;
 }
@@ -106,8 +115,7 @@ run_spf(struct am_inbound *in, const struct am_inbound_env *env)
 	struct am_buf out;
 
 	am_spf_check(in->rt->spf, env->client, env->helo, env->sender,
-	    am_dns_deadline((unsigned)cfg->dns_timeout * 1000U),
-	    &in->spf_mfrom, &in->spf_helo);
+	    am_dns_budget_deadline(in->budget), &in->spf_mfrom, &in->spf_helo);
 	in->spf_ran = true;
 	r = in->spf_mfrom.is_checked ? &in->spf_mfrom : &in->spf_helo;
 	if (!cfg->add_received_spf || !r->is_checked)
@@ -179,8 +187,7 @@ run_dmarc(struct am_inbound *in, const struct am_inbound_env *env)
 	din.spf = in->spf_ran ? &in->spf_mfrom : NULL;
 	din.dkim = &in->dkim;
 	din.client = env->client;
-	din.deadline_ms = am_dns_deadline(
-	    (unsigned)in->rt->cfg->dns_timeout * 1000U);
+	din.deadline_ms = am_dns_budget_deadline(in->budget);
 	din.sample_draw = -1;
 	am_dmarc_evaluate(in->rt->dmarc, &din, &in->dmarc, &in->dmarc_dec);
 	in->dmarc_ran = true;

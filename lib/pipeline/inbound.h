@@ -17,7 +17,12 @@
  *             while v still accepts). am_inbound_add_headers() then queues the other
  *             headers the checks produced (Received-SPF, if AddReceivedSPF).
  *             Results stay readable (for DMARC and reports) until the object
- *             is freed.
+ *             is freed. Every DNS lookup of the message (DKIM keys, SPF and
+ *             its includes, DMARC records and tree walk) waits against one
+ *             budget of DNSTimeout that the first of them starts
+ *             (dns_budget.h): a dead resolver costs the message one
+ *             DNSTimeout, and a lookup after the budget is spent fails at
+ *             once as temperror ("timeout") without a query.
  * THREADS     one message, one callback at a time; the runtime is shared.
  */
 #ifndef AM_INBOUND_H

@@ -316,7 +316,8 @@ query_chased(struct am_dns *dns, struct am_spf_dns_check *chk,
 	am_buf_init(&next, 1024);
 	(void)am_buf_puts(&cur, name);
 	for (;;) {
-		q = am_dns_start(dns, am_buf_str(&cur), type);
+		q = am_dns_start_by(dns, am_buf_str(&cur), type,
+		    chk->deadline_ms);
 		am_dns_wait(q, chk->deadline_ms, ans);
 		q = am_dns_query_free(q);
 		if (cur.len > 1 && cur.data[cur.len - 1] == '.')
@@ -598,7 +599,7 @@ exp_text(struct am_dns *dns, struct am_spf_dns_check *chk,
 	enum am_status st = AM_PERMFAIL;
 
 	memset(&ans, 0, sizeof(ans));
-	q = am_dns_start(dns, domain, ns_t_txt);
+	q = am_dns_start_by(dns, domain, ns_t_txt, chk->deadline_ms);
 	am_dns_wait(q, chk->deadline_ms, &ans);
 	q = am_dns_query_free(q);
 	/* RFC 7208 §6.2: anything but exactly one TXT record: no explanation */

@@ -17,6 +17,7 @@
 #include <check.h>
 
 #include "dns/dns.h"
+#include "dns/dns_budget.h"
 #include "testutil/testdns.h"
 #include "testutil/testrr.h"
 
@@ -513,6 +514,65 @@ START_TEST(test_timeout)
 }
 END_TEST
 
+/*
+ * One budget for a message's lookups (dns_budget.h): the first lookup starts
+ * it, a later one waits only until the same deadline, and once it has passed
+ * a lookup fails at once, "timeout", without reaching libunbound.
+ */
+START_TEST(test_budget)
+{
+	char addr[32];
+	struct am_dns_opts opts = { .nameservers = addr };
+	struct am_why why = { "" };
+	struct am_dns_budget *b = am_dns_budget_new(400);
+	struct am_dns_answer ans;
+	struct am_dns_query *q;
+	struct timespec t0;
+	unsigned long sent;
+	uint64_t deadline;
+	struct am_dns *d;
+	long ms;
+
+	(void)snprintf(addr, sizeof(addr), "127.0.0.1@%u",
+	    am_testdns_dead_port());
+	d = am_dns_new(&opts, &why);
+	ck_assert_msg(d != NULL, "am_dns_new: %s", why.text);
+	ck_assert(!am_dns_budget_is_started(b));
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	q = am_dns_budget_start(b, d, "a.example", T_A);
+	ck_assert(am_dns_budget_is_started(b));
+	deadline = am_dns_budget_deadline(b);
+	(void)usleep(100 * 1000);
+	ck_assert(am_dns_budget_deadline(b) == deadline);
+	am_dns_budget_wait(b, q, &ans);
+	q = am_dns_query_free(q);
+	want_result(&ans, "a.example, budget", AM_DNS_TEMPERROR);
+	am_dns_answer_release(&ans);
+	/* A second lookup started after 100 ms still ends at the first one's
+	 * deadline: 400 ms in all, not 500. */
+	ms = ms_since(&t0);
+	ck_assert_msg(ms >= 350 && ms < 1500, "got %ld ms, want ~400", ms);
+	ck_assert(am_dns_budget_is_spent(b));
+	sent = am_dns_query_count(d);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	q = am_dns_budget_start(b, d, "b.example", T_A);
+	am_dns_budget_wait(b, q, &ans);
+	q = am_dns_query_free(q);
+	ms = ms_since(&t0);
+	want_result(&ans, "b.example, budget spent", AM_DNS_TEMPERROR);
+	ck_assert_msg(strcmp(ans.why, "timeout") == 0, "got \"%s\", want "
+	    "\"timeout\"", ans.why);
+	ck_assert_msg(ms < 50, "got %ld ms, want at once", ms);
+	ck_assert_uint_eq(am_dns_query_count(d), sent);
+	am_dns_answer_release(&ans);
+	/* reset: the next message has its own budget */
+	am_dns_budget_reset(b);
+	ck_assert(!am_dns_budget_is_started(b) && !am_dns_budget_is_spent(b));
+	b = am_dns_budget_free(b);
+	d = am_dns_free(d);
+}
+END_TEST
+
 /* dns_suite - every case; the signal case only where Check forks. */
 static Suite *
 dns_suite(bool can_fork)
@@ -542,6 +602,7 @@ dns_suite(bool can_fork)
 	tcase_set_timeout(tn, 120);
 	tcase_add_test(tn, test_forwarder);
 	tcase_add_test(tn, test_timeout);
+	tcase_add_test(tn, test_budget);
 	suite_add_tcase(s, tn);
 	return s;
 }
