@@ -68,6 +68,29 @@
  *             record is the author domain's, else np= when the author
  *             domain does not exist (NXDOMAIN for its A query, RFC 9989
  *             §3.2.9 / RFC 8020), else sp=, else p=.
+ *             Tree walk failures (DMARCOrgDomain treewalk; a PSL cannot
+ *             fail): a DNS failure for the author domain's own _dmarc name,
+ *             or, when the author domain has no record, anywhere in the
+ *             walk that looks for the policy, is temperror (the policy is
+ *             unknown). When the author domain's record answered, that
+ *             record is the policy and a failure above it only affects what
+ *             needs an Organizational Domain: relaxed alignment. Strict
+ *             alignment and identifiers equal to the author domain never
+ *             walk. An identifier under another top-level domain cannot
+ *             align (an Organizational Domain is a suffix of its name) and
+ *             is not walked. Otherwise both walks are compared
+ *             (orgdomain.h am_treewalk_compare): aligned when they select
+ *             the same domain and every failed name lies above it;
+ *             unaligned when no domain the failed names could select (of
+ *             two labels or more: a TLD is never taken as one) is shared;
+ *             unknown otherwise. pass if one identifier aligns; else
+ *             temperror, naming the failed _dmarc name, if one is unknown;
+ *             else fail and the author's policy applies. So a failure at
+ *             _dmarc.example cannot save a forged From of bank.example with
+ *             p=reject whose SPF or DKIM domain is evil.example (fail,
+ *             reject), d=mail.bank.example still aligns, and only a name
+ *             the failure hides from both (a.corp.example and d=corp.example
+ *             while _dmarc.corp.example fails) is temperror.
  *             Overrides, in order: t=y (RFC 9989) applies one level below
  *             (reject -> quarantine -> none), policy_test_mode; else
  *             pct < 100 (RFC 7489 §6.6.4): a draw >= pct is sampled_out and

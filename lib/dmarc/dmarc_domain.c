@@ -6,7 +6,9 @@
  * DMARCOrgDomain psl the PSL organizational domain's record (RFC 7489
  * §6.6.3); records are fetched and validated by orgdomain.c and
  * dmarc_record.c. Alignment is ours, never the library's (RFC 7489 §3.1):
- * strict = identical names, relaxed = the same Organizational Domain. A
+ * strict = identical names, relaxed = the same Organizational Domain; a
+ * failed tree walk makes an alignment unknown only when the names it could
+ * not read might still join the two (dmarc.h "Tree walk failures"). A
  * failing message takes p=, sp= or np= (np= when the author domain does not
  * exist, RFC 9989 §3.2.9, RFC 8020), and its disposition then goes through
  * the overrides: t=y, pct= sampling (RFC 7489 §6.6.4), trusted forwarders,
@@ -41,57 +43,114 @@ struct eval {
 	const struct am_dmarc_input *in;	/* borrowed */
 	struct am_dmarc_result *res;		/* being filled */
 	const char *author;			/* res->header_from */
-	bool has_org;				/* res->orgdomain is set */
-	bool is_temperror;			/* an org lookup failed */
+	bool has_org;				/* PSL: res->orgdomain is set */
+	bool has_awalk;				/* awalk was run */
+	struct am_treewalk awalk;		/* owned: the tree walk from
+						 * the author domain */
+	bool is_temperror;			/* an alignment is unknown */
 	char why[256];				/* its reason */
 	struct am_dmarc_memo memo;		/* _dmarc answers so far */
 };
 
-/* org_of - the Organizational Domain of domain; false on failure. */
+/* Relaxed alignment of one identifier (dmarc.h, "Tree walk failures"). */
+enum align {
+	ALIGN_NO = 0,
+	ALIGN_YES,
+	ALIGN_UNKNOWN,		/* a failed _dmarc query decides */
+};
+
+/* psl_org - the PSL Organizational Domain of domain (itself if none). */
+static void
+psl_org(struct eval *ev, const char *domain, char *out, size_t len)
+{
+	if (am_psl_orgdomain(ev->dm->psl, domain, out, len) != AM_OK)
+		(void)snprintf(out, len, "%s", domain);
+}
+
+/* author_walk - the tree walk from the author domain, run once. */
+static void
+author_walk(struct eval *ev)
+{
+	struct am_why why;
+
+	if (ev->has_awalk)
+		return;
+	ev->has_awalk = true;
+	if (am_treewalk_run_memo(ev->dm->dns, &ev->memo, ev->author, NULL,
+	    ev->in->deadline_ms, &ev->awalk, &why) == AM_OK)
+		(void)snprintf(ev->res->orgdomain,
+		    sizeof(ev->res->orgdomain), "%s", ev->awalk.orgdomain);
+}
+
+/* walk_failure - the reason of the first of two walks that failed. */
+static const char *
+walk_failure(const struct am_treewalk *a, const struct am_treewalk *b)
+{
+	if (a->failed_step != SIZE_MAX)
+		return a->step[a->failed_step].f.why;
+	if (b->failed_step != SIZE_MAX)
+		return b->step[b->failed_step].f.why;
+	return "DNS failure";
+}
+
+/* same_tld - do two valid names end in the same label? An Organizational
+ * Domain is a suffix of its name, so names under different top-level
+ * domains never share one: no walk is needed to tell. */
 static bool
-org_of(struct eval *ev, const char *domain, char *out, size_t len)
+same_tld(const char *a, const char *b)
+{
+	const char *ta = strrchr(a, '.'), *tb = strrchr(b, '.');
+
+	return strcmp(ta != NULL ? ta + 1 : a, tb != NULL ? tb + 1 : b) == 0;
+}
+
+/* walk_aligned - relaxed alignment of d through the tree walks. */
+static enum align
+walk_aligned(struct eval *ev, const char *d)
 {
 	struct am_treewalk tw;
 	struct am_why why;
-	enum am_status st;
+	enum am_treewalk_cmp cmp = AM_TREEWALK_DIFFERENT;
 
-	if (ev->dm->psl != NULL) {
-		if (am_psl_orgdomain(ev->dm->psl, domain, out, len) != AM_OK)
-			(void)snprintf(out, len, "%s", domain);
-		return true;
-	}
-	st = am_treewalk_run_memo(ev->dm->dns, &ev->memo, domain, NULL,
-	    ev->in->deadline_ms, &tw, &why);
-	if (st == AM_OK)
-		(void)snprintf(out, len, "%s", tw.orgdomain);
-	else if (st == AM_TEMPFAIL) {
+	if (!same_tld(d, ev->author))
+		return ALIGN_NO;
+	author_walk(ev);
+	if (ev->awalk.n == 0)		/* cannot happen: author is valid */
+		return ALIGN_NO;
+	if (am_treewalk_run_memo(ev->dm->dns, &ev->memo, d, NULL,
+	    ev->in->deadline_ms, &tw, &why) != AM_PERMFAIL)
+		cmp = am_treewalk_compare(&ev->awalk, &tw);
+	if (cmp == AM_TREEWALK_UNKNOWN && !ev->is_temperror) {
 		ev->is_temperror = true;
-		(void)snprintf(ev->why, sizeof(ev->why), "%s", why.text);
+		(void)snprintf(ev->why, sizeof(ev->why), "%s",
+		    walk_failure(&ev->awalk, &tw));
 	}
 	am_treewalk_release(&tw);
-	return st == AM_OK;
+	return cmp == AM_TREEWALK_SAME ? ALIGN_YES :
+	    cmp == AM_TREEWALK_UNKNOWN ? ALIGN_UNKNOWN : ALIGN_NO;
 }
 
 /* aligned - does identifier id align with the author domain (mode r/s)? */
-static bool
+static enum align
 aligned(struct eval *ev, char mode, const char *id)
 {
 	char d[AM_DOMAIN_MAX_LEN + 1], org[AM_DOMAIN_MAX_LEN + 1];
 
 	if (id == NULL || am_domain_normalise(id, d, sizeof(d), NULL) != AM_OK)
-		return false;
+		return ALIGN_NO;
 	if (strcmp(d, ev->author) == 0)
-		return true;
+		return ALIGN_YES;
 	if (mode == 's')	/* strict: identical names only */
-		return false;
+		return ALIGN_NO;
+	if (ev->dm->psl == NULL)
+		return walk_aligned(ev, d);
 	if (!ev->has_org) {
-		if (!org_of(ev, ev->author, ev->res->orgdomain,
-		    sizeof(ev->res->orgdomain)))
-			return false;
+		psl_org(ev, ev->author, ev->res->orgdomain,
+		    sizeof(ev->res->orgdomain));
 		ev->has_org = true;
 	}
-	return org_of(ev, d, org, sizeof(org)) &&
-	    strcmp(org, ev->res->orgdomain) == 0;
+	psl_org(ev, d, org, sizeof(org));
+	return strcmp(org, ev->res->orgdomain) == 0 ? ALIGN_YES : ALIGN_NO;
 }
 
 /* take - move the record of fetch f found at domain into the result. */
@@ -123,7 +182,6 @@ discover_walk(struct eval *ev, struct am_dmarc_fetch *f)
 	}
 	(void)snprintf(ev->res->orgdomain, sizeof(ev->res->orgdomain), "%s",
 	    tw.orgdomain);
-	ev->has_org = true;
 	/* The Organizational Domain's record, else the PSD's (psd=y). */
 	for (i = 0; i < tw.n && tw.org_step != SIZE_MAX; i++)
 		if (tw.step[i].f.record != NULL &&
@@ -132,7 +190,9 @@ discover_walk(struct eval *ev, struct am_dmarc_fetch *f)
 	if (rec == NULL && tw.org_step != SIZE_MAX)
 		rec = take(ev, &tw.step[tw.org_step].f,
 		    tw.step[tw.org_step].domain);
-	am_treewalk_release(&tw);
+	/* Kept: the same walk from the author serves relaxed alignment. */
+	ev->awalk = tw;
+	ev->has_awalk = true;
 	return rec;
 }
 
@@ -143,9 +203,8 @@ discover_psl(struct eval *ev)
 	struct am_dmarc_fetch f;
 	char *rec = NULL;
 
-	if (!org_of(ev, ev->author, ev->res->orgdomain,
-	    sizeof(ev->res->orgdomain)))
-		return NULL;
+	psl_org(ev, ev->author, ev->res->orgdomain,
+	    sizeof(ev->res->orgdomain));
 	ev->has_org = true;
 	if (strcmp(ev->res->orgdomain, ev->author) == 0)
 		return NULL;
@@ -302,7 +361,8 @@ check_alignment(struct eval *ev)
 
 	for (i = 0; dkim != NULL && i < dkim->count; i++)
 		if (dkim->sigs[i].result == AM_DKIM_PASS &&
-		    aligned(ev, res->rec.adkim, dkim->sigs[i].domain)) {
+		    aligned(ev, res->rec.adkim, dkim->sigs[i].domain) ==
+		    ALIGN_YES) {
 			res->dkim_aligned = true;
 			(void)snprintf(res->dkim_domain,
 			    sizeof(res->dkim_domain), "%s",
@@ -311,8 +371,10 @@ check_alignment(struct eval *ev)
 		}
 	/* Only pass counts: softfail, neutral, permerror are not pass. */
 	if (spf != NULL && spf->is_checked && spf->result == AM_SPF_PASS &&
-	    aligned(ev, res->rec.aspf, spf->domain))
+	    aligned(ev, res->rec.aspf, spf->domain) == ALIGN_YES)
 		res->spf_aligned = true;
+	/* The record is known: a failed walk above the author makes the
+	 * result temperror only when it could have made one align. */
 	if (res->dkim_aligned || res->spf_aligned)
 		res->result = AM_DMARC_PASS;
 	else if (ev->is_temperror)
@@ -365,5 +427,7 @@ am_dmarc_eval_domain(const struct am_dmarc *dm,
 	ev.author = res->header_from;
 	am_dmarc_memo_init(&ev.memo);
 	eval_record(&ev, author);
+	if (ev.has_awalk)
+		am_treewalk_release(&ev.awalk);
 	am_dmarc_memo_release(&ev.memo);
 }

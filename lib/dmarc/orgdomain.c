@@ -507,6 +507,7 @@ am_treewalk_run_memo(struct am_dns *dns, struct am_dmarc_memo *m,
 		AM_PANIC("am_treewalk_run: NULL argument");
 	memset(tw, 0, sizeof(*tw));
 	tw->org_step = SIZE_MAX;
+	tw->failed_step = SIZE_MAX;
 	if (am_domain_normalise(domain, dom, sizeof(dom), why) != AM_OK)
 		return AM_PERMFAIL;
 	target = dom;
@@ -522,6 +523,9 @@ am_treewalk_run_memo(struct am_dns *dns, struct am_dmarc_memo *m,
 			    &st->f);
 		tw->n++;
 		if (st->f.dns == AM_DNS_TEMPERROR) {
+			/* What the answered steps say; see orgdomain.h. */
+			tw->failed_step = tw->n - 1;
+			walk_select(tw, dom);
 			am_why_set(why, "%s", st->f.why);
 			return AM_TEMPFAIL;
 		}
@@ -541,6 +545,78 @@ am_treewalk_run_memo(struct am_dns *dns, struct am_dmarc_memo *m,
 	}
 	walk_select(tw, dom);
 	return AM_OK;
+}
+
+/* is_suffix - is name a suffix of d on a label boundary (or d itself)? */
+static bool
+is_suffix(const char *name, const char *d)
+{
+	size_t nl = strlen(name), dl = strlen(d);
+
+	if (nl > dl)
+		return false;
+	if (nl == dl)
+		return strcmp(name, d) == 0;
+	return d[dl - nl - 1] == '.' && strcmp(d + dl - nl, name) == 0;
+}
+
+/* walk_top - the lowest name the failed steps of tw could still make its
+ * Organizational Domain, with every suffix of it: the target before the
+ * failed one (the domain itself when the first query failed). */
+static const char *
+walk_top(const struct am_treewalk *tw)
+{
+	return tw->failed_step > 0 ? tw->step[tw->failed_step - 1].domain :
+	    tw->step[0].domain;
+}
+
+/* am_treewalk_may_be_org - could name be the Organizational Domain of tw's
+ * domain, given what the walk could not read? (see orgdomain.h) */
+bool
+am_treewalk_may_be_org(const struct am_treewalk *tw, const char *name)
+{
+	if (strcmp(name, tw->orgdomain) == 0)
+		return true;
+	if (tw->failed_step == SIZE_MAX || tw->n == 0)
+		return false;
+	/* XXX a top-level domain is never taken as a possible Organizational
+	 * Domain of a walk that failed (a brand TLD publishing psd=n would
+	 * be one); otherwise any two names under one TLD could align as soon
+	 * as that TLD's _dmarc query fails. */
+	return label_count(name) >= 2 && is_suffix(name, walk_top(tw));
+}
+
+/* is_settled - no failed step could change tw->orgdomain: none failed, or
+ * only names above it did (their records act alike on every name below). */
+static bool
+is_settled(const struct am_treewalk *tw)
+{
+	const char *failed;
+
+	if (tw->failed_step == SIZE_MAX)
+		return true;
+	failed = tw->step[tw->failed_step].domain;
+	return strcmp(failed, tw->orgdomain) != 0 &&
+	    is_suffix(failed, tw->orgdomain);
+}
+
+/* am_treewalk_compare - do two walks give one Organizational Domain? */
+enum am_treewalk_cmp
+am_treewalk_compare(const struct am_treewalk *a, const struct am_treewalk *b)
+{
+	const char *cand;
+
+	if (strcmp(a->orgdomain, b->orgdomain) == 0 && is_settled(a) &&
+	    is_settled(b))
+		return AM_TREEWALK_SAME;
+	if (am_treewalk_may_be_org(b, a->orgdomain))
+		return AM_TREEWALK_UNKNOWN;
+	if (a->failed_step == SIZE_MAX || a->n == 0)
+		return AM_TREEWALK_DIFFERENT;
+	for (cand = walk_top(a); *cand != '\0'; cand = skip_labels(cand, 1))
+		if (label_count(cand) >= 2 && am_treewalk_may_be_org(b, cand))
+			return AM_TREEWALK_UNKNOWN;
+	return AM_TREEWALK_DIFFERENT;
 }
 
 /* am_treewalk_release - free the records of every step. */

@@ -79,10 +79,33 @@
  *             domain); otherwise the record at the fewest labels. No record
  *             at all -> domain itself. tw->org_step is the index in
  *             tw->step[] of the record that decided (SIZE_MAX when none).
- *             AM_TEMPFAIL (reason in why; tw still filled as far as it got)
- *             when any query fails with a DNS error: the walk cannot tell
- *             where records are. AM_PERMFAIL when domain is not a valid
- *             domain name. am_treewalk_release() frees the records.
+ *             AM_TEMPFAIL (reason in why) when a query fails with a DNS
+ *             error: the walk stops there, tw->failed_step is that step
+ *             (SIZE_MAX otherwise) and tw->orgdomain is what the answered
+ *             steps select, the failed one counted as having no record.
+ *             AM_PERMFAIL when domain is not a valid domain name.
+ *             am_treewalk_release() frees the records.
+ *
+ *             What a failed walk still tells (relaxed alignment needs the
+ *             Organizational Domain, dmarc.h). An Organizational Domain is
+ *             always its domain or a suffix of it, and the names a walk
+ *             could not read (the failed target and the ones above it) can
+ *             only make it one of the targets from the one before the
+ *             failure upwards, or one label below such a target (psd=y):
+ *             a suffix of the last target that answered.
+ *             am_treewalk_may_be_org() is true when name is tw->orgdomain,
+ *             or tw failed and name is that last answered target (the
+ *             domain itself when the first query failed) or a suffix of it
+ *             of two labels or more: a top-level domain is never taken as
+ *             a possible Organizational Domain of a failed walk (XXX a
+ *             brand TLD with psd=n would be one).
+ *             am_treewalk_compare() says whether two walks (from the same
+ *             evaluation, so the names they share got the same answers)
+ *             give one Organizational Domain: SAME when both selected the
+ *             same name and every failed query was for a name above it
+ *             (records there change both walks alike), DIFFERENT when no
+ *             name may be the Organizational Domain of both, UNKNOWN
+ *             otherwise.
  *
  *             Memo: the walks of one evaluation (from the author domain,
  *             the DKIM d= and the SPF domain, for relaxed alignment) ask
@@ -199,6 +222,15 @@ struct am_treewalk {
 	char orgdomain[AM_DOMAIN_MAX_LEN + 1];	/* the Organizational Domain */
 	size_t org_step;		/* step whose record decided, or
 					 * SIZE_MAX (no record: domain) */
+	size_t failed_step;		/* step whose query failed
+					 * (AM_TEMPFAIL), or SIZE_MAX */
+};
+
+/* am_treewalk_compare: the Organizational Domains of two walks. */
+enum am_treewalk_cmp {
+	AM_TREEWALK_SAME = 0,		/* the same, whatever failed */
+	AM_TREEWALK_DIFFERENT,		/* different, whatever failed */
+	AM_TREEWALK_UNKNOWN,		/* a failed query decides */
 };
 
 enum am_status am_treewalk_run(struct am_dns *dns, const char *domain,
@@ -208,6 +240,9 @@ enum am_status am_treewalk_run_memo(struct am_dns *dns,
     struct am_dmarc_memo *m, const char *domain,
     struct am_dmarc_fetch *first, uint64_t deadline_ms,
     struct am_treewalk *tw, struct am_why *why);
+bool am_treewalk_may_be_org(const struct am_treewalk *tw, const char *name);
+enum am_treewalk_cmp am_treewalk_compare(const struct am_treewalk *a,
+    const struct am_treewalk *b);
 void am_treewalk_release(struct am_treewalk *tw);
 
 #endif

@@ -25,6 +25,7 @@
 #include "dns/dns.h"
 #include "core/netaddr.h"
 #include "core/xalloc.h"
+#include "testutil/testdns.h"
 #include "testutil/testrr.h"
 #include "testutil/testutil.h"
 
@@ -552,6 +553,90 @@ START_TEST(test_walk_names_asked_once)
 }
 END_TEST
 
+/*
+ * A DNS failure above the author domain must not erase the author domain's
+ * own policy (issue 21 item 5). Through a real unbound (testdns.h) that
+ * answers REFUSED for _dmarc.example and _dmarc.corp.example: bank.example
+ * and a.corp.example publish p=reject themselves. The failure matters only
+ * to relaxed alignment, and only where the names it hides could still make
+ * the identifier share the author's Organizational Domain.
+ */
+START_TEST(test_walk_failure_above_author)
+{
+	static const char *const zone[] = {
+		"_dmarc.bank.example. 300 IN TXT \"v=DMARC1; p=reject\"",
+		"_dmarc.a.corp.example. 300 IN TXT \"v=DMARC1; p=reject\"",
+		"local-zone: \"_dmarc.example.\" refuse",
+		"local-zone: \"_dmarc.corp.example.\" refuse",
+		NULL,
+	};
+	static const struct {
+		const char *name;
+		struct msg m;
+		enum am_dmarc_res want;
+		enum am_action action;
+		const char *reason;	/* in res.reason, or NULL */
+	} walk_cases[] = {
+		{ "forged From, SPF and DKIM of another organization: fail",
+		  { { "a@bank.example", NULL }, "evil.example", AM_SPF_PASS,
+		    { "evil.example" }, { AM_DKIM_PASS }, -1, NULL },
+		  AM_DMARC_FAIL, AM_ACTION_REJECT, NULL },
+		{ "forged From, d= sharing no label with the author: fail",
+		  { { "a@bank.example", NULL }, NULL, 0, { "attacker.test" },
+		    { AM_DKIM_PASS }, -1, NULL },
+		  AM_DMARC_FAIL, AM_ACTION_REJECT, NULL },
+		{ "d= under the author's record still aligns: pass",
+		  { { "a@bank.example", NULL }, NULL, 0, { "mail.bank.example" },
+		    { AM_DKIM_PASS }, -1, NULL },
+		  AM_DMARC_PASS, AM_ACTION_ACCEPT, NULL },
+		{ "the organization's own _dmarc fails, alignment open: "
+		  "temperror",
+		  { { "a@a.corp.example", NULL }, NULL, 0, { "corp.example" },
+		    { AM_DKIM_PASS }, -1, NULL },
+		  AM_DMARC_TEMPERROR, AM_ACTION_ACCEPT, "_dmarc.corp.example" },
+	};
+	struct am_testdns *t;
+	struct am_dns_opts opts = { 0 };
+	struct am_dmarc_result res;
+	struct am_dmarc_decision dec;
+	struct am_dmarc *saved = dm;
+	struct am_dns *saved_dns = dns;
+	struct am_why why = { "" };
+	size_t i;
+
+	t = am_testdns_start(zone, &why);
+	ck_assert_msg(t != NULL, "%s", why.text);
+	opts.nameservers = am_testdns_addr(t);
+	dns = am_dns_new(&opts, &why);
+	ck_assert_msg(dns != NULL, "am_dns_new: %s", why.text);
+	dm = am_dmarc_new(dns, cfg, &why);
+	ck_assert_msg(dm != NULL, "am_dmarc_new: %s", why.text);
+	for (i = 0; i < sizeof(walk_cases) / sizeof(walk_cases[0]); i++) {
+		run(&walk_cases[i].m, &res, &dec);
+		ck_assert_msg(res.result == walk_cases[i].want,
+		    "%s: got %s, want %s (%s)", walk_cases[i].name,
+		    am_dmarc_result_name(res.result),
+		    am_dmarc_result_name(walk_cases[i].want), res.reason);
+		ck_assert_msg(dec.action == walk_cases[i].action,
+		    "%s: action got %s, want %s", walk_cases[i].name,
+		    am_action_name(dec.action),
+		    am_action_name(walk_cases[i].action));
+		ck_assert_msg(walk_cases[i].reason == NULL ||
+		    strstr(res.reason, walk_cases[i].reason) != NULL,
+		    "%s: reason got \"%s\", want it to name %s",
+		    walk_cases[i].name, res.reason, walk_cases[i].reason);
+		if (res.result == AM_DMARC_FAIL)
+			ck_assert_int_eq(res.disposition,
+			    AM_DMARC_POLICY_REJECT);
+	}
+	dm = am_dmarc_free(dm);
+	dns = am_dns_free(dns);
+	dm = saved;
+	dns = saved_dns;
+	t = am_testdns_stop(t);
+}
+END_TEST
+
 /* A-R strings: compared with tests/data/dmarc/authres.golden. */
 START_TEST(test_authres_golden)
 {
@@ -670,6 +755,7 @@ main(void)
 	tcase_add_test(tc, test_new_errors);
 	tcase_add_test(tc, test_psl_mode);
 	tcase_add_test(tc, test_walk_names_asked_once);
+	tcase_add_test(tc, test_walk_failure_above_author);
 	tcase_add_test(tc, test_authres_golden);
 	tcase_add_test(tc, test_authres_issue_string);
 	tcase_add_test(tc, test_names);

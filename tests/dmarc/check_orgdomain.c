@@ -452,6 +452,56 @@ START_TEST(test_walk_temperror)
 }
 END_TEST
 
+/*
+ * A walk that fails keeps what its answered steps say (failed_step, the
+ * Organizational Domain they select), and am_treewalk_compare() tells
+ * whether the failure can matter to two names (orgdomain.h).
+ */
+START_TEST(test_walk_partial)
+{
+	struct am_treewalk a, b, c;
+	struct am_why why;
+
+	ck_assert(am_dns_add_local(dns, "_dmarc.bank.cut.example. 300 IN TXT "
+	    "\"v=DMARC1; p=reject\"", &why) == AM_OK);
+	ck_assert(am_dns_add_local_zone(dns, "_dmarc.cut.example", "refuse",
+	    &why) == AM_OK);
+	ck_assert(am_treewalk_run(dns, "bank.cut.example", NULL,
+	    am_dns_deadline(5000), &a, &why) == AM_TEMPFAIL);
+	ck_assert_uint_eq(a.n, 2);
+	ck_assert_uint_eq(a.failed_step, 1);
+	ck_assert_str_eq(a.orgdomain, "bank.cut.example");
+	ck_assert(am_treewalk_may_be_org(&a, "bank.cut.example"));
+	ck_assert(am_treewalk_may_be_org(&a, "cut.example"));
+	ck_assert(!am_treewalk_may_be_org(&a, "example"));
+	ck_assert(!am_treewalk_may_be_org(&a, "other.cut.example"));
+	/* Below the record, failing above it: one Organizational Domain. */
+	ck_assert(am_treewalk_run(dns, "mail.bank.cut.example", NULL,
+	    am_dns_deadline(5000), &b, &why) == AM_TEMPFAIL);
+	ck_assert_uint_eq(b.failed_step, 2);
+	ck_assert_str_eq(b.orgdomain, "bank.cut.example");
+	ck_assert_int_eq(am_treewalk_compare(&a, &b), AM_TREEWALK_SAME);
+	am_treewalk_release(&b);
+	/* A sibling: a record at _dmarc.cut.example would join them. */
+	ck_assert(am_treewalk_run(dns, "evil.cut.example", NULL,
+	    am_dns_deadline(5000), &b, &why) == AM_TEMPFAIL);
+	ck_assert_str_eq(b.orgdomain, "evil.cut.example");
+	ck_assert_int_eq(am_treewalk_compare(&a, &b), AM_TREEWALK_UNKNOWN);
+	ck_assert_int_eq(am_treewalk_compare(&b, &a), AM_TREEWALK_UNKNOWN);
+	/* Another organization under the same TLD: only "example" could
+	 * join them, and a TLD is not taken as one. */
+	ck_assert(am_treewalk_run(dns, "other.example", NULL,
+	    am_dns_deadline(5000), &c, &why) == AM_OK);
+	ck_assert_uint_eq(c.failed_step, SIZE_MAX);
+	ck_assert_str_eq(c.orgdomain, "other.example");
+	ck_assert_int_eq(am_treewalk_compare(&a, &c), AM_TREEWALK_DIFFERENT);
+	ck_assert_int_eq(am_treewalk_compare(&c, &a), AM_TREEWALK_DIFFERENT);
+	am_treewalk_release(&c);
+	am_treewalk_release(&b);
+	am_treewalk_release(&a);
+}
+END_TEST
+
 /* A fetch made by the caller is reused as the first step (moved). */
 START_TEST(test_walk_first_moved)
 {
@@ -517,6 +567,7 @@ main(void)
 	    (int)(sizeof(walk_cases) / sizeof(walk_cases[0])));
 	tcase_add_test(tw, test_walk_rfc_example);
 	tcase_add_test(tw, test_walk_temperror);
+	tcase_add_test(tw, test_walk_partial);
 	tcase_add_test(tw, test_walk_first_moved);
 	suite_add_tcase(s, tw);
 
