@@ -11,7 +11,11 @@
  * mask); drop privileges; open the log; start the SIGUSR1 reload thread
  * (which also writes StatsFile every StatsInterval seconds);
  * hand over to smfi_main(), which owns SIGHUP, SIGTERM and SIGINT through its
- * own signal thread. A reload runs as the unprivileged user, so key files
+ * own signal thread. The check build probes DNSSEC through the resolvers
+ * (lib/pipeline/ctx.h "DNSSEC"); the real build applies its verdict without
+ * probing again, and a detached daemon logs the check's warnings once its
+ * log is open. The reload thread probes again while the verdict is
+ * "unchecked" (no answer at start). A reload runs as the unprivileged user, so key files
  * must be readable by UserID (mode 0600, owned by it).
  */
 #include "autoconf.h"
@@ -102,18 +106,22 @@ report(const struct am_buf *lines, bool at_startup, bool is_error)
 	}
 }
 
-/* build_runtime - the runtime for cfg (reference taken), problems reported. */
+/* build_runtime - the runtime for cfg (reference taken), problems reported;
+ * the warnings are also appended to kept (may be NULL). */
 static struct am_runtime *
-build_runtime(struct am_config *cfg, bool at_startup)
+build_runtime(struct am_config *cfg, bool at_startup,
+    const struct am_runtime_opts *opts, struct am_buf *kept)
 {
 	struct am_buf errs, warns;
 	struct am_runtime *rt;
 
 	am_buf_init(&errs, 1 << 20);
 	am_buf_init(&warns, 1 << 20);
-	rt = am_runtime_new(cfg, NULL, &errs, &warns);
+	rt = am_runtime_new(cfg, opts, &errs, &warns);
 	report(&warns, at_startup, false);
 	report(&errs, at_startup, true);
+	if (kept != NULL)
+		(void)am_buf_append(kept, warns.data, warns.len);
 	am_buf_release(&errs);
 	am_buf_release(&warns);
 	return rt;
@@ -340,7 +348,7 @@ reload(struct reloader *r)
 
 	am_log_info("reloading %s", r->path);
 	if ((cfg = load_config(r->path, r->explicit, false)) == NULL ||
-	    (rt = build_runtime(cfg, false)) == NULL) {
+	    (rt = build_runtime(cfg, false, NULL, NULL)) == NULL) {
 		am_log_err("reload failed: keeping the running configuration");
 		atomic_fetch_add(&r->ctx->stats.reload_failures, 1);
 		return;
@@ -349,6 +357,23 @@ reload(struct reloader *r)
 	am_ctx_swap(r->ctx, rt);
 	atomic_fetch_add(&r->ctx->stats.reloads, 1);
 	am_log_info("reloaded %s", r->path);
+}
+
+/* recheck_dnssec - probe DNSSEC again while the start-up probe (or the
+ * reload's) got no answer (ctx.h "DNSSEC"); log what it decides. */
+static void
+recheck_dnssec(struct reloader *r)
+{
+	struct am_buf errs, warns;
+
+	am_buf_init(&errs, 1 << 16);
+	am_buf_init(&warns, 1 << 16);
+	if (am_ctx_recheck_dnssec(r->ctx, &errs, &warns))
+		am_log_info("DNSSEC validation is now off (see above)");
+	report(&warns, false, false);
+	report(&errs, false, true);
+	am_buf_release(&errs);
+	am_buf_release(&warns);
 }
 
 /* stats_interval - StatsInterval of the current runtime, in seconds. */
@@ -379,6 +404,7 @@ reload_main(void *arg)
 		(void)clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec >= next.tv_sec) {
 			publish_stats(r);
+			recheck_dnssec(r);
 			next.tv_sec = now.tv_sec + stats_interval(r->ctx);
 		}
 		wait.tv_sec = next.tv_sec - now.tv_sec;
@@ -427,6 +453,8 @@ open_socket(const struct am_config *cfg)
 int
 main(int argc, char **argv)
 {
+	struct am_runtime_opts ropts = { .has_dnssec = true };
+	struct am_buf start_warns;
 	struct reloader r;
 	struct am_config *cfg;
 	struct am_runtime *rt;
@@ -445,12 +473,18 @@ main(int argc, char **argv)
 	r.explicit = o.config_path != NULL;
 	if ((cfg = load_config(r.path, r.explicit, true)) == NULL)
 		return 1;
-	if ((rt = build_runtime(am_config_ref(cfg), true)) == NULL)
+	am_buf_init(&start_warns, 1 << 20);
+	if ((rt = build_runtime(am_config_ref(cfg), true, NULL,
+	    &start_warns)) == NULL)
 		return 1;
+	/* The real build below applies this probe's verdict: one probe,
+	 * one warning. */
+	ropts.dnssec = rt->dnssec;
 	rt = am_runtime_unref(rt);
 	if (o.check_only) {
 		printf("authmilter: configuration %s OK\n", cfg->source);
 		am_config_unref(cfg);
+		am_buf_release(&start_warns);
 		return 0;
 	}
 	open_socket(cfg);
@@ -464,12 +498,17 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	(void)pthread_sigmask(SIG_BLOCK, &set, NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
-	if ((rt = build_runtime(cfg, o.foreground)) == NULL)
+	if ((rt = build_runtime(cfg, o.foreground, &ropts, NULL)) == NULL)
 		am_fatal("configuration changed during start-up");
 	prepare_dir(rt->cfg, "ReportStore", rt->cfg->report_store);
 	prepare_dir(rt->cfg, "StatsFile", rt->cfg->stats_file);
 	drop_privileges(rt->cfg);
 	open_log(rt->cfg, o.foreground);
+	/* Detached, the start-up warnings reached only the terminal: log
+	 * them once more where the daemon's log goes. */
+	if (!o.foreground)
+		report(&start_warns, false, false);
+	am_buf_release(&start_warns);
 	ctx = am_ctx_new(rt);
 	open_reports(ctx, rt->cfg);
 	am_callbacks_set_ctx(ctx);

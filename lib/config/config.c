@@ -335,10 +335,39 @@ config_free(struct am_config *cfg)
 		am_config_ops[keys[i].type].release(key_slot(cfg, i));
 		if (cfg->text != NULL)
 			free(cfg->text[i]);
+		if (cfg->origin != NULL)
+			free(cfg->origin[i]);
 	}
 	free(cfg->text);
+	free(cfg->origin);
 	free(cfg->source);
 	free(cfg);
+}
+
+/* origin_text - "FILE:LINE", owned. */
+static char *
+origin_text(const char *file, unsigned long line)
+{
+	struct am_buf b;
+	char *out;
+
+	am_buf_init(&b, 8192);
+	if (am_buf_printf(&b, "%s:%lu", file, line) != AM_OK)
+		(void)am_buf_puts(&b, "(configuration file)");
+	out = am_buf_export(&b);
+	am_buf_release(&b);
+	return out;
+}
+
+/* am_config_origin - "FILE:LINE" that set key, or NULL (built-in). */
+const char *
+am_config_origin(const struct am_config *cfg, const char *key)
+{
+	size_t i;
+
+	if (cfg == NULL || key == NULL || (i = key_lookup(key)) == NKEYS)
+		AM_PANIC("am_config_origin: NULL or unknown key");
+	return cfg->origin[i];
 }
 
 /* build - parse path (NULL: defaults only), then defaults for every key
@@ -354,6 +383,7 @@ build(const char *path, struct am_buf *errs, struct am_buf *warns)
 	p.warns = warns;
 	p.cfg = am_xcalloc(1, sizeof(*p.cfg));
 	p.cfg->text = am_xcalloc(NKEYS, sizeof(*p.cfg->text));
+	p.cfg->origin = am_xcalloc(NKEYS, sizeof(*p.cfg->origin));
 	p.cfg->source = am_xstrdup(path ? path : "(built-in defaults)");
 	atomic_init(&p.cfg->refs, 1);
 	if (path != NULL)
@@ -361,6 +391,9 @@ build(const char *path, struct am_buf *errs, struct am_buf *warns)
 	for (i = 0; i < NKEYS; i++) {
 		if (p.set_file[i] == NULL)
 			set_value(&p, i, keys[i].def, NULL, 0);
+		else
+			p.cfg->origin[i] = origin_text(p.set_file[i],
+			    p.set_line[i]);
 		free(p.set_file[i]);
 	}
 	if (p.nerrs > 0) {

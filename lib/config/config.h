@@ -29,6 +29,12 @@
  *             becomes "". After a successful load every string field is
  *             non-NULL and every NETSET field is a set (maybe empty).
  *
+ *             am_config_origin() says where key (any case) was set:
+ *             "FILE:LINE" (borrowed, valid as long as the snapshot), or
+ *             NULL when it has its built-in default because no file line set
+ *             it (a line that sets it to the default's value is still an
+ *             origin: that is an explicit choice). An unknown key is a panic.
+ *
  *             am_config_ref() adds a reference; am_config_unref() drops one,
  *             frees the snapshot at zero, accepts NULL and returns NULL.
  *             am_config_print_defaults() writes conf/authmilter.conf: every
@@ -90,6 +96,9 @@ struct am_config {
 	char *source;		/* owned: file loaded, or "(built-in defaults)" */
 	char **text;		/* owned, private to config.c: the source text
 				 * of each key's value, in config_keys.def order */
+	char **origin;		/* owned, private to config.c: "FILE:LINE"
+				 * where each key was set, NULL for a built-in
+				 * default; see am_config_origin() */
 	atomic_int refs;	/* references; the snapshot is freed at 0 */
 };
 
@@ -101,5 +110,6 @@ struct am_config *am_config_unref(struct am_config *cfg);
 void am_config_print_defaults(FILE *fp);
 void am_config_print(const struct am_config *cfg, FILE *fp);
 const char *am_action_name(enum am_action a);
+const char *am_config_origin(const struct am_config *cfg, const char *key);
 
 #endif

@@ -13,6 +13,39 @@
  *             unref frees everything (unref accepts NULL, returns NULL).
  *             opts may force local-only DNS (tests, authmilterctl --local-dns).
  *
+ *             DNSSEC. With a TrustAnchorFile (and not local-only DNS),
+ *             am_runtime_new() probes the anchor through the configured
+ *             resolvers (Nameservers, else /etc/resolv.conf; dns_probe.h)
+ *             within DNSTimeout, because a resolver that does not return
+ *             DNSSEC records makes every answer bogus and every message
+ *             temperror:
+ *             - validated: rt->dnssec = ON;
+ *             - cannot be validated, TrustAnchorFile at its built-in
+ *               default (not set in the file, am_config_origin()): one
+ *               warning naming the resolvers and the fix, validation off
+ *               (the resolver is rebuilt without the anchor), DISABLED;
+ *             - cannot be validated, TrustAnchorFile set in the file (even
+ *               to the default path): an error "FILE:LINE: TrustAnchorFile
+ *               ...: DNSSEC validation fails through ..." naming the
+ *               resolvers and the fix, and the runtime is refused (start,
+ *               -n, configtest fail; a reload keeps the old runtime);
+ *             - no answer (resolver unreachable, timeout): the configured
+ *               setting stays (validation on), one warning, UNCHECKED; the
+ *               daemon probes again later (am_ctx_recheck_dnssec). Never
+ *               an error: a resolver that is down says nothing about
+ *               DNSSEC, and a reload must not fail on it.
+ *             opts->has_dnssec skips the probe and applies opts->dnssec (the
+ *             daemon builds the runtime twice at start and probes once).
+ *
+ *             am_ctx_recheck_dnssec() (the reload thread, every
+ *             StatsInterval) probes again through the current runtime's
+ *             resolver when it is UNCHECKED: once validated it stops asking;
+ *             once it cannot be validated with the built-in anchor, a new
+ *             runtime on the same configuration with validation off is
+ *             swapped in (warning in warns, true returned); with an
+ *             explicit anchor the error goes to errs once and validation
+ *             stays on. Nothing happens while there is still no answer.
+ *
  *             struct am_ctx is the process: the current runtime, swapped
  *             atomically on reload (am_ctx_swap() takes the new runtime's
  *             reference and drops the old one), and the counters.
@@ -46,9 +79,24 @@
 #include "spf/spf.h"
 #include "pipeline/stats.h"
 
+/* DNSSEC as a runtime applies it: TrustAnchorFile and what the probe of
+ * the configured resolvers found (see DNSSEC above). */
+enum am_dnssec_state {
+	AM_DNSSEC_OFF = 0,	/* TrustAnchorFile empty, or local-only DNS */
+	AM_DNSSEC_ON,		/* validating; the probe validated the anchor */
+	AM_DNSSEC_UNCHECKED,	/* validating; the probe got no answer */
+	AM_DNSSEC_DISABLED,	/* off: the built-in anchor cannot be
+				 * validated through the resolvers */
+};
+
 struct am_runtime {
 	struct am_config *cfg;	/* owned reference */
 	struct am_dns *dns;	/* owned resolver */
+	enum am_dnssec_state dnssec;	/* what the resolver validates */
+	atomic_bool is_dnssec_rechecked;	/* UNCHECKED, and a later
+						 * probe settled it (atomic;
+						 * the one field set after
+						 * construction) */
 	struct am_dkim_lib *dkim;	/* owned libopendkim handle */
 	struct am_spf *spf;		/* owned SPF evaluator */
 	struct am_keys *keys;		/* owned signing keys (maybe empty) */
@@ -59,6 +107,11 @@ struct am_runtime {
 
 struct am_runtime_opts {
 	bool local_dns;		/* resolver answers from local data only */
+	bool has_dnssec;	/* take dnssec, do not probe (the same
+				 * configuration was probed just before) */
+	enum am_dnssec_state dnssec;	/* with has_dnssec: ON and UNCHECKED
+					 * keep the anchor, DISABLED and OFF
+					 * drop it */
 };
 
 struct am_runtime *am_runtime_new(struct am_config *cfg,
@@ -66,6 +119,7 @@ struct am_runtime *am_runtime_new(struct am_config *cfg,
     struct am_buf *warns);
 struct am_runtime *am_runtime_ref(struct am_runtime *rt);
 struct am_runtime *am_runtime_unref(struct am_runtime *rt);
+const char *am_dnssec_state_name(enum am_dnssec_state s);
 
 struct am_ctx {
 	pthread_mutex_t lock;		/* covers current */
@@ -73,12 +127,15 @@ struct am_ctx {
 	struct am_report_store *reports;	/* owned, set once before the
 						 * first connection; NULL when
 						 * ReportStore is empty */
-	struct am_stats stats;		/* atomics, no lock */
+	struct am_stats stats;		/* atomics, no lock; dnssec_disabled
+					 * follows the current runtime */
 };
 
 struct am_ctx *am_ctx_new(struct am_runtime *rt);
 struct am_ctx *am_ctx_free(struct am_ctx *ctx);
 struct am_runtime *am_ctx_acquire(struct am_ctx *ctx);
 void am_ctx_swap(struct am_ctx *ctx, struct am_runtime *rt);
+bool am_ctx_recheck_dnssec(struct am_ctx *ctx, struct am_buf *errs,
+    struct am_buf *warns);
 
 #endif

@@ -67,6 +67,7 @@ static const struct counter {
 	{ "signed", C(signed_msgs) },
 	{ "reloads", C(reloads) },
 	{ "reload_failures", C(reload_failures) },
+	{ "dns.dnssec_disabled", C(dnssec_disabled) },
 };
 
 /* counter_load - the current value of one table entry. */

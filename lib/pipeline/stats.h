@@ -5,7 +5,8 @@
  *             am_stats_write(path, &ctx->stats, started, &why);
  *             am_stats_read(path, &snap, &why);
  *             am_stats_lookup(&snap, "messages", &n);
- * DESCRIPTION struct am_stats is a set of monotonic atomic counters, zero at
+ * DESCRIPTION struct am_stats is a set of monotonic atomic counters (and one
+ *             gauge, dnssec_disabled), zero at
  *             start (the struct lives in struct am_ctx, calloc'ed). The
  *             session code counts what it already knows when it writes the
  *             one summary line per message; the reload thread counts reloads.
@@ -48,6 +49,10 @@
  *                                    DKIM-Signature headers
  *               reloads              successful reloads (SIGUSR1)
  *               reload_failures      rejected reloads
+ *               dns.dnssec_disabled  a gauge: 1 while DNSSEC validation is
+ *                                    off because the resolvers cannot
+ *                                    validate the built-in trust anchor
+ *                                    (lib/pipeline/ctx.h "DNSSEC"), else 0
  *             and, when rep is not NULL (ReportStore is set), the
  *             aggregate-report store's counters (lib/report/report_store.h):
  *               reports.enqueued     report rows handed to the store
@@ -152,6 +157,11 @@ struct am_stats {
 	atomic_ullong signed_msgs;	/* outbound messages signed */
 	atomic_ullong reloads;		/* successful reloads */
 	atomic_ullong reload_failures;	/* rejected reloads */
+	atomic_ullong dnssec_disabled;	/* gauge, not a counter: 1 while the
+					 * running configuration has DNSSEC
+					 * validation turned off because the
+					 * resolvers cannot validate the
+					 * built-in trust anchor (ctx.h) */
 };
 
 #define AM_STATS_NAME_MAX 48		/* bytes of a name, with its NUL */

@@ -351,6 +351,44 @@ START_TEST(test_bool_words)
 }
 END_TEST
 
+/* am_config_origin: FILE:LINE of a key set in the file (even to its
+ * default value, through an Include too), NULL for a built-in default. */
+START_TEST(test_origin)
+{
+	static const char inc[] = "# included\nDNSTimeout 5\n";
+	struct am_config *cfg;
+	char *ipath = write_file("inc.conf", inc, strlen(inc));
+	char *text, *path, *got, *want;
+	struct am_buf b;
+
+	am_buf_init(&b, 4096);
+	ck_assert(am_buf_printf(&b, "Debug no\n\nInclude %s\n", ipath) ==
+	    AM_OK);
+	text = am_buf_export(&b);
+	path = write_file("t.conf", text, strlen(text));
+	got = load_errs(path, &cfg);
+	ck_assert_str_eq(got, "");
+	want = expand("@/t.conf:1");
+	ck_assert_str_eq(am_config_origin(cfg, "debug"), want);
+	free(want);
+	want = expand("@/inc.conf:2");
+	ck_assert_str_eq(am_config_origin(cfg, "DNSTimeout"), want);
+	free(want);
+	ck_assert_ptr_null(am_config_origin(cfg, "TrustAnchorFile"));
+	am_config_unref(cfg);
+	cfg = am_config_defaults();
+	ck_assert_ptr_null(am_config_origin(cfg, "Debug"));
+	am_config_unref(cfg);
+	unlink(path);
+	unlink(ipath);
+	free(path);
+	free(ipath);
+	free(text);
+	free(got);
+	am_buf_release(&b);
+}
+END_TEST
+
 START_TEST(test_trust_anchor_default)
 {
 	static const char text[] = "TrustAnchorFile /usr/share/dns/root.key\n";
@@ -664,6 +702,7 @@ config_suite(bool can_fork)
 	tcase_add_test(tc, test_case_insensitive);
 	tcase_add_loop_test(tc, test_bool_words, 0, NELEM(bool_cases));
 	tcase_add_test(tc, test_trust_anchor_default);
+	tcase_add_test(tc, test_origin);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("snapshot");
 	tcase_add_loop_test(tc, test_defaults, 0, NELEM(internal_cases));

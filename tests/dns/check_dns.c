@@ -18,6 +18,7 @@
 
 #include "dns/dns.h"
 #include "dns/dns_budget.h"
+#include "dns/dns_probe.h"
 #include "testutil/testdns.h"
 #include "testutil/testrr.h"
 
@@ -573,6 +574,45 @@ START_TEST(test_budget)
 }
 END_TEST
 
+/* dns_probe.h: the owner of a trust anchor, and the resolvers' names. */
+START_TEST(test_probe_texts)
+{
+	char name[AM_DNS_MAX_NAME + 2], path[] = "/tmp/check_dns_XXXXXX";
+	struct am_buf b;
+	FILE *fp;
+	int fd;
+
+	ck_assert(am_dns_anchor_name(AM_TOP_SRCDIR
+	    "/tests/data/dns/dnssec.example.ds", name, sizeof(name)));
+	ck_assert_str_eq(name, "dnssec.example.");
+	if (access("/usr/share/dns/root.key", R_OK) == 0) {
+		ck_assert(am_dns_anchor_name("/usr/share/dns/root.key", name,
+		    sizeof(name)));
+		ck_assert_str_eq(name, ".");
+	}
+	ck_assert(!am_dns_anchor_name("/nonexistent", name, sizeof(name)));
+	ck_assert_str_eq(name, "");
+	am_buf_init(&b, 1024);
+	am_dns_resolvers_text("127.0.0.1@5353, ::1", NULL, &b);
+	ck_assert_str_eq(am_buf_str(&b), "127.0.0.1@5353, ::1");
+	fd = mkstemp(path);
+	ck_assert(fd >= 0 && (fp = fdopen(fd, "w")) != NULL);
+	fputs("; comment\nsearch example\nnameserver 192.0.2.53\n"
+	    "nameserver\t2001:db8::53 # second\n", fp);
+	fclose(fp);
+	am_dns_resolvers_text("", path, &b);
+	ck_assert(strstr(am_buf_str(&b), " (192.0.2.53, 2001:db8::53)") !=
+	    NULL);
+	/* no nameserver line: libunbound asks 127.0.0.1 */
+	fp = fopen(path, "w");
+	fclose(fp);
+	am_dns_resolvers_text(NULL, path, &b);
+	ck_assert(strstr(am_buf_str(&b), " (127.0.0.1)") != NULL);
+	unlink(path);
+	am_buf_release(&b);
+}
+END_TEST
+
 /* dns_suite - every case; the signal case only where Check forks. */
 static Suite *
 dns_suite(bool can_fork)
@@ -595,6 +635,7 @@ dns_suite(bool can_fork)
 	tcase_add_test(tc, test_free_before_wait);
 	tcase_add_test(tc, test_late_callback);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_probe_texts);
 	if (can_fork)
 		tcase_add_test_raise_signal(tc, test_free_live_query_panics,
 		    SIGABRT);

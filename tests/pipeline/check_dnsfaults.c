@@ -4,10 +4,18 @@
  *   - one DNS budget per message (issue 21 item 6): a message with DKIM,
  *     SPF and DMARC lookups against a dead resolver ends within DNSTimeout
  *     + 1 s, and every check says temperror with a reason;
+ *   - DNSSEC that fails safe (issue 13, lib/pipeline/ctx.h "DNSSEC"): with
+ *     the built-in TrustAnchorFile and a resolver that returns no DNSSEC
+ *     records, validation is turned off with one warning and the
+ *     dns.dnssec_disabled gauge, and mail gets real results; an explicit
+ *     TrustAnchorFile is refused with an error naming the resolver and the
+ *     fix; an unreachable resolver keeps validation on (checked again
+ *     later); a signed zone with its own anchor validates.
  */
 #include "autoconf.h"
 
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +24,8 @@
 
 #include "core/buf.h"
 #include "config/config.h"
+#include "dns/dns.h"
+#include "pipeline/stats.h"
 #include "pipeline/ctx.h"
 #include "pipeline/session.h"
 #include "pipeline/verdict.h"
@@ -145,17 +155,335 @@ START_TEST(test_budget_dead_resolver)
 }
 END_TEST
 
+/* ------------------------------------------------ DNSSEC that fails safe */
+
+#define DNSSEC_DIR AM_TOP_SRCDIR "/tests/data/dns"
+#define ROOT_KEY "/usr/share/dns/root.key"
+
+/* An unsigned zone, as a forwarder that strips DNSSEC serves it. */
+static const char *const unsigned_zone[] = {
+	"example.org. 300 IN TXT \"v=spf1 ip4:192.0.2.10 -all\"",
+	"_dmarc.example.org. 300 IN TXT \"v=DMARC1; p=reject\"",
+	"client.example. 300 IN A 192.0.2.10",
+	NULL,
+};
+
+/* A message signed for a selector that does not exist: with a working
+ * resolver dkim=permerror (no key), with a bogus one temperror. */
+static const char *const dnssec_hdrs[] = {
+	"From", " a@example.org",
+	"DKIM-Signature", " v=1; a=rsa-sha256; c=relaxed/relaxed;"
+	    " d=example.org; s=nokey; h=from;"
+	    " bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;"
+	    " b=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	NULL,
+};
+
+/* dnssec_cfg - config text on the resolver addr, DNSTimeout seconds, plus
+ * extra lines (the fifth line is the first of them). */
+static void
+dnssec_cfg(char *out, size_t len, const char *addr, int timeout,
+    const char *extra)
+{
+	int n = snprintf(out, len, "AuthservID mx.test.example\n"
+	    "InternalHosts 10.0.0.0/8\nDNSTimeout %d\nNameservers %s\n%s",
+	    timeout, addr, extra);
+
+	ck_assert(n > 0 && (size_t)n < len);
+}
+
+/* gauge - dns.dnssec_disabled as `authmilterctl stats` would print it. */
+static unsigned long long
+gauge(const struct am_ctx *ctx)
+{
+	struct am_stats_snapshot snap;
+	unsigned long long v = 99;
+	struct am_buf b;
+	struct am_why why;
+
+	am_buf_init(&b, AM_STATS_MAX_BYTES);
+	ck_assert(am_stats_format(&ctx->stats, NULL, 0, 1, &b) == AM_OK);
+	ck_assert(am_stats_parse(b.data, b.len, &snap, &why) == AM_OK);
+	ck_assert(am_stats_lookup(&snap, "dns.dnssec_disabled", &v));
+	am_buf_release(&b);
+	return v;
+}
+
+/* count - occurrences of needle in hay. */
+static int
+count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (; (hay = strstr(hay, needle)) != NULL; hay++)
+		n++;
+	return n;
+}
+
+/*
+ * The built-in TrustAnchorFile (not in the file) and a resolver without
+ * DNSSEC records: one warning naming the resolver and the fix, validation
+ * off, the gauge at 1, and a message gets real SPF, DKIM and DMARC results
+ * (before: DNSSEC bogus, temperror for all three).
+ */
+START_TEST(test_dnssec_default_anchor_unsigned)
+{
+	struct am_testdns *t;
+	struct am_why why = { "" };
+	struct am_buf errs, warns;
+	struct am_session *s;
+	struct am_verdict v;
+	struct am_ctx *ctx;
+	char text[512];
+	const char *ar, *w;
+
+	if (access(ROOT_KEY, R_OK) != 0)
+		ck_abort_msg(ROOT_KEY " missing (package dns-root-data)");
+	t = am_testdns_start(unsigned_zone, &why);
+	ck_assert_msg(t != NULL, "%s", why.text);
+	dnssec_cfg(text, sizeof(text), am_testdns_addr(t), 2, "");
+	am_buf_init(&errs, 65536);
+	am_buf_init(&warns, 65536);
+	ctx = ctx_from_text(text, &errs, &warns);
+	ck_assert_msg(ctx != NULL, "runtime: %s", am_buf_str(&errs));
+	w = am_buf_str(&warns);
+	fprintf(stderr, "default anchor, unsigned resolver: %s", w);
+	ck_assert_msg(count(w, "DNSSEC") > 0 && count(w, "\n") == 1,
+	    "want one warning line, got [%s]", w);
+	ck_assert_msg(strstr(w, "DNSSEC validation turned off") != NULL &&
+	    strstr(w, am_testdns_addr(t)) != NULL &&
+	    strstr(w, ROOT_KEY) != NULL &&
+	    strstr(w, "set TrustAnchorFile empty") != NULL &&
+	    strstr(w, "returns DNSSEC records") != NULL, "got [%s]", w);
+	ck_assert_int_eq(ctx->current->dnssec, AM_DNSSEC_DISABLED);
+	ck_assert_uint_eq(gauge(ctx), 1);
+	s = am_session_new(ctx);
+	run_message(s, "<sender@example.org>", dnssec_hdrs, &v);
+	ar = ar_of(&v);
+	ck_assert_msg(strstr(ar, "spf=pass") != NULL, "A-R [%s]", ar);
+	ck_assert_msg(strstr(ar, "dkim=permerror") != NULL, "A-R [%s]", ar);
+	ck_assert_msg(strstr(ar, "dmarc=pass") != NULL, "A-R [%s]", ar);
+	ck_assert_msg(strstr(ar, "temperror") == NULL, "A-R [%s]", ar);
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+	am_buf_release(&errs);
+	am_buf_release(&warns);
+	t = am_testdns_stop(t);
+}
+END_TEST
+
+/*
+ * TrustAnchorFile set in the file, even to the default path: the runtime
+ * (start, -n, configtest, reload) is refused with FILE:LINE, the resolver
+ * and the fix.
+ */
+START_TEST(test_dnssec_explicit_anchor_unsigned)
+{
+	struct am_testdns *t;
+	struct am_why why = { "" };
+	struct am_buf errs, warns;
+	struct am_ctx *ctx;
+	char text[512];
+	const char *e;
+
+	t = am_testdns_start(unsigned_zone, &why);
+	ck_assert_msg(t != NULL, "%s", why.text);
+	dnssec_cfg(text, sizeof(text), am_testdns_addr(t), 2,
+	    "TrustAnchorFile " ROOT_KEY "\n");
+	am_buf_init(&errs, 65536);
+	am_buf_init(&warns, 65536);
+	ctx = ctx_from_text(text, &errs, &warns);
+	ck_assert_ptr_null(ctx);
+	e = am_buf_str(&errs);
+	fprintf(stderr, "explicit anchor, unsigned resolver: %s", e);
+	ck_assert_msg(strstr(e, ":5: TrustAnchorFile " ROOT_KEY ": DNSSEC "
+	    "validation fails through the resolvers ") != NULL &&
+	    strstr(e, am_testdns_addr(t)) != NULL &&
+	    strstr(e, "use a resolver that validates DNSSEC or returns DNSSEC "
+	    "records (Nameservers), or set TrustAnchorFile empty") != NULL,
+	    "got [%s]", e);
+	ck_assert_str_eq(am_buf_str(&warns), "");
+	am_buf_release(&errs);
+	am_buf_release(&warns);
+	t = am_testdns_stop(t);
+}
+END_TEST
+
+/*
+ * A resolver that does not answer at probe time says nothing about DNSSEC:
+ * the configured setting stays (validation on), one warning, no error --
+ * with the built-in anchor and with an explicit one.
+ */
+START_TEST(test_dnssec_unreachable)
+{
+	static const char *const extra[] = { "", "TrustAnchorFile " ROOT_KEY
+	    "\n" };
+	struct am_buf errs, warns;
+	struct am_ctx *ctx;
+	char addr[32], text[512];
+	size_t i;
+
+	(void)snprintf(addr, sizeof(addr), "127.0.0.1@%u",
+	    am_testdns_dead_port());
+	for (i = 0; i < 2; i++) {
+		dnssec_cfg(text, sizeof(text), addr, 1, extra[i]);
+		am_buf_init(&errs, 65536);
+		am_buf_init(&warns, 65536);
+		ctx = ctx_from_text(text, &errs, &warns);
+		ck_assert_msg(ctx != NULL, "runtime: %s", am_buf_str(&errs));
+		ck_assert_int_eq(ctx->current->dnssec, AM_DNSSEC_UNCHECKED);
+		ck_assert_msg(strstr(am_buf_str(&warns), "could not check DNSSEC "
+		    "through the resolvers ") != NULL &&
+		    strstr(am_buf_str(&warns), addr) != NULL &&
+		    strstr(am_buf_str(&warns), "validation stays on") != NULL,
+		    "got [%s]", am_buf_str(&warns));
+		ck_assert_uint_eq(gauge(ctx), 0);
+		/* still no answer: nothing changes */
+		am_buf_reset(&warns);
+		ck_assert(!am_ctx_recheck_dnssec(ctx, &errs, &warns));
+		ck_assert_int_eq(ctx->current->dnssec, AM_DNSSEC_UNCHECKED);
+		ck_assert_str_eq(am_buf_str(&warns), "");
+		am_ctx_free(ctx);
+		am_buf_release(&errs);
+		am_buf_release(&warns);
+	}
+}
+END_TEST
+
+/* daemon_pid - the pid the testdns unbound wrote. */
+static pid_t
+daemon_pid(const struct am_testdns *t)
+{
+	char path[128];
+	long pid = 0;
+	FILE *fp;
+
+	(void)snprintf(path, sizeof(path), "%s/unbound.pid", am_testdns_dir(t));
+	fp = fopen(path, "r");
+	ck_assert_msg(fp != NULL, "%s", path);
+	ck_assert_int_eq(fscanf(fp, "%ld", &pid), 1);
+	fclose(fp);
+	return (pid_t)pid;
+}
+
+/*
+ * The resolver does not answer at start (stopped), then answers without
+ * DNSSEC: the recheck (the reload thread, every StatsInterval) turns
+ * validation off in a new runtime, with the warning and the gauge.
+ */
+START_TEST(test_dnssec_recheck)
+{
+	struct am_testdns *t;
+	struct am_why why = { "" };
+	struct am_buf errs, warns;
+	struct am_ctx *ctx;
+	char text[512];
+	pid_t pid;
+
+	t = am_testdns_start(unsigned_zone, &why);
+	ck_assert_msg(t != NULL, "%s", why.text);
+	pid = daemon_pid(t);
+	dnssec_cfg(text, sizeof(text), am_testdns_addr(t), 1, "");
+	am_buf_init(&errs, 65536);
+	am_buf_init(&warns, 65536);
+	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
+	ctx = ctx_from_text(text, &errs, &warns);
+	ck_assert_int_eq(kill(pid, SIGCONT), 0);
+	ck_assert_msg(ctx != NULL, "runtime: %s", am_buf_str(&errs));
+	ck_assert_int_eq(ctx->current->dnssec, AM_DNSSEC_UNCHECKED);
+	ck_assert_uint_eq(gauge(ctx), 0);
+	am_buf_reset(&warns);
+	ck_assert(am_ctx_recheck_dnssec(ctx, &errs, &warns));
+	ck_assert_int_eq(ctx->current->dnssec, AM_DNSSEC_DISABLED);
+	ck_assert_uint_eq(gauge(ctx), 1);
+	ck_assert_msg(strstr(am_buf_str(&warns), "DNSSEC validation turned "
+	    "off") != NULL, "got [%s]", am_buf_str(&warns));
+	/* settled: nothing more to do */
+	ck_assert(!am_ctx_recheck_dnssec(ctx, &errs, &warns));
+	am_ctx_free(ctx);
+	am_buf_release(&errs);
+	am_buf_release(&warns);
+	t = am_testdns_stop(t);
+}
+END_TEST
+
+/*
+ * The positive case: a zone signed with ldns-signzone (tests/data/dns,
+ * mkzone.sh) served by a real unbound as an auth-zone, and its DS as an
+ * explicit TrustAnchorFile. The probe validates, validation stays on,
+ * answers are secure and a message gets real results.
+ */
+START_TEST(test_dnssec_validating)
+{
+	static const char *const zone[] = {
+		"auth-zone: dnssec.example. " DNSSEC_DIR
+		    "/dnssec.example.signed",
+		NULL,
+	};
+	static const char *const hdrs[] = {
+		"From", " a@dnssec.example",
+		NULL,
+	};
+	struct am_testdns *t;
+	struct am_why why = { "" };
+	struct am_buf errs, warns;
+	struct am_dns_answer ans;
+	struct am_session *s;
+	struct am_verdict v;
+	struct am_ctx *ctx;
+	char text[512];
+	const char *ar;
+
+	t = am_testdns_start(zone, &why);
+	ck_assert_msg(t != NULL, "%s", why.text);
+	dnssec_cfg(text, sizeof(text), am_testdns_addr(t), 2,
+	    "TrustAnchorFile " DNSSEC_DIR "/dnssec.example.ds\n");
+	am_buf_init(&errs, 65536);
+	am_buf_init(&warns, 65536);
+	ctx = ctx_from_text(text, &errs, &warns);
+	ck_assert_msg(ctx != NULL, "runtime: %s", am_buf_str(&errs));
+	ck_assert_str_eq(am_buf_str(&warns), "");
+	ck_assert_int_eq(ctx->current->dnssec, AM_DNSSEC_ON);
+	ck_assert_uint_eq(gauge(ctx), 0);
+	am_dns_lookup(ctx->current->dns, "_dmarc.dnssec.example", 16, 2000,
+	    &ans);
+	ck_assert_msg(ans.result == AM_DNS_OK && ans.secure, "got %s %s",
+	    am_dns_result_name(ans.result), ans.why);
+	am_dns_answer_release(&ans);
+	s = am_session_new(ctx);
+	run_message(s, "<sender@dnssec.example>", hdrs, &v);
+	ar = ar_of(&v);
+	ck_assert_msg(strstr(ar, "spf=pass") != NULL &&
+	    strstr(ar, "dmarc=pass") != NULL, "A-R [%s]", ar);
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+	am_buf_release(&errs);
+	am_buf_release(&warns);
+	t = am_testdns_stop(t);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite *su = suite_create("dnsfaults");
 	TCase *tb = tcase_create("budget");
+	TCase *td = tcase_create("dnssec");
 	SRunner *sr;
 	int failed;
 
 	tcase_set_timeout(tb, 60);
 	tcase_add_test(tb, test_budget_dead_resolver);
 	suite_add_tcase(su, tb);
+	tcase_set_timeout(td, 60);
+	tcase_add_test(td, test_dnssec_default_anchor_unsigned);
+	tcase_add_test(td, test_dnssec_explicit_anchor_unsigned);
+	tcase_add_test(td, test_dnssec_unreachable);
+	tcase_add_test(td, test_dnssec_recheck);
+	tcase_add_test(td, test_dnssec_validating);
+	suite_add_tcase(su, td);
 
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

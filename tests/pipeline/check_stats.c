@@ -111,6 +111,29 @@ START_TEST(format_names_and_values)
 }
 END_TEST
 
+/* dns.dnssec_disabled is published (a gauge: it follows the runtime). */
+START_TEST(format_dnssec_gauge)
+{
+	struct am_stats_snapshot snap;
+	struct am_stats st;
+	struct am_buf b;
+	struct am_why why;
+	unsigned long long v = 99;
+
+	sample(&st);
+	am_buf_init(&b, AM_STATS_MAX_BYTES);
+	ck_assert_int_eq(am_stats_format(&st, NULL, 0, 1, &b), AM_OK);
+	ck_assert_int_eq(am_stats_parse(b.data, b.len, &snap, &why), AM_OK);
+	ck_assert(am_stats_lookup(&snap, "dns.dnssec_disabled", &v) && v == 0);
+	atomic_store(&st.dnssec_disabled, 1);
+	am_buf_reset(&b);
+	ck_assert_int_eq(am_stats_format(&st, NULL, 0, 1, &b), AM_OK);
+	ck_assert_int_eq(am_stats_parse(b.data, b.len, &snap, &why), AM_OK);
+	ck_assert(am_stats_lookup(&snap, "dns.dnssec_disabled", &v) && v == 1);
+	am_buf_release(&b);
+}
+END_TEST
+
 /* The report store's counters follow when ReportStore is set. */
 START_TEST(format_report_counters)
 {
@@ -374,6 +397,7 @@ main(void)
 	tcase_add_test(tc, format_names_and_values);
 	tcase_add_test(tc, format_clock_backwards_and_cap);
 	tcase_add_test(tc, format_report_counters);
+	tcase_add_test(tc, format_dnssec_gauge);
 	tcase_add_loop_test(tc, parse_table, 0,
 	    (int)(sizeof(parse_cases) / sizeof(parse_cases[0])));
 	tcase_add_test(tc, parse_too_many);

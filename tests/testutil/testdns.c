@@ -117,9 +117,32 @@ write_rr(FILE *f, const char *rr, struct am_why *why)
 	}
 	if (strncmp(rr, "local-zone:", 11) == 0)
 		return fprintf(f, "\t%s\n", rr) < 0 ? -1 : 0;
+	if (strncmp(rr, "auth-zone:", 10) == 0)	/* write_auth_zone() */
+		return fprintf(f, "\tlocal-zone: \"%.*s\" transparent\n",
+		    (int)strcspn(rr + 10 + strspn(rr + 10, " "), " "),
+		    rr + 10 + strspn(rr + 10, " ")) < 0 ? -1 : 0;
 	if (strchr(rr, '"') != NULL)
 		return fprintf(f, "\tlocal-data: '%s'\n", rr) < 0 ? -1 : 0;
 	return fprintf(f, "\tlocal-data: \"%s\"\n", rr) < 0 ? -1 : 0;
+}
+
+/* write_auth_zone - "auth-zone: NAME FILE" as an auth-zone clause that
+ * serves FILE (RRSIGs and NSECs included, unlike local-data). write_rr()
+ * made NAME a transparent local zone, so the static "." does not hide it. */
+static int
+write_auth_zone(FILE *f, const char *rr, struct am_why *why)
+{
+	char name[256], file[1024];
+
+	if (sscanf(rr + 10, " %255s %1023s", name, file) != 2 ||
+	    strchr(name, '"') != NULL || strchr(file, '"') != NULL) {
+		am_why_set(why, "testdns: bad \"%s\" (auth-zone: NAME FILE)",
+		    rr);
+		return -1;
+	}
+	return fprintf(f, "auth-zone:\n\tname: \"%s\"\n\tzonefile: \"%s\"\n"
+	    "\tfor-downstream: yes\n\tfor-upstream: yes\n"
+	    "\tfallback-enabled: no\n", name, file) < 0 ? -1 : 0;
 }
 
 /* write_conf - the daemon's configuration for t->port. */
@@ -127,6 +150,7 @@ static int
 write_conf(struct am_testdns *t, const char *const *rrs, struct am_why *why)
 {
 	FILE *f = fopen(t->conf, "w");
+	size_t i;
 	int rc = 0;
 
 	if (f == NULL) {
@@ -142,8 +166,11 @@ write_conf(struct am_testdns *t, const char *const *rrs, struct am_why *why)
 	    "\tmodule-config: \"iterator\"\n\tdo-not-query-localhost: no\n"
 	    "\tlocal-zone: \".\" static\n",
 	    t->dir, t->pidfile, t->log, t->port);
-	for (; rrs != NULL && *rrs != NULL && rc == 0; rrs++)
-		rc = write_rr(f, *rrs, why);
+	for (i = 0; rrs != NULL && rrs[i] != NULL && rc == 0; i++)
+		rc = write_rr(f, rrs[i], why);
+	for (i = 0; rrs != NULL && rrs[i] != NULL && rc == 0; i++)
+		if (strncmp(rrs[i], "auth-zone:", 10) == 0)
+			rc = write_auth_zone(f, rrs[i], why);
 	/* Belt and braces: were anything not local, it goes nowhere. */
 	(void)fprintf(f, "remote-control:\n\tcontrol-enable: no\n"
 	    "forward-zone:\n\tname: \".\"\n\tforward-addr: 127.0.0.1@9\n");

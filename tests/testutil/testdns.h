@@ -17,7 +17,11 @@
  *             Each entry of the NULL-terminated rrs is an RR in unbound's
  *             local-data syntax ("name. TTL IN TYPE rdata"; TXT strings over
  *             255 characters as several quoted strings), or a whole
- *             "local-zone: ..." line copied into the configuration. It
+ *             "local-zone: ..." line copied into the configuration, or
+ *             "auth-zone: NAME FILE": an authoritative zone served from the
+ *             zone file FILE (absolute path), with its RRSIG, DNSKEY and
+ *             NSEC records (local-data serves no signatures), for DNSSEC
+ *             tests (NAME becomes a transparent local zone). It
  *             returns once the daemon answers a query, or NULL with a reason
  *             (the daemon's log is quoted when it failed to start).
  *             am_testdns_stop() sends SIGTERM (SIGKILL after 5 s), reaps the
