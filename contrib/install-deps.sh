@@ -14,29 +14,34 @@ apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
 	libmilter-dev libopendkim-dev libspf2-dev libopendmarc-dev \
 	libunbound-dev libssl-dev libsqlite3-dev zlib1g-dev check \
-	libidn2-dev libyaml-dev \
+	libidn2-dev libyaml-dev libpq-dev \
 	publicsuffix dns-root-data \
 	postfix swaks openssl ca-certificates procps psmisc \
 	libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
 	python3 python3-dkim libmail-dkim-perl opendkim-tools \
 	libxml2-utils valgrind unbound iproute2
-# tests/bench/run.sh: the anchors authmilter is measured against. Their
+# tests/bench/run.sh: the anchors authmilter is measured against; and the
+# PostgreSQL 15 server (postgresql) that tests/testutil/testpg.sh runs for
+# the shared report store's suites (initdb in a temporary directory). Their
 # packaged services must not start (they would bind ports): a temporary
 # policy-rc.d refuses every start during the install, and where systemd runs
-# they are disabled and stopped. run.sh starts its own instances on loopback.
+# they are disabled and stopped. The tests start their own instances on
+# loopback.
 bench_prc=
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 	chmod 755 /usr/sbin/policy-rc.d
 	bench_prc=/usr/sbin/policy-rc.d
 fi
-apt-get install -y -q --no-install-recommends opendkim opendmarc || {
+apt-get install -y -q --no-install-recommends opendkim opendmarc \
+    postgresql || {
 	[ -n "$bench_prc" ] && rm -f "$bench_prc"
 	exit 1
 }
 [ -n "$bench_prc" ] && rm -f "$bench_prc"
 if [ -d /run/systemd/system ]; then
-	systemctl disable --now opendkim opendmarc >/dev/null 2>&1 || true
+	systemctl disable --now opendkim opendmarc postgresql >/dev/null 2>&1 ||
+	    true
 fi
 # tests/e2e/sendmail.sh: a real Sendmail 8.17, never installed (sendmail-bin
 # Conflicts with mail-transport-agent: installing it would remove Postfix).

@@ -500,7 +500,8 @@ main(int argc, char **argv)
 	(void)signal(SIGPIPE, SIG_IGN);
 	if ((rt = build_runtime(cfg, o.foreground, &ropts, NULL)) == NULL)
 		am_fatal("configuration changed during start-up");
-	prepare_dir(rt->cfg, "ReportStore", rt->cfg->report_store);
+	if (am_report_store_is_file(rt->cfg->report_store))
+		prepare_dir(rt->cfg, "ReportStore", rt->cfg->report_store);
 	prepare_dir(rt->cfg, "StatsFile", rt->cfg->stats_file);
 	drop_privileges(rt->cfg);
 	open_log(rt->cfg, o.foreground);

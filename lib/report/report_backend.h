@@ -5,23 +5,44 @@
  *             struct am_report_row plus its three lists, each encoded as
  *             one canonical string (entries sorted, fields length-prefixed:
  *             "LEN:BYTES"), so that equal lists compare equal and records
- *             can be grouped by plain column equality. SQLite
- *             (report_sqlite.c) is the one backend; a shared PostgreSQL
- *             store would be a second struct am_report_backend.
+ *             can be grouped by plain column equality. Two backends share
+ *             one logical schema (tables rows, sent and schema_version, the
+ *             same migration steps): SQLite (report_sqlite.c, a file per
+ *             host) and PostgreSQL (report_pg.c, one database for a fleet).
+ *             am_report_backend_find() picks the backend of a ReportStore
+ *             value: the first whose accepts() is true (PostgreSQL for a
+ *             libpq URI or key=value string); SQLite takes everything else.
  *
  *             open() returns an owned handle or NULL with a reason; a
  *             read-only handle never creates or migrates. write() stores
- *             n rows in one transaction (all or none). scan() calls fn once
- *             per group of equal rows in [begin, end) (and policy domain
- *             == domain unless NULL) with the group's count, the time of
- *             its latest row, and that row's policy columns (fn's flat row
- *             is borrowed for the call). expire() deletes rows older than
- *             before. close() accepts NULL.
- *             sent_get() reads the send state of (domain, period begin,
- *             address) (all zero when there is none); sent_put() records
- *             it (attempt count, state, next try) in one statement, i.e.
- *             one transaction (schema 3; report send).
- * THREADS     a handle is used by one thread at a time.
+ *             n rows in one transaction (all or none): AM_TEMPFAIL when
+ *             the store failed (retry the batch later, on a new handle),
+ *             AM_PERMFAIL when it refused these rows for their content
+ *             (retrying cannot help: drop and count them). scan() calls fn
+ *             once per group of equal rows in [begin, end) (and policy
+ *             domain == domain unless NULL) with the group's count, the
+ *             time of its latest row, and that row's policy columns (fn's
+ *             flat row is borrowed for the call). expire() deletes rows
+ *             older than before. close() accepts NULL.
+ *
+ *             The sent table holds one row per (domain, period begin,
+ *             address) (schema 3; report send) and, since schema 4, a
+ *             claim on it: an owner string unique to one run of report
+ *             send and the lease end. sent_get() reads the send state (all
+ *             zero when there is none). sent_claim() is one atomic step:
+ *             when the row is missing, or pending with next_try <= now and
+ *             no live claim of another owner (claim_until <= now), it
+ *             creates or updates the row with the claim (owner until
+ *             c->until) and sets *is_claimed; otherwise it claims nothing.
+ *             Either way out holds the row as it now is. sent_put() records
+ *             the state (attempt count, state, next try) and releases the
+ *             claim in one statement, only while owner still holds it:
+ *             AM_TEMPFAIL "claim lost" when the lease ran out and another
+ *             run took it over. So of two runs on two hosts at once,
+ *             exactly one sends a given report; a run that dies holding a
+ *             claim delays that report until the lease ends.
+ * THREADS     a handle is used by one thread at a time; any number of
+ *             handles and processes may use one store at once.
  */
 #ifndef AM_REPORT_BACKEND_H
 #define AM_REPORT_BACKEND_H
@@ -72,12 +93,23 @@ enum am_report_sent_state {	/* sent.state */
 					 * or given up */
 };
 
+#define AM_REPORT_OWNER_MAX	128	/* bytes of a claim owner, with NUL */
+
 struct am_report_sent {		/* one row of table sent */
 	enum am_report_sent_state state;
 	int64_t attempts;		/* send attempts made */
 	int64_t next_try;		/* UTC seconds; 0: now */
 	int64_t period_end;		/* UTC seconds */
 	const char *error;		/* last failure; "" none (borrowed) */
+	int64_t claim_until;		/* UTC seconds; 0: not claimed */
+	char claim_owner[AM_REPORT_OWNER_MAX];	/* "" when not claimed */
+};
+
+struct am_report_claim {	/* a lease on one (domain, begin, addr) */
+	const char *owner;	/* unique per run (host, pid, random) */
+	int64_t now;		/* UTC seconds */
+	int64_t until;		/* end of the lease, UTC seconds */
+	int64_t period_end;	/* for a row the claim creates */
 };
 
 typedef void am_report_scan_fn(void *arg, const struct am_report_flat *f,
@@ -85,6 +117,7 @@ typedef void am_report_scan_fn(void *arg, const struct am_report_flat *f,
 
 struct am_report_backend {
 	const char *name;
+	bool (*accepts)(const char *path);
 	void *(*open)(const char *path, bool is_readonly, struct am_why *why);
 	enum am_status (*write)(void *h, struct am_report_flat *const *rows,
 	    size_t n, struct am_why *why);
@@ -95,12 +128,19 @@ struct am_report_backend {
 	    struct am_why *why);
 	enum am_status (*sent_get)(void *h, const char *domain, int64_t begin,
 	    const char *addr, struct am_report_sent *out, struct am_why *why);
+	enum am_status (*sent_claim)(void *h, const char *domain,
+	    int64_t begin, const char *addr, const struct am_report_claim *c,
+	    struct am_report_sent *out, bool *is_claimed, struct am_why *why);
 	enum am_status (*sent_put)(void *h, const char *domain, int64_t begin,
 	    const char *addr, const struct am_report_sent *s,
-	    struct am_why *why);
+	    const char *owner, struct am_why *why);
 	void (*close)(void *h);
 };
 
 extern const struct am_report_backend am_report_sqlite;
+extern const struct am_report_backend am_report_pg;
+
+/* am_report_backend_find - the backend for a ReportStore value. */
+const struct am_report_backend *am_report_backend_find(const char *path);
 
 #endif

@@ -297,12 +297,12 @@ build_set(struct am_report_set *set, const struct group *g, size_t n)
 	}
 }
 
-/* scan_store - add the groups of one store file to c. */
+/* scan_store - add the groups of one store (file or database) to c. */
 static enum am_status
 scan_store(const char *path, int64_t begin, int64_t end, const char *domain,
     struct collect *c, struct am_why *why)
 {
-	const struct am_report_backend *be = &am_report_sqlite;
+	const struct am_report_backend *be = am_report_backend_find(path);
 	enum am_status st;
 	void *h;
 

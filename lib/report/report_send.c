@@ -2,8 +2,9 @@
  * report_send.c - which report goes to whom, and the run of `report send`
  * (contract in report_send.h). RFC 7489 §6.2 (rua URIs, "!size" in powers
  * of two), §7.1 (external destinations), §7.2 (periods in UTC). The sent
- * table is kept by the store backend (report_backend.h); messages and
- * transports are in report_mail.c.
+ * table is kept by the store backend (report_backend.h), SQLite or
+ * PostgreSQL through one path: claim, send, record (which releases the
+ * claim). Messages and transports are in report_mail.c.
  */
 #include "autoconf.h"
 
@@ -13,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
 
 #include "core/xalloc.h"
 #include "report/report_backend.h"
@@ -239,9 +243,11 @@ am_report_size_limits(struct am_dns *dns, const char *policy_domain,
 struct run {
 	const struct am_report_send_opts *o;
 	struct am_report_send_stats *stats;
+	const struct am_report_backend *be;	/* of stores[0] */
 	void *sent;		/* backend handle of stores[0] */
 	size_t attempts;	/* messages attempted in this run */
 	char error[256];	/* last failure, for the sent table */
+	char owner[AM_REPORT_OWNER_MAX];	/* this run's claim owner */
 };
 
 /* say - one decision line on o->log. */
@@ -266,8 +272,8 @@ put(struct run *r, const char *domain, const char *addr,
 	if (r->o->is_dry_run)
 		return AM_OK;
 	s->period_end = r->o->meta.end;
-	return am_report_sqlite.sent_put(r->sent, domain, r->o->meta.begin,
-	    addr, s, why);
+	return r->be->sent_put(r->sent, domain, r->o->meta.begin, addr, s,
+	    r->owner, why);
 }
 
 /* attempt_failed - the state after a failed attempt: backoff or give up. */
@@ -409,19 +415,48 @@ try_dest(struct run *r, const struct am_report_domain *d,
 	am_buf_release(&msg);
 }
 
+/* look - the state of (domain, period, address), claimed for this run
+ * when it is due and the run may still send (*is_claimed). */
+static enum am_status
+look(struct run *r, const char *domain, const char *addr,
+    struct am_report_sent *s, bool *is_claimed, struct am_why *why)
+{
+	const struct am_report_send_opts *o = r->o;
+	struct am_report_claim c;
+
+	*is_claimed = false;
+	if (o->is_dry_run || r->attempts >= o->max_per_run)
+		return r->be->sent_get(r->sent, domain, o->meta.begin, addr, s,
+		    why);
+	c.owner = r->owner;
+	c.now = o->now;
+	c.until = o->now + (o->claim_lease > 0 ? o->claim_lease :
+	    AM_REPORT_CLAIM_LEASE);
+	c.period_end = o->meta.end;
+	return r->be->sent_claim(r->sent, domain, o->meta.begin, addr, &c, s,
+	    is_claimed, why);
+}
+
 /* send_dest - one (domain, period, address); false to stop the run. */
 static bool
 send_dest(struct run *r, const struct am_report_domain *d,
     const struct am_report_dest *dest, struct am_why *why)
 {
 	struct am_report_sent s;
+	bool is_claimed;
 
-	if (am_report_sqlite.sent_get(r->sent, d->domain, r->o->meta.begin,
-	    dest->addr, &s, why) != AM_OK)
+	if (look(r, d->domain, dest->addr, &s, &is_claimed, why) != AM_OK)
 		return false;
 	if (s.state != AM_REPORT_SENT_PENDING)
 		return true;
 	if (s.next_try > r->o->now || r->attempts >= r->o->max_per_run) {
+		r->stats->deferred++;
+		return true;
+	}
+	if (!is_claimed && !r->o->is_dry_run) {	/* another run has it */
+		say(r, "busy %s %lld %s: claimed by %s until %lld", d->domain,
+		    (long long)r->o->meta.begin, dest->addr, s.claim_owner,
+		    (long long)s.claim_until);
 		r->stats->deferred++;
 		return true;
 	}
@@ -469,13 +504,30 @@ send_period(struct run *r, struct am_report_send_opts *o, int64_t begin,
 	return st;
 }
 
+/* claim_owner - a name for this run's claims: host, process, and random
+ * bits, so two runs never share one (even with equal host names or pids in
+ * containers). */
+static void
+claim_owner(char *out, size_t size)
+{
+	char host[64];
+	unsigned long rnd = 0;
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		rnd ^= (unsigned long)(uintptr_t)out ^ (unsigned long)time(NULL);
+	snprintf(out, size, "%s:%ld:%016lx", host, (long)getpid(), rnd);
+}
+
 /* am_report_send_run - one run of authmilterctl report send. */
 enum am_status
 am_report_send_run(const struct am_report_send_opts *opts,
     struct am_report_send_stats *stats, struct am_why *why)
 {
 	struct am_report_send_opts o = *opts;
-	struct run r = { &o, stats, NULL, 0, "" };
+	struct run r;
 	enum am_status st = AM_OK;
 	int64_t t, last;
 
@@ -484,8 +536,12 @@ am_report_send_run(const struct am_report_send_opts *opts,
 		am_why_set(why, "no store or no interval");
 		return AM_PERMFAIL;
 	}
-	if ((r.sent = am_report_sqlite.open(o.stores[0], o.is_dry_run,
-	    why)) == NULL)
+	memset(&r, 0, sizeof(r));
+	r.o = &o;
+	r.stats = stats;
+	r.be = am_report_backend_find(o.stores[0]);
+	claim_owner(r.owner, sizeof(r.owner));
+	if ((r.sent = r.be->open(o.stores[0], o.is_dry_run, why)) == NULL)
 		return AM_TEMPFAIL;
 	if (o.is_range)
 		st = send_period(&r, &o, o.begin, o.end, why);
@@ -497,6 +553,6 @@ am_report_send_run(const struct am_report_send_opts *opts,
 		    st == AM_OK; t += o.interval)
 			st = send_period(&r, &o, t, t + o.interval, why);
 	}
-	am_report_sqlite.close(r.sent);
+	r.be->close(r.sent);
 	return st;
 }

@@ -49,8 +49,16 @@
  *             recorded with its attempt count in one transaction, sent or
  *             with the next try after a backoff (1 h doubling, at most 24 h;
  *             given up after AM_REPORT_SEND_MAX_TRIES). At most
- *             o->max_per_run messages are attempted. With o->is_dry_run
- *             nothing is sent or recorded. One line per decision goes to
+ *             o->max_per_run messages are attempted. Before building a
+ *             report the run claims its (domain, period, address) in the
+ *             sent table for o->claim_lease seconds (report_backend.h):
+ *             runs on several hosts against one shared store (or several
+ *             runs on one SQLite file) at once send each report once; one
+ *             held by another run is counted as deferred. A run killed while
+ *             holding a claim leaves that report to the first run after the
+ *             lease (a killed run that had already handed the message to
+ *             the MTA but not recorded it causes the one duplicate). With
+ *             o->is_dry_run nothing is claimed, sent or recorded. One line per decision goes to
  *             o->log (may be NULL). AM_TEMPFAIL when a store cannot be
  *             read or the sent table written; failed sends are only counted.
  * THREADS     command-line use; everything is reentrant.
@@ -72,6 +80,7 @@
 #define AM_REPORT_ADDR_MAX	320	/* bytes of an address, with NUL */
 #define AM_REPORT_DEST_MAX	16	/* destinations per policy domain */
 #define AM_REPORT_SEND_MAX_TRIES 8	/* attempts before giving up */
+#define AM_REPORT_CLAIM_LEASE	900	/* seconds a run's claim lasts */
 
 struct am_report_dest {
 	char addr[AM_REPORT_ADDR_MAX];	/* local@domain, domain lower-case */
@@ -117,6 +126,7 @@ struct am_report_send_opts {
 	bool is_range;			/* only [begin, end) */
 	int64_t begin, end;
 	bool is_dry_run;
+	int64_t claim_lease;		/* seconds; 0: AM_REPORT_CLAIM_LEASE */
 	struct am_dns *dns;		/* borrowed */
 	const struct am_psl *psl;	/* borrowed; may be NULL */
 	unsigned timeout_ms;		/* DNS and SMTP replies */

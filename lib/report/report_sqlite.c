@@ -25,7 +25,7 @@
 #include "report/report_backend.h"
 
 #define BUSY_TIMEOUT_MS	5000
-#define SCHEMA_VERSION	3
+#define SCHEMA_VERSION	4
 
 struct sqlite_store {
 	sqlite3 *db;		/* owned */
@@ -71,6 +71,9 @@ static const char *const migration[SCHEMA_VERSION] = {
 	" state INTEGER NOT NULL, attempts INTEGER NOT NULL,"
 	" next_try INTEGER NOT NULL, error TEXT NOT NULL,"
 	" PRIMARY KEY (domain, begin, addr));",
+	/* 3 -> 4: the claim of a report send run (report_backend.h) */
+	"ALTER TABLE sent ADD COLUMN claim_owner TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE sent ADD COLUMN claim_until INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* db_why - the reason from SQLite's last error on db. */
@@ -378,6 +381,32 @@ sq_expire(void *h, int64_t before, uint64_t *deleted, struct am_why *why)
 	return AM_OK;
 }
 
+/* sent_row - the columns of a sent row into out (error not kept). */
+static void
+sent_row(sqlite3_stmt *st, struct am_report_sent *out)
+{
+	const unsigned char *owner;
+
+	out->state = (enum am_report_sent_state)sqlite3_column_int(st, 0);
+	out->attempts = sqlite3_column_int64(st, 1);
+	out->next_try = sqlite3_column_int64(st, 2);
+	out->period_end = sqlite3_column_int64(st, 3);
+	owner = sqlite3_column_text(st, 4);
+	snprintf(out->claim_owner, sizeof(out->claim_owner), "%s",
+	    owner != NULL ? (const char *)owner : "");
+	out->claim_until = sqlite3_column_int64(st, 5);
+}
+
+/* bind_key - ?1 domain, ?2 begin, ?3 addr (borrowed until the step). */
+static void
+bind_key(sqlite3_stmt *st, const char *domain, int64_t begin,
+    const char *addr)
+{
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, begin);
+	sqlite3_bind_text(st, 3, addr, -1, SQLITE_STATIC);
+}
+
 /* sq_sent_get - the send state of (domain, begin, addr); zero if none. */
 static enum am_status
 sq_sent_get(void *h, const char *domain, int64_t begin, const char *addr,
@@ -391,63 +420,118 @@ sq_sent_get(void *h, const char *domain, int64_t begin, const char *addr,
 	out->error = "";
 	if (s->version < 3)
 		return AM_OK;	/* read-only older file: nothing sent */
-	if (sqlite3_prepare_v2(s->db, "SELECT state, attempts, next_try,"
-	    " period_end FROM sent WHERE domain = ?1 AND begin = ?2 AND"
+	if (sqlite3_prepare_v2(s->db, s->version < 4 ?
+	    "SELECT state, attempts, next_try, period_end, '', 0 FROM sent"
+	    " WHERE domain = ?1 AND begin = ?2 AND addr = ?3" :
+	    "SELECT state, attempts, next_try, period_end, claim_owner,"
+	    " claim_until FROM sent WHERE domain = ?1 AND begin = ?2 AND"
 	    " addr = ?3", -1, &st, NULL) != SQLITE_OK)
 		return db_why(s->db, "prepare sent", why);
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, begin);
-	sqlite3_bind_text(st, 3, addr, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		out->state = (enum am_report_sent_state)sqlite3_column_int(st,
-		    0);
-		out->attempts = sqlite3_column_int64(st, 1);
-		out->next_try = sqlite3_column_int64(st, 2);
-		out->period_end = sqlite3_column_int64(st, 3);
-	}
+	bind_key(st, domain, begin, addr);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		sent_row(st, out);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_why(s->db, "read sent", why);
 	return AM_OK;
 }
 
-/* sq_sent_put - record the send state in one statement (transaction). */
+/* sq_sent_claim - claim (domain, begin, addr) in one upsert: the row lock
+ * is SQLite's write lock, so concurrent runs serialize on it. */
 static enum am_status
-sq_sent_put(void *h, const char *domain, int64_t begin, const char *addr,
-    const struct am_report_sent *r, struct am_why *why)
+sq_sent_claim(void *h, const char *domain, int64_t begin, const char *addr,
+    const struct am_report_claim *c, struct am_report_sent *out,
+    bool *is_claimed, struct am_why *why)
 {
 	struct sqlite_store *s = h;
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO sent (domain,"
-	    " begin, addr, period_end, state, attempts, next_try, error)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st,
+	*is_claimed = false;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO sent (domain, begin, addr,"
+	    " period_end, state, attempts, next_try, error, claim_owner,"
+	    " claim_until) VALUES (?1, ?2, ?3, ?4, 0, 0, 0, '', ?5, ?6)"
+	    " ON CONFLICT (domain, begin, addr) DO UPDATE SET"
+	    " claim_owner = excluded.claim_owner,"
+	    " claim_until = excluded.claim_until"
+	    " WHERE sent.state = 0 AND sent.next_try <= ?7 AND"
+	    " (sent.claim_until <= ?7 OR sent.claim_owner = ?5)"
+	    " RETURNING state, attempts, next_try, period_end, claim_owner,"
+	    " claim_until", -1, &st, NULL) != SQLITE_OK)
+		return db_why(s->db, "prepare claim", why);
+	bind_key(st, domain, begin, addr);
+	sqlite3_bind_int64(st, 4, c->period_end);
+	sqlite3_bind_text(st, 5, c->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, c->until);
+	sqlite3_bind_int64(st, 7, c->now);
+	memset(out, 0, sizeof(*out));
+	out->error = "";
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sent_row(st, out);
+		*is_claimed = true;
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_why(s->db, "claim", why);
+	if (*is_claimed)
+		return AM_OK;
+	return sq_sent_get(h, domain, begin, addr, out, why);
+}
+
+/* sq_sent_put - record the send state and release owner's claim, in one
+ * statement (transaction); AM_TEMPFAIL when the claim was lost. */
+static enum am_status
+sq_sent_put(void *h, const char *domain, int64_t begin, const char *addr,
+    const struct am_report_sent *r, const char *owner, struct am_why *why)
+{
+	struct sqlite_store *s = h;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE sent SET period_end = ?4,"
+	    " state = ?5, attempts = ?6, next_try = ?7, error = ?8,"
+	    " claim_owner = '', claim_until = 0 WHERE domain = ?1 AND"
+	    " begin = ?2 AND addr = ?3 AND claim_owner = ?9", -1, &st,
 	    NULL) != SQLITE_OK)
 		return db_why(s->db, "prepare sent", why);
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, begin);
-	sqlite3_bind_text(st, 3, addr, -1, SQLITE_STATIC);
+	bind_key(st, domain, begin, addr);
 	sqlite3_bind_int64(st, 4, r->period_end);
 	sqlite3_bind_int(st, 5, (int)r->state);
 	sqlite3_bind_int64(st, 6, r->attempts);
 	sqlite3_bind_int64(st, 7, r->next_try);
 	sqlite3_bind_text(st, 8, r->error != NULL ? r->error : "", -1,
 	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, owner, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_why(s->db, "record sent", why);
+	if (sqlite3_changes(s->db) != 1) {
+		am_why_set(why, "record sent %s %lld %s: claim lost (its lease"
+		    " ended and another run took it over)", domain,
+		    (long long)begin, addr);
+		return AM_TEMPFAIL;
+	}
 	return AM_OK;
+}
+
+/* sq_accepts - SQLite takes every ReportStore no other backend took. */
+static bool
+sq_accepts(const char *path)
+{
+	return path != NULL;
 }
 
 const struct am_report_backend am_report_sqlite = {
 	.name = "sqlite",
+	.accepts = sq_accepts,
 	.open = sq_open,
 	.write = sq_write,
 	.scan = sq_scan,
 	.expire = sq_expire,
 	.sent_get = sq_sent_get,
+	.sent_claim = sq_sent_claim,
 	.sent_put = sq_sent_put,
 	.close = sq_close,
 };

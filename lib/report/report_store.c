@@ -2,7 +2,8 @@
  * report_store.c - report row queue and writer thread (contract in
  * report_store.h). The grouped read for export is in report_query.c, the
  * SQLite backend in report_sqlite.c; the flat row format they share is
- * described in report_backend.h and encoded here.
+ * described in report_backend.h and encoded here. The backend is chosen by
+ * the form of the path (am_report_backend_find): SQLite file or PostgreSQL.
  *
  * Milter threads only copy a row into a ring under a mutex held for a few
  * pointer moves; the one writer thread takes up to batch_max rows (waiting
@@ -261,7 +262,8 @@ take_batch(struct am_report_store *rs, struct am_report_flat **out)
 	return n;
 }
 
-/* try_write - (re)open the store if needed and write one batch. */
+/* try_write - (re)open the store if needed and write one batch; AM_PERMFAIL
+ * only when the store refused these rows (an open that fails is retried). */
 static enum am_status
 try_write(struct am_report_store *rs, struct am_report_flat **rows,
     size_t n, struct am_why *why)
@@ -299,6 +301,7 @@ write_batch(struct am_report_store *rs, struct am_report_flat **rows,
 {
 	struct timespec until;
 	struct am_why why;
+	enum am_status st;
 	unsigned delay_ms = FIRST_RETRY_MS;
 	bool is_last;
 	size_t i;
@@ -309,7 +312,7 @@ write_batch(struct am_report_store *rs, struct am_report_flat **rows,
 		if (rs->is_giving_up)
 			break;
 		pthread_mutex_unlock(&rs->lock);
-		if (try_write(rs, rows, n, &why) == AM_OK) {
+		if ((st = try_write(rs, rows, n, &why)) == AM_OK) {
 			pthread_mutex_lock(&rs->lock);
 			rs->c.is_failing = false;
 			batch_done(rs, n, true);
@@ -320,6 +323,8 @@ write_batch(struct am_report_store *rs, struct am_report_flat **rows,
 		rs->c.is_failing = true;
 		rs->last_why = why;
 		pthread_cond_broadcast(&rs->progress);
+		if (st == AM_PERMFAIL)	/* refused for content: drop, count */
+			break;
 		if (is_last) {
 			rs->is_giving_up = true;
 			break;
@@ -401,7 +406,7 @@ am_report_store_open(const char *path, const struct am_report_store_opts *opts,
 	if (path == NULL || why == NULL)
 		AM_PANIC("am_report_store_open: NULL argument");
 	rs = am_xcalloc(1, sizeof(*rs));
-	rs->be = &am_report_sqlite;
+	rs->be = am_report_backend_find(path);
 	rs->path = am_xstrdup(path);
 	set_opts(&rs->opts, opts);
 	rs->ring = am_xcalloc(rs->opts.queue_max, sizeof(*rs->ring));
@@ -522,12 +527,34 @@ am_report_store_close(struct am_report_store *rs,
 	return NULL;
 }
 
+/* am_report_backend_find - the first backend that accepts path. */
+const struct am_report_backend *
+am_report_backend_find(const char *path)
+{
+	static const struct am_report_backend *const all[] = {
+		&am_report_pg, &am_report_sqlite,	/* SQLite: the rest */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i]->accepts(path))
+			return all[i];
+	return &am_report_sqlite;
+}
+
+/* am_report_store_is_file - path names a SQLite file. */
+bool
+am_report_store_is_file(const char *path)
+{
+	return am_report_backend_find(path) == &am_report_sqlite;
+}
+
 /* am_report_store_expire - delete old rows from the store at path. */
 enum am_status
 am_report_store_expire(const char *path, int64_t before, uint64_t *deleted,
     struct am_why *why)
 {
-	const struct am_report_backend *be = &am_report_sqlite;
+	const struct am_report_backend *be = am_report_backend_find(path);
 	enum am_status st;
 	void *h;
 

@@ -13,14 +13,23 @@
  * DESCRIPTION One struct am_report_row per DMARC-evaluated message; grouping
  *             into report records happens at export time.
  *
+ *             A store is named by a path (ReportStore): a PostgreSQL
+ *             connection string, i.e. a libpq URI ("postgresql://..." or
+ *             "postgres://...") or a key=value string that libpq accepts
+ *             ("host=db1 dbname=reports"), is one database shared by a
+ *             fleet of hosts (lib/report/report_pg.c); anything else is a
+ *             SQLite file of this host (am_report_store_is_file() is true).
+ *
  *             am_report_store_open() returns an owned store (NULL only when
  *             the writer thread cannot be started; reason in why). It tries
  *             to open the database at path once, synchronously; when that
  *             fails the store is still returned, why holds the reason and the
  *             writer thread keeps retrying. Open it after privileges are
  *             dropped (STYLE.md §16): the file and its directory must be
- *             writable by the daemon's user. opts may be NULL (defaults:
- *             queue 10000 rows, batches of 500 rows or 200 ms).
+ *             writable by the daemon's user (PostgreSQL: the role must be
+ *             able to create the tables at the first start). opts may be
+ *             NULL (defaults: queue 10000 rows, batches of 500 rows or
+ *             200 ms).
  *
  *             am_report_store_enqueue() copies row (every pointer in it is
  *             borrowed for the call only) into a bounded in-memory queue and
@@ -33,11 +42,14 @@
  *
  *             One writer thread drains the queue in batched transactions.
  *             When a write fails (disk full, permission, database locked,
- *             unopenable file) the batch is kept and retried with backoff
- *             (100 ms doubling to opts.retry_max_ms), the failure is counted
- *             in write_errors, and mail is never held up: new rows keep
- *             queueing up to the bound. Memory bound: queue_max queued rows
- *             plus one batch in flight.
+ *             unopenable file, database server down or restarting) the batch
+ *             is kept and retried with backoff (100 ms doubling to
+ *             opts.retry_max_ms) on a fresh connection, the failure is
+ *             counted in write_errors, and mail is never held up: new rows
+ *             keep queueing up to the bound. A batch the database refuses
+ *             for its content (a data error: retrying cannot help) is
+ *             dropped and counted in dropped and write_errors. Memory bound:
+ *             queue_max queued rows plus one batch in flight.
  *
  *             am_report_store_counters() copies the counters;
  *             am_report_store_take_error() returns true (and the reason)
@@ -51,12 +63,13 @@
  *             counters into *final (may be NULL), frees, and returns NULL.
  *
  *             Crash bound: a committed batch survives kill -9 (SQLite WAL,
- *             synchronous=NORMAL; a power loss may also lose the last
- *             transactions). kill -9 loses what was queued or in flight:
- *             at most queue_max rows, in practice at most batch_ms worth.
+ *             synchronous=NORMAL, where a power loss may also lose the last
+ *             transactions; PostgreSQL: the server's durability). kill -9
+ *             loses what was queued or in flight: at most queue_max rows,
+ *             in practice at most batch_ms worth.
  *
- *             am_report_store_query() reads one or several store files
- *             (one per MTA host) read-only, takes the rows with
+ *             am_report_store_query() reads one or several stores (a SQLite
+ *             file per MTA host, or one shared database) read-only, takes the rows with
  *             begin <= time < end (and policy domain == domain unless domain
  *             is NULL) and returns an owned set: one am_report_domain per
  *             policy domain (sorted by name), each with its records sorted
@@ -74,7 +87,8 @@
  *             authmilterctl report expire) and sets *deleted.
  * THREADS     enqueue, counters and take_error may be called from any
  *             thread at once; open/flush/close by one owner. Queries and
- *             expire are independent of any open store (SQLite locking).
+ *             expire are independent of any open store (SQLite locking;
+ *             PostgreSQL transactions), from any host for a database.
  * DIAGNOSTICS AM_PANIC on NULL row or paths.
  */
 #ifndef AM_REPORT_STORE_H
@@ -233,6 +247,7 @@ enum am_status am_report_store_query(const char *const *paths,
 struct am_report_set *am_report_set_free(struct am_report_set *set);
 enum am_status am_report_store_expire(const char *path, int64_t before,
     uint64_t *deleted, struct am_why *why);
+bool am_report_store_is_file(const char *path);
 
 /* Names as written in reports and in the store. */
 const char *am_report_disp_name(enum am_report_disp d);

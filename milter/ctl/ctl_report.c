@@ -1,6 +1,8 @@
 /*
  * ctl_report.c - authmilterctl report export / expire (contract in
  * ctl_report.h). Periods are UTC (RFC 7489 §7.2: reports cover UTC days).
+ * A --store is a SQLite file or a PostgreSQL connection string (URI or
+ * key=value), as ReportStore; a fleet's database works from any host.
  */
 #include "autoconf.h"
 
@@ -213,11 +215,11 @@ am_ctl_report(const struct am_config *cfg, int argc, char **argv)
 	if ((strcmp(argv[1], "export") != 0 && strcmp(argv[1], "expire") !=
 	    0) || !report_args(cfg, argc - 1, argv + 1, &o)) {
 		fprintf(stderr, "usage: authmilterctl report export "
-		    "[--store FILE]... [--period YYYY-MM-DD | --from T --to T] "
-		    "[--domain D] [--format rfc7489|rfc9990] --out DIR\n"
-		    "       authmilterctl report expire [--store FILE]...\n"
+		    "[--store FILE|URI]... [--period YYYY-MM-DD | --from T "
+		    "--to T] [--domain D] [--format rfc7489|rfc9990] --out DIR\n"
+		    "       authmilterctl report expire [--store FILE|URI]...\n"
 		    "       authmilterctl report send [--dry-run] "
-		    "[--store FILE]... [--period D | --from T --to T]\n");
+		    "[--store FILE|URI]... [--period D | --from T --to T]\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "expire") == 0)

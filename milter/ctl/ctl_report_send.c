@@ -156,7 +156,7 @@ am_ctl_report_send(const struct am_config *cfg, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	if (!send_args(argc, argv, &o, stores, &is_day)) {
 		fprintf(stderr, "usage: authmilterctl report send [--dry-run] "
-		    "[--store FILE]...\n           [--period YYYY-MM-DD | "
+		    "[--store FILE|URI]...\n           [--period YYYY-MM-DD | "
 		    "--from T --to T]\n");
 		return 2;
 	}
