@@ -16,6 +16,13 @@
  * row (its policy columns), and count(*) over the same partition gives the
  * group's size. The claim of report send is one INSERT ... ON CONFLICT DO
  * UPDATE ... WHERE, which PostgreSQL runs atomically on the row it locks.
+ *
+ * XXX: a connection lost after the server committed a COPY but before the
+ * reply arrived makes the writer retry a batch that is already stored (a
+ * duplicate of up to batch_max rows; never seen with a server restart, whose
+ * backends answer before they exit). A per-writer batch sequence number
+ * stored in the same transaction, checked before a retry, would make
+ * batches exactly-once.
  */
 #include "autoconf.h"
 
@@ -34,10 +41,12 @@
 #define MIGRATE_LOCK	"7839113954178879346"	/* advisory lock key */
 #define LINE_MAX_BYTES	(4u << 20)	/* one COPY line; rows are capped */
 #define INT_TEXT	24		/* an int64 as text, with NUL */
+#define WRITE_TIMEOUT	"60s"		/* a COPY stuck longer is retried */
 
 struct pg_store {
 	PGconn *conn;		/* owned */
 	int version;		/* schema version of the database */
+	bool has_timeout;	/* the writer's statement_timeout is set */
 };
 
 static const char *const text_col[AM_RT_N] = {
@@ -441,6 +450,15 @@ pg_write(void *h, struct am_report_flat *const *rows, size_t n,
 	PGresult *r;
 	size_t i;
 
+	/* a stalled server (not a dead one: keepalives catch that) must not
+	 * hold the writer forever; only the writer's session gets the limit,
+	 * export and expire may take longer */
+	if (!s->has_timeout && (st = exec(s->conn, "SET statement_timeout = '"
+	    WRITE_TIMEOUT "'", "statement_timeout", why)) != AM_OK) {
+		free(sql);
+		return st;
+	}
+	s->has_timeout = true;
 	r = PQexec(s->conn, sql);
 	free(sql);
 	if (!is_ok(r, true)) {
