@@ -477,18 +477,6 @@ START_TEST(two_writers_one_database)
 }
 END_TEST
 
-/* restart_child - restart the server (down for down_s), then exit. */
-static pid_t
-restart_child(int down_s)
-{
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
-		_exit(am_testpg_restart(pg, down_s) ? 0 : 1);
-	return pid;
-}
-
 /* write_through_restart - enqueue one row a millisecond (at least min
  * rows) while the server restarts; the final counters in c. */
 static void
@@ -503,7 +491,8 @@ write_through_restart(const char *uri, size_t queue_max, int down_s,
 	int status, i = 0;
 	pid_t pid, done = 0;
 
-	pid = restart_child(down_s);
+	pid = am_testpg_restart(pg, down_s);
+	ck_assert_int_gt(pid, 0);
 	while (done == 0 || i < min) {
 		r.time = i++;
 		am_report_store_enqueue(rs, &r);

@@ -163,17 +163,20 @@ am_testpg_int(struct am_testpg *pg, const char *db, const char *sql)
 	return strtoll(out, NULL, 10);
 }
 
-/* am_testpg_restart - fast shutdown, down_s seconds, start again. */
-bool
+/* am_testpg_restart - a process that restarts the server; its pid. */
+pid_t
 am_testpg_restart(struct am_testpg *pg, int down_s)
 {
-	const char *args[] = { pg->dir, NULL, NULL };
-	char out[256], s[16];
+	char s[16];
+	pid_t pid;
 
 	snprintf(s, sizeof(s), "%d", down_s);
-	args[1] = s;
-	return run_sh("testpg_restart \"$1\" \"$2\"", args, out,
-	    sizeof(out)) == 0;
+	if ((pid = fork()) == 0) {
+		execl("/bin/sh", "sh", "-c", ". \"$0\" && testpg_restart "
+		    "\"$1\" \"$2\" >/dev/null", SCRIPT, pg->dir, s, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
 }
 
 /* am_testpg_stop - stop the server, remove its directory; NULL. */

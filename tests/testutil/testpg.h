@@ -9,7 +9,7 @@
  *             struct am_testpg *pg = am_testpg_start(&why);
  *             const char *uri = am_testpg_newdb(pg, "t1");
  *             long long n = am_testpg_int(pg, "t1", "SELECT count(*) ...");
- *             am_testpg_restart(pg, 1);
+ *             pid_t pid = am_testpg_restart(pg, 1);  ... waitpid(pid, ...)
  *             pg = am_testpg_stop(pg);
  * DESCRIPTION am_testpg_available() is false, with the reason, when no
  *             PostgreSQL server can be run here (the suite then exits 77:
@@ -27,14 +27,20 @@
  *             psql and returns its output (unaligned rows, tuples only) in
  *             a static buffer, or NULL when psql failed (its stderr goes to
  *             ours). am_testpg_int() is the first line of that as a number
- *             (-1 on failure). am_testpg_restart() stops the server (fast
- *             shutdown), waits down_s seconds and starts it again on the
- *             same port; false on failure. am_testpg_stop() stops it,
+ *             (-1 on failure). am_testpg_restart() returns the pid of a new
+ *             process (-1: fork failed) that stops the server (fast
+ *             shutdown), waits down_s seconds, starts it again on the same
+ *             port and exits 0 (else non-zero); the caller reaps it with
+ *             waitpid() and may go on writing meanwhile. It execs sh at
+ *             once, so the fork of a threaded caller copies nothing that a
+ *             leak checker would report. am_testpg_stop() stops it,
  *             removes the directory, accepts NULL and returns NULL.
  * THREADS     one owner; the functions fork sh and psql.
  */
 #ifndef AM_TESTPG_H
 #define AM_TESTPG_H
+
+#include <sys/types.h>
 
 #include <stdbool.h>
 
@@ -50,7 +56,7 @@ const char *am_testpg_sql(struct am_testpg *pg, const char *db,
     const char *sql);
 long long am_testpg_int(struct am_testpg *pg, const char *db,
     const char *sql);
-bool am_testpg_restart(struct am_testpg *pg, int down_s);
+pid_t am_testpg_restart(struct am_testpg *pg, int down_s);
 struct am_testpg *am_testpg_stop(struct am_testpg *pg);
 
 #endif
