@@ -14,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/xalloc.h"
 #include "core/buf.h"
@@ -449,6 +450,25 @@ squeeze(const char *s, size_t len, char *q)
 	return n;
 }
 
+/* id_len - length of an authserv-id without one final dot. */
+static size_t
+id_len(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n > 1 && id[n - 1] == '.' ? n - 1 : n;
+}
+
+/* am_authres_id_eq - the same authserv-id: ASCII case-insensitive, one
+ * final dot ignored (mx.example.org. names the same host). */
+bool
+am_authres_id_eq(const char *a, const char *b)
+{
+	size_t n = id_len(a);
+
+	return n == id_len(b) && strncasecmp(a, b, n) == 0;
+}
+
 /* am_authres_is_ours - does this header value claim our authserv-id? */
 bool
 am_authres_is_ours(const char *value, size_t len, const char *our_id)
@@ -460,8 +480,7 @@ am_authres_is_ours(const char *value, size_t len, const char *our_id)
 	if (our_id == NULL || *our_id == '\0' || (value == NULL && len > 0))
 		AM_PANIC("am_authres_is_ours: NULL or empty argument");
 	if (am_authres_parse(value, len, &r, NULL) == AM_OK) {
-		ours = strlen(r->authserv_id) == strlen(our_id) &&
-		    ci_contains(r->authserv_id, strlen(our_id), our_id);
+		ours = am_authres_id_eq(r->authserv_id, our_id);
 		am_authres_parsed_free(r);
 		return ours;
 	}

@@ -15,6 +15,13 @@
  *             exceeds 78 characters where a break point exists (the first
  *             line counts the field name "Authentication-Results: ").
  *             AM_PERMFAIL if out's cap is hit.
+ *             am_authres_format_fit() does the same, but when the whole
+ *             header does not fit out's cap it leaves out the trailing
+ *             resinfos of method (e.g. "dkim"), as few as it can, and ends
+ *             the last one kept (else the nearest other resinfo) with the
+ *             comment "(N more dkim results not shown)"; *dropped gets N (0
+ *             when everything fit). AM_PERMFAIL only when the header does not
+ *             fit even with none of them.
  *             Layout: "id;" then each resinfo on its own "\n\t" line; its
  *             pieces (method=result, comment, reason=, each prop) joined by
  *             " ", or by "\n\t" where the line would pass 78; a piece is
@@ -53,7 +60,9 @@
  *             "Appears" also covers the value with comments, whitespace,
  *             quotes and backslashes removed (mx(x).example.org). A header
  *             that parses with another id is never ours, even when our id is
- *             in a value or comment; "our.id.evil.com" is not "our.id".
+ *             in a value or comment; "our.id.evil.com" is not "our.id", but
+ *             "OUR.ID." is (am_authres_id_eq(): ASCII case-insensitive, one
+ *             final dot ignored on either side).
  *             our_id must be non-empty (panic otherwise).
  * THREADS     builder: one owner; parser: reentrant.
  */
@@ -76,6 +85,8 @@ void am_authres_add_prop(struct am_authres *ar, const char *ptype,
     const char *property, const char *value);
 enum am_status am_authres_format(const struct am_authres *ar,
     struct am_buf *out) AM_WUR;
+enum am_status am_authres_format_fit(const struct am_authres *ar,
+    const char *method, struct am_buf *out, size_t *dropped) AM_WUR;
 
 struct am_authres_prop {
 	char *ptype;		/* owned: "smtp", "header", "policy", ... */
@@ -103,5 +114,6 @@ enum am_status am_authres_parse(const char *value, size_t len,
     struct am_authres_parsed **out, struct am_why *why);
 struct am_authres_parsed *am_authres_parsed_free(struct am_authres_parsed *p);
 bool am_authres_is_ours(const char *value, size_t len, const char *our_id);
+bool am_authres_id_eq(const char *a, const char *b);
 
 #endif

@@ -11,6 +11,8 @@
 #include "autoconf.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,14 @@ struct ar_fmt {
 	struct am_buf *out;		/* borrowed: the caller's buffer */
 	struct am_buf piece;		/* owned: piece being laid out */
 	size_t col;			/* characters on the current line */
+};
+
+/* ar_cut - which resinfos a format leaves out (am_authres_format_fit). */
+struct ar_cut {
+	const char *method;		/* resinfos of this method ... */
+	size_t keep;			/* ... past the first keep are left out */
+	size_t note_at;			/* entry that carries the note */
+	char note[96];			/* "(N more dkim results not shown)" */
 };
 
 /* is_atext - RFC 5322 §3.2.3 atext. */
@@ -245,9 +255,11 @@ emit(struct ar_fmt *f, bool first, bool semi)
 	return am_buf_append(f->out, am_buf_str(&f->piece), len);
 }
 
-/* put_piece - piece k of a resinfo: method=result, comment, reason, props. */
+/* put_piece - piece k of a resinfo: method=result, comment, reason, props,
+ * then the note (a comment, already escaped) when there is one. */
 static enum am_status
-put_piece(struct am_buf *b, const struct ar_entry *e, size_t k)
+put_piece(struct am_buf *b, const struct ar_entry *e, size_t k,
+    const char *note)
 {
 	const struct am_authres_method *m = &e->m;
 	const struct am_authres_prop *p;
@@ -260,28 +272,78 @@ put_piece(struct am_buf *b, const struct ar_entry *e, size_t k)
 	if (m->reason && k-- == 0)
 		return am_buf_puts(b, "reason=") == AM_OK ?
 		    put_value(b, m->reason) : AM_PERMFAIL;
+	if (k == m->nprops)
+		return am_buf_puts(b, note);
 	p = &m->props[k];
 	if (am_buf_printf(b, "%s.%s=", p->ptype, p->property) != AM_OK)
 		return AM_PERMFAIL;
 	return put_pvalue(b, p->value);
 }
 
-/* fmt_resinfo - one resinfo on a new line; semi: another one follows. */
+/* fmt_resinfo - one resinfo on a new line; semi: another one follows;
+ * note: a comment to end it with, or NULL. */
 static enum am_status
-fmt_resinfo(struct ar_fmt *f, const struct ar_entry *e, bool semi)
+fmt_resinfo(struct ar_fmt *f, const struct ar_entry *e, bool semi,
+    const char *note)
 {
 	size_t k, n;
 	enum am_status st;
 
-	n = 1 + (e->comment != NULL) + (e->m.reason != NULL) + e->m.nprops;
+	n = 1 + (e->comment != NULL) + (e->m.reason != NULL) + e->m.nprops +
+	    (note != NULL);
 	st = am_buf_puts(f->out, "\n\t");
 	f->col = 1;
 	for (k = 0; st == AM_OK && k < n; k++) {
 		am_buf_reset(&f->piece);
-		st = put_piece(&f->piece, e, k);
+		st = put_piece(&f->piece, e, k, note);
 		if (st == AM_OK)
 			st = emit(f, k == 0, semi && k + 1 == n);
 	}
+	return st;
+}
+
+/* is_cut - entry i is left out by cut (NULL: nothing is). */
+static bool
+is_cut(const struct am_authres *ar, const struct ar_cut *cut, size_t i)
+{
+	size_t j, seen = 0;
+
+	if (cut == NULL || strcmp(ar->entries[i].m.method, cut->method) != 0)
+		return false;
+	for (j = 0; j < i; j++)
+		seen += strcmp(ar->entries[j].m.method, cut->method) == 0;
+	return seen >= cut->keep;
+}
+
+/* format_cut - the header value without the entries cut leaves out. */
+static enum am_status
+format_cut(const struct am_authres *ar, const struct ar_cut *cut,
+    struct am_buf *out)
+{
+	struct ar_fmt f;
+	enum am_status st;
+	size_t i, last = 0, n = 0;
+
+	am_buf_reset(out);
+	f.out = out;
+	am_buf_init(&f.piece, out->max_len);
+	for (i = 0; i < ar->nentries; i++)
+		if (!is_cut(ar, cut, i)) {
+			last = i;
+			n++;
+		}
+	st = put_value(out, ar->id);
+	if (st == AM_OK)
+		st = am_buf_puts(out, n ? ";" : "; none");
+	f.col = AR_FIELD_LEN + out->len;
+	for (i = 0; st == AM_OK && i < ar->nentries; i++)
+		if (!is_cut(ar, cut, i))
+			st = fmt_resinfo(&f, &ar->entries[i], i != last,
+			    cut != NULL && cut->note_at == i ? cut->note :
+			    NULL);
+	am_buf_release(&f.piece);
+	if (st != AM_OK)
+		am_buf_reset(out);
 	return st;
 }
 
@@ -289,23 +351,67 @@ fmt_resinfo(struct ar_fmt *f, const struct ar_entry *e, bool semi)
 enum am_status
 am_authres_format(const struct am_authres *ar, struct am_buf *out)
 {
-	struct ar_fmt f;
-	enum am_status st;
-	size_t i;
-
 	if (ar == NULL || out == NULL)
 		AM_PANIC("am_authres_format: NULL argument");
-	am_buf_reset(out);
-	f.out = out;
-	am_buf_init(&f.piece, out->max_len);
-	st = put_value(out, ar->id);
-	if (st == AM_OK)
-		st = am_buf_puts(out, ar->nentries ? ";" : "; none");
-	f.col = AR_FIELD_LEN + out->len;
-	for (i = 0; st == AM_OK && i < ar->nentries; i++)
-		st = fmt_resinfo(&f, &ar->entries[i], i + 1 < ar->nentries);
-	am_buf_release(&f.piece);
-	if (st != AM_OK)
-		am_buf_reset(out);
-	return st;
+	return format_cut(ar, NULL, out);
+}
+
+/* cut_init - leave out every entry of method past the first keep, and put
+ * the note on the last one kept, else on the last other entry before them,
+ * else on the first one after. */
+static void
+cut_init(const struct am_authres *ar, const char *method, size_t keep,
+    size_t total, struct ar_cut *cut)
+{
+	size_t i, seen = 0, kept = SIZE_MAX, before = SIZE_MAX, after = SIZE_MAX;
+
+	cut->method = method;
+	cut->keep = keep;
+	for (i = 0; i < ar->nentries; i++) {
+		if (strcmp(ar->entries[i].m.method, method) == 0) {
+			if (seen++ < keep)
+				kept = i;
+		} else if (seen == 0) {
+			before = i;
+		} else if (after == SIZE_MAX) {
+			after = i;
+		}
+	}
+	cut->note_at = kept != SIZE_MAX ? kept : before != SIZE_MAX ? before :
+	    after;
+	(void)snprintf(cut->note, sizeof(cut->note), "(%zu %s%s results not "
+	    "shown)", total - keep, keep > 0 ? "more " : "", method);
+}
+
+/* am_authres_format_fit - am_authres_format(), leaving out trailing
+ * entries of method when the whole header would not fit out's cap. */
+enum am_status
+am_authres_format_fit(const struct am_authres *ar, const char *method,
+    struct am_buf *out, size_t *dropped)
+{
+	struct ar_cut cut;
+	size_t i, total = 0, lo = 0, hi;
+
+	if (ar == NULL || method == NULL || out == NULL || dropped == NULL)
+		AM_PANIC("am_authres_format_fit: NULL argument");
+	*dropped = 0;
+	if (format_cut(ar, NULL, out) == AM_OK)
+		return AM_OK;
+	for (i = 0; i < ar->nentries; i++)
+		total += strcmp(ar->entries[i].m.method, method) == 0;
+	if (total == 0)
+		return AM_PERMFAIL;
+	/* The most entries that fit, in [lo, hi): the size grows with keep. */
+	for (hi = total; lo + 1 < hi;) {
+		cut_init(ar, method, lo + (hi - lo) / 2, total, &cut);
+		if (format_cut(ar, &cut, out) == AM_OK)
+			lo = cut.keep;
+		else
+			hi = cut.keep;
+	}
+	cut_init(ar, method, lo, total, &cut);
+	if (cut.note_at == SIZE_MAX || format_cut(ar, &cut, out) != AM_OK)
+		return AM_PERMFAIL;
+	*dropped = total - lo;
+	return AM_OK;
 }

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "core/xalloc.h"
+#include "msg/authres.h"
 #include "msg/msg.h"
 
 struct am_msg {
@@ -315,5 +316,5 @@ am_header_receiver_is(const char *value, size_t len, const char *our_id)
 	char rcv[256];
 
 	return receiver_value(value, len, rcv, sizeof(rcv)) &&
-	    strcasecmp(rcv, our_id) == 0;
+	    am_authres_id_eq(rcv, our_id);
 }

@@ -89,8 +89,9 @@ void am_msg_set_anomaly(struct am_msg *m, unsigned flag);
 const char *am_msg_anomaly_names(unsigned flags, char *buf, size_t len);
 
 /* am_header_receiver_is - does a trace header (Received-SPF, Received-TLS)
- * name our_id in its receiver= item (ASCII case-insensitive; the value may
- * be quoted and ends at white space or ';')? RFC 7208 §9.1. */
+ * name our_id in its receiver= item (am_authres_id_eq(): case and one final
+ * dot ignored; the value may be quoted and ends at white space or ';')?
+ * RFC 7208 §9.1. */
 bool am_header_receiver_is(const char *value, size_t len, const char *our_id);
 
 #endif

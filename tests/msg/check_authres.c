@@ -225,6 +225,46 @@ START_TEST(test_format_cap)
 }
 END_TEST
 
+/* Over the cap, trailing dkim entries go, with a note (issue 21: 34
+ * signatures used to tempfail the message). */
+START_TEST(test_format_fit)
+{
+	struct am_authres *ar = am_authres_new("mx.example.org");
+	struct am_buf b;
+	size_t i, dropped = 99;
+
+	am_authres_add_method(ar, "spf", "pass", NULL, NULL);
+	for (i = 0; i < 40; i++) {
+		am_authres_add_method(ar, "dkim", "policy", "too many", NULL);
+		am_authres_add_prop(ar, "header", "d", "example.com");
+	}
+	am_authres_add_method(ar, "dmarc", "pass", NULL, NULL);
+	am_buf_init(&b, 4096);
+	OK(am_authres_format_fit(ar, "dkim", &b, &dropped));
+	ck_assert_uint_eq(dropped, 0);
+	am_buf_release(&b);
+	am_buf_init(&b, 600);
+	ck_assert(am_authres_format(ar, &b) == AM_PERMFAIL);
+	OK(am_authres_format_fit(ar, "dkim", &b, &dropped));
+	ck_assert_msg(dropped > 20 && dropped < 40, "dropped %zu", dropped);
+	ck_assert_msg(b.len > 500 && strstr(b.data, "more dkim results not "
+	    "shown);\n\tdmarc=pass") && strncmp(b.data, "mx.example.org;\n\t"
+	    "spf=pass;\n\tdkim=policy", 38) == 0, "%s", b.data);
+	am_buf_release(&b);
+	am_buf_init(&b, 80);	/* no dkim entry fits: noted on spf */
+	OK(am_authres_format_fit(ar, "dkim", &b, &dropped));
+	ck_assert_uint_eq(dropped, 40);
+	ck_assert_str_eq(b.data, "mx.example.org;\n\tspf=pass (40 dkim "
+	    "results not shown);\n\tdmarc=pass");
+	am_buf_release(&b);
+	am_buf_init(&b, 20);
+	ck_assert(am_authres_format_fit(ar, "dkim", &b, &dropped) ==
+	    AM_PERMFAIL);
+	am_buf_release(&b);
+	am_authres_free(ar);
+}
+END_TEST
+
 START_TEST(test_format_long_unbreakable)
 {
 	static const struct op ops[] = { { 'm', "dkim", "pass", NULL, NULL },
@@ -637,6 +677,11 @@ static const struct ours_case {
 	{ "forged ours, parsed (PITFALLS)", "mx.example.org; spf=pass"
 	    " smtp.mailfrom=example.com", "mx.example.org", true },
 	{ "ours, other case", "MX.Example.ORG; none", "mx.example.org", true },
+	{ "ours, final dot", "MX.example.org.; spf=pass", "mx.example.org",
+	    true },
+	{ "ours, final dot in ours", "mx.example.org; none", "mx.example.org.",
+	    true },
+	{ "two final dots", "mx.example.org..; none", "mx.example.org", false },
 	{ "ours, quoted", "\"mx.example.org\"; none", "mx.example.org", true },
 	{ "ours, comment before", "(hi) mx.example.org (x); none",
 	    "mx.example.org", true },
@@ -717,6 +762,7 @@ authres_suite(void)
 	tcase_add_loop_test(tc, test_format_golden, 0,
 	    sizeof(fmt_cases) / sizeof(fmt_cases[0]));
 	tcase_add_test(tc, test_format_cap);
+	tcase_add_test(tc, test_format_fit);
 	tcase_add_test(tc, test_format_long_unbreakable);
 	tcase_add_test(tc, test_roundtrip_generated);
 	suite_add_tcase(s, tc);
