@@ -29,6 +29,7 @@
 
 #define HDR_MAX		(4u << 20)	/* one rebuilt header, bytes */
 #define BPREFIX_MIN	8		/* shortest header.b (RFC 6008 §4) */
+#define PROP_MAX	255		/* longest header.d/i/s/a value written */
 
 enum vstate { V_HEADERS, V_BODY, V_SKIP, V_DONE };
 
@@ -544,21 +545,35 @@ am_dkim_result_name(enum am_dkim_result r)
 }
 
 /* b_prefix_len - shortest prefix of res->sigs[i].b, at least
- * BPREFIX_MIN, that no other signature's b= starts with (RFC 6008 §4). */
+ * BPREFIX_MIN, that no other signature's b= starts with (RFC 6008 §4).
+ * Signatures with the very same b= (a header repeated) cannot be told apart
+ * by any prefix, so they do not lengthen it: without this, each copy was
+ * written with its whole b= (~350 characters). */
 static size_t
 b_prefix_len(const struct am_dkim_results *res, size_t i)
 {
-	const char *b = res->sigs[i].b;
-	size_t len = strlen(b), l = BPREFIX_MIN, j;
+	const char *b = res->sigs[i].b, *o;
+	size_t len = strlen(b), l = BPREFIX_MIN, j, common;
 
-	for (; l < len; l++) {
-		for (j = 0; j < res->count; j++)
-			if (j != i && strncmp(res->sigs[j].b, b, l) == 0)
-				break;
-		if (j == res->count)
-			break;
+	for (j = 0; j < res->count; j++) {
+		o = res->sigs[j].b;
+		if (j == i || strcmp(o, b) == 0)
+			continue;
+		for (common = 0; b[common] != '\0' && b[common] == o[common];)
+			common++;
+		if (common + 1 > l)
+			l = common + 1;
 	}
 	return l < len ? l : len;
+}
+
+/* add_prop - header.<property>=value, when value is set and not absurdly
+ * long (a d= of kilobytes is no domain; the reason says what was wrong). */
+static void
+add_prop(struct am_authres *ar, const char *property, const char *value)
+{
+	if (*value != '\0' && strlen(value) <= PROP_MAX)
+		am_authres_add_prop(ar, "header", property, value);
 }
 
 /* add_one - one "dkim=" resinfo. */
@@ -577,14 +592,10 @@ add_one(const struct am_dkim_results *res, size_t i, struct am_authres *ar)
 	am_authres_add_method(ar, "dkim", am_dkim_result_name(s->result),
 	    s->result == AM_DKIM_PASS ? NULL : s->reason,
 	    comment[0] != '\0' ? comment : NULL);
-	if (*s->domain != '\0')
-		am_authres_add_prop(ar, "header", "d", s->domain);
-	if (*s->identity != '\0')
-		am_authres_add_prop(ar, "header", "i", s->identity);
-	if (*s->selector != '\0')
-		am_authres_add_prop(ar, "header", "s", s->selector);
-	if (*s->algorithm != '\0')
-		am_authres_add_prop(ar, "header", "a", s->algorithm);
+	add_prop(ar, "d", s->domain);
+	add_prop(ar, "i", s->identity);
+	add_prop(ar, "s", s->selector);
+	add_prop(ar, "a", s->algorithm);
 	if (bl > 0 && bl < sizeof(b)) {
 		memcpy(b, s->b, bl);
 		b[bl] = '\0';

@@ -68,8 +68,10 @@
  *             comment "(2048-bit rsa key; unprotected)" when a key was
  *             loaded ("secure" when DNSSEC validated it), then header.d,
  *             header.i, header.s, header.a and header.b (each only when
- *             present; header.b is the shortest prefix of b=, at least 8
- *             characters, that no other signature of the message shares).
+ *             present, d/i/s/a only up to 255 characters; header.b is the
+ *             shortest prefix of b=, at least 8 characters, that no other
+ *             signature of the message with a different b= shares: copies
+ *             of one signature share one short prefix).
  *             Unsigned: one "dkim=none".
  *             am_dkim_results_release() frees what out owns and leaves it
  *             empty; am_dkim_verify_free() accepts NULL and returns NULL.

@@ -227,21 +227,23 @@ START_TEST(test_unsigned)
 }
 END_TEST
 
-/* header.b: shortest unique prefix, at least 8 characters. */
+/* header.b: shortest unique prefix, at least 8 characters; copies of one
+ * signature share it (issue 21: each copy was written whole). */
 START_TEST(test_b_prefix)
 {
-	struct am_dkim_sig sigs[4] = {
+	struct am_dkim_sig sigs[5] = {
 		{ .result = AM_DKIM_PASS, .b = "abcdefghXYZ1" },
 		{ .result = AM_DKIM_FAIL, .b = "abcdefghXYQ2" },
 		{ .result = AM_DKIM_FAIL, .b = "short" },
 		{ .result = AM_DKIM_PASS, .b = "zzzzzzzzzzzz" },
+		{ .result = AM_DKIM_PASS, .b = "zzzzzzzzzzzz" },
 	};
-	struct am_dkim_results res = { 4, sigs };
+	struct am_dkim_results res = { 5, sigs };
 	size_t i;
 	char *ar;
 
-	for (i = 0; i < 4; i++) {
-		sigs[i].reason = i == 0 || i == 3 ? "" : "signature failed";
+	for (i = 0; i < 5; i++) {
+		sigs[i].reason = i == 0 || i >= 3 ? "" : "signature failed";
 		sigs[i].domain = "example.net";
 		sigs[i].identity = "";
 		sigs[i].selector = "s";
@@ -257,6 +259,8 @@ START_TEST(test_b_prefix)
 	    "\tdkim=fail reason=\"signature failed\" header.d=example.net "
 	    "header.s=s\n"
 	    "\theader.a=rsa-sha256 header.b=short;\n"
+	    "\tdkim=pass header.d=example.net header.s=s header.a=rsa-sha256\n"
+	    "\theader.b=zzzzzzzz;\n"
 	    "\tdkim=pass header.d=example.net header.s=s header.a=rsa-sha256\n"
 	    "\theader.b=zzzzzzzz");
 	free(ar);
