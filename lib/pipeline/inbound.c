@@ -20,6 +20,8 @@
 #include "dns/dns_budget.h"
 #include "pipeline/inbound.h"
 
+#define SUMMARY_SIGS 10	/* DKIM results named in the log line */
+
 struct am_inbound {
 	struct am_runtime *rt;		/* borrowed, pinned by the session */
 	struct am_dns_budget *budget;	/* owned: DNSTimeout for every
@@ -87,7 +89,9 @@ am_inbound_body(struct am_inbound *in, const void *p, size_t len)
 	return in->dkim_needs_body;
 }
 
-/* summarise_dkim - "dkim=pass:example.com,fail:other.example " */
+/* summarise_dkim - "dkim=pass:example.com,fail:other.example "; past
+ * SUMMARY_SIGS signatures only their number ("...,+490"), so one message
+ * cannot fill the log line. */
 static void
 summarise_dkim(const struct am_dkim_results *r, struct am_buf *summary)
 {
@@ -98,10 +102,12 @@ summarise_dkim(const struct am_dkim_results *r, struct am_buf *summary)
 		return;
 	}
 	(void)am_buf_puts(summary, "dkim=");
-	for (i = 0; i < r->count; i++)
-		(void)am_buf_printf(summary, "%s%s:%s", i ? "," : "",
+	for (i = 0; i < r->count && i < SUMMARY_SIGS; i++)
+		(void)am_buf_printf(summary, "%s%s:%.64s", i ? "," : "",
 		    am_dkim_result_name(r->sigs[i].result),
 		    r->sigs[i].domain[0] ? r->sigs[i].domain : "?");
+	if (r->count > SUMMARY_SIGS)
+		(void)am_buf_printf(summary, ",+%zu", r->count - SUMMARY_SIGS);
 	(void)am_buf_putc(summary, ' ');
 }
 

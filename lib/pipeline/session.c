@@ -27,7 +27,9 @@
 #include "core/xalloc.h"
 #include "pipeline/session.h"
 
-#define AR_MAX_BYTES 16384	/* our Authentication-Results value */
+#define AR_MAX_BYTES 16384	/* our Authentication-Results value: entries
+				 * past it are dropped (am_authres_format_fit) */
+#define LOG_FIELD_MAX 256	/* client, helo, sender in the log line */
 
 #define TLS_HDR_MAX_BYTES 4096	/* our TLS trace header value */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -73,6 +75,9 @@ struct am_session {
 	char *auth_user;		/* owned; {auth_authen} or NULL */
 	bool tls_policy_failed;		/* a RequireTLS rule said tag */
 	bool eoh_done;			/* end of headers seen */
+	const char *stage;		/* static: last stage of the transaction
+					 * ("mail", "rcpt", "header", ...) */
+	size_t ar_dropped;		/* A-R entries left out (size cap) */
 	size_t from_total;		/* From headers seen, kept or not */
 	struct am_inbound *in;		/* owned; inbound checks, or NULL */
 	struct am_outbound *out;	/* owned; outbound signing, or NULL */
@@ -141,6 +146,8 @@ tx_reset(struct am_session *s)
 	s->in = am_inbound_free(s->in);
 	s->out = am_outbound_free(s->out);
 	s->eoh_done = false;
+	s->stage = "mail";
+	s->ar_dropped = 0;
 	s->from_total = 0;
 	s->in_tx = false;
 	s->tls_policy_failed = false;
@@ -235,7 +242,7 @@ decide_mode(const struct am_session *s)
 }
 
 static void summarise(struct am_session *s, struct am_verdict *v,
-    size_t removed);
+    size_t removed, const char *action);
 static void count_verdict(struct am_stats *st, enum am_mode mode,
     const struct am_verdict *v, size_t removed);
 
@@ -289,7 +296,7 @@ am_session_mail(struct am_session *s, const char *sender, am_macro_fn get,
 	am_verdict_set(v, AM_DISP_ACCEPT, "", "", "");
 	check_tls_policy(s, v);
 	if (v->disp != AM_DISP_ACCEPT) {
-		summarise(s, v, 0);
+		summarise(s, v, 0, NULL);
 		count_verdict(&s->ctx->stats, s->mode, v, 0);
 		s->in_tx = false;
 		return;
@@ -304,6 +311,7 @@ void
 am_session_rcpt(struct am_session *s, const char *rcpt, am_macro_fn get,
     void *arg)
 {
+	s->stage = "rcpt";
 	am_msg_add_rcpt(s->msg, rcpt ? rcpt : "");
 }
 
@@ -330,6 +338,7 @@ am_session_header(struct am_session *s, const char *name, const char *value,
 	bool forged = false;
 	size_t w;
 
+	s->stage = "header";
 	if (strcasecmp(name, "From") == 0)
 		s->from_total++;
 	for (w = 0; w < NWATCHED; w++)
@@ -358,6 +367,7 @@ am_session_eoh(struct am_session *s, am_macro_fn get, void *arg)
 	if (s->eoh_done)
 		return;
 	s->eoh_done = true;
+	s->stage = "eoh";
 	if (s->in != NULL)
 		am_inbound_eoh(s->in);
 	if (s->out != NULL)
@@ -370,6 +380,7 @@ am_session_body(struct am_session *s, const void *p, size_t len)
 {
 	bool more = false;
 
+	s->stage = "body";
 	am_msg_add_body(s->msg, len);
 	if (s->in != NULL)
 		more |= am_inbound_body(s->in, p, len);
@@ -439,10 +450,13 @@ add_authres(struct am_session *s, struct am_verdict *v,
 		run_inbound(s, ar, v);
 	am_tls_add_authres(tls, ar);
 	am_buf_init(&out, AR_MAX_BYTES);
-	if (am_authres_format(ar, &out) == AM_OK)
+	if (am_authres_format_fit(ar, "dkim", &out, &s->ar_dropped) == AM_OK)
 		am_verdict_insert(v, "Authentication-Results", am_buf_str(&out));
 	else
 		internal_error(s, v, "Authentication-Results too long");
+	if (s->ar_dropped > 0)
+		(void)am_buf_printf(&v->summary, "authres-dropped=%zu ",
+		    s->ar_dropped);
 	am_buf_release(&out);
 	ar = am_authres_free(ar);
 }
@@ -513,35 +527,95 @@ tls_summary(const struct am_session *s, char *buf, size_t len)
 	return buf;
 }
 
-/* summarise - the one log line for the message (STYLE.md §14). */
+/* clip - s as a log field: at most LOG_FIELD_MAX bytes, a cut marked
+ * "..." (client names, HELO and sender come from the client). */
+static const char *
+clip(const char *s, char *buf)
+{
+	if (strlen(s) < LOG_FIELD_MAX)
+		return s;
+	(void)snprintf(buf, LOG_FIELD_MAX, "%.*s...", LOG_FIELD_MAX - 4, s);
+	return buf;
+}
+
+/* summary_head - what the message was: client, envelope, sizes, TLS,
+ * anomalies. */
 static void
-summarise(struct am_session *s, struct am_verdict *v, size_t removed)
+summary_head(const struct am_session *s, struct am_buf *b, size_t removed)
 {
 	char anoms[128], tls[AM_TLS_VALUE_MAX + 16];
+	char c1[LOG_FIELD_MAX], c2[LOG_FIELD_MAX], c3[LOG_FIELD_MAX];
+	char c4[LOG_FIELD_MAX];
 	unsigned flags = am_msg_anomalies(s->msg);
-	struct am_buf head;
+	const char *sender = am_msg_sender(s->msg);
 
-	am_buf_init(&head, 2048);
-	(void)am_buf_printf(&head, "client=%s[%s] helo=%s mode=%s%s%s "
+	(void)am_buf_printf(b, "client=%s[%s] helo=%s mode=%s%s%s "
 	    "from=<%s> rcpts=%zu headers=%zu body=%llu removed=%zu ",
-	    s->hostname ? s->hostname : "unknown", s->addr_text,
-	    s->helo ? s->helo : "", s->mode == AM_MODE_INBOUND ?
+	    clip(s->hostname ? s->hostname : "unknown", c1), s->addr_text,
+	    clip(s->helo ? s->helo : "", c2), s->mode == AM_MODE_INBOUND ?
 	    "inbound" : "outbound", s->auth_user ? " auth=" : "",
-	    s->auth_user ? s->auth_user : "",
-	    am_msg_sender(s->msg) ? am_msg_sender(s->msg) : "",
+	    s->auth_user ? clip(s->auth_user, c4) : "",
+	    clip(sender ? sender : "", c3),
 	    am_msg_rcpt_count(s->msg), am_msg_header_total(s->msg),
 	    (unsigned long long)am_msg_body_bytes(s->msg), removed);
-	(void)am_buf_printf(&head, "tls=%s ", tls_summary(s, tls,
-	    sizeof(tls)));
-	if (flags)
-		(void)am_buf_printf(&head, "anomalies=%s ",
-		    am_msg_anomaly_names(flags, anoms, sizeof(anoms)));
-	(void)am_buf_append(&head, v->summary.data, v->summary.len);
-	(void)am_buf_printf(&head, "action=%s elapsed=%ldms",
+	(void)am_buf_printf(b, "tls=%s ", tls_summary(s, tls, sizeof(tls)));
+	if (flags || s->ar_dropped)
+		(void)am_buf_printf(b, "anomalies=%s%s%s ", flags ?
+		    am_msg_anomaly_names(flags, anoms, sizeof(anoms)) : "",
+		    flags && s->ar_dropped ? "," : "",
+		    s->ar_dropped ? "authres-truncated" : "");
+}
+
+/* summarise - the one log line for the message (STYLE.md §14): what the
+ * message was, the results (v->summary so far), then the outcome: the
+ * reply given with a reject or tempfail (the reason, always), the action
+ * (action overrides the disposition's name when not NULL) and the time.
+ * The outcome always fits: results that would push it out are cut, and
+ * the cut is marked "...". */
+static void
+summarise(struct am_session *s, struct am_verdict *v, size_t removed,
+    const char *action)
+{
+	size_t max = v->summary.max_len, room;
+	struct am_buf head, tail;
+
+	am_buf_init(&head, max);
+	am_buf_init(&tail, max / 2);
+	if (v->disp == AM_DISP_REJECT || v->disp == AM_DISP_TEMPFAIL)
+		(void)am_buf_printf(&tail, "reply=\"%s %s %s\" ", v->rcode,
+		    v->xcode, v->reply);
+	(void)am_buf_printf(&tail, "action=%s elapsed=%ldms", action ? action :
 	    am_disposition_name(v->disp), elapsed_ms(s));
+	summary_head(s, &head, removed);
+	room = max - tail.len - head.len;	/* head, tail <= max / 2 */
+	if (v->summary.len <= room)
+		(void)am_buf_append(&head, v->summary.data, v->summary.len);
+	else if (room > 4)
+		(void)am_buf_printf(&head, "%.*s... ", (int)(room - 4),
+		    v->summary.data);
+	(void)am_buf_append(&head, tail.data, tail.len);
 	am_buf_reset(&v->summary);
 	(void)am_buf_append(&v->summary, head.data, head.len);
 	am_buf_release(&head);
+	am_buf_release(&tail);
+}
+
+/* am_session_abandon - the log line of a transaction that ends without
+ * end of message (see the header). */
+bool
+am_session_abandon(struct am_session *s, const char *why, struct am_buf *line)
+{
+	struct am_verdict v;
+
+	if (!s->in_tx)
+		return false;
+	am_verdict_init(&v);
+	(void)am_buf_printf(&v.summary, "stage=%s reason=\"%s\" ", s->stage,
+	    why);
+	summarise(s, &v, 0, "aborted");
+	(void)am_buf_append(line, v.summary.data, v.summary.len);
+	am_verdict_release(&v);
+	return true;
 }
 
 /* dkim_outcome - one word per message: a signature passed, signed but
@@ -643,7 +717,7 @@ am_session_eom(struct am_session *s, am_macro_fn get, void *arg,
 		internal_error(s, v, "DKIM signing failed");
 	add_tls_header(s, v, &tls);
 	am_verdict_finish(v);
-	summarise(s, v, removed);
+	summarise(s, v, removed, NULL);
 	count_verdict(&s->ctx->stats, s->mode, v, removed);
 	count_results(s, v);
 	/* The message state stays readable (queue id for the log line) until

@@ -88,5 +88,11 @@ bool am_session_body(struct am_session *s, const void *p, size_t len);
 void am_session_eom(struct am_session *s, am_macro_fn get, void *arg,
     struct am_verdict *v);
 void am_session_abort(struct am_session *s);
+/* am_session_abandon - when a transaction is open (MAIL FROM seen, no end
+ * of message or abort yet), append its log line to line (the summary with
+ * stage=<last stage> reason="why" action=aborted) and return true; else
+ * false. Call before am_session_abort() or am_session_free(). */
+bool am_session_abandon(struct am_session *s, const char *why,
+    struct am_buf *line);
 
 #endif

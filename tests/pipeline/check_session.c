@@ -3,8 +3,10 @@
  * Authentication-Results removal (PITFALLS "Trust boundary"), our header at
  * the top, inbound/outbound mode, reload pinning, aborted transactions, the
  * TLS trace header and RequireTLS, the summary line and counters
- * (lib/pipeline/stats.h), the macro lists. check_session_auth runs SPF,
- * DKIM and DMARC through the same pipeline.
+ * (lib/pipeline/stats.h), the macro lists, and what a hostile message
+ * must not do to them (issue 21: many signatures, long fields, reasons in
+ * the log line, transactions that end without end of message).
+ * check_session_auth runs SPF, DKIM and DMARC through the same pipeline.
  */
 #include "autoconf.h"
 
@@ -268,6 +270,7 @@ START_TEST(tls_recorded_and_forged_trace_removed)
 		"Received-TLS", " none port=25 receiver=mx.test.example",
 		"Received-TLS", " starttls receiver=relay.other.example",
 		"received-tls", " implicit\n\treceiver=MX.TEST.EXAMPLE",
+		"Received-TLS", " none receiver=mx.test.example.",
 		"From", " a@example.org", NULL,
 	};
 	struct am_test_macros m = { .kv = { STARTTLS_KV, NULL } };
@@ -276,9 +279,10 @@ START_TEST(tls_recorded_and_forged_trace_removed)
 	struct am_verdict v;
 
 	am_test_session_run(s, "192.0.2.10", &m, hdrs, &v);
-	ck_assert_uint_eq(v.ndel, 2);
-	ck_assert_uint_eq(v.del[0].n, 3);
-	ck_assert_uint_eq(v.del[1].n, 1);
+	ck_assert_uint_eq(v.ndel, 3);	/* the final dot names us too */
+	ck_assert_uint_eq(v.del[0].n, 4);
+	ck_assert_uint_eq(v.del[1].n, 3);
+	ck_assert_uint_eq(v.del[2].n, 1);
 	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tdmarc=none header.from=example.org;\n\tx-tls=pass "
 	    "smtp.version=TLSv1.3 smtp.cipher=TLS_AES_128_GCM_SHA256\n"
 	    "\tsmtp.bits=128");
@@ -426,6 +430,153 @@ START_TEST(macro_lists_cover_later_issues)
 			    am_session_macros(need[i].stage), need[i].want);
 }
 END_TEST
+/* A DKIM-Signature as an attacker repeats it: b= of a 2048-bit key. */
+#define SIG_B "MhQ0aXvqcaNZTCxEu9AbXq7YV2nGgN5rcI3mYJzxTnw3ILcUo1DR5wRQRAqGt4" \
+	"p8xz0ltV5dkEfmtdFd9dN8IGtwcnkw0qjJMuyEUCQt5ycQNvJZbOTkxCmuePTpG5oeP" \
+	"PgoQA6zq3pMeDTqK3prxQBq7r3CDkvMoCudxMyiJzcnTgnXRUndr3iXc8v3cZjYPYW2" \
+	"h30PpLBTFtA7JtKnLdTgv5JRU1ofI2WfwrXaAEhkXP0XWcbF1gYzIuYT8iyE1xupN6n" \
+	"2OhLNc2xJ5FeRTSqEGJsCZeQBDUwbnjNNwVyCLn87SNPRs7upiIWn30iLRHaegPcbrq" \
+	"U/Y8KbUqoxPw=="
+#define SIG " v=1; a=rsa-sha256; c=relaxed/relaxed; d=sender.example;" \
+	" s=sel; h=from:subject; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3" \
+	"hSuFU=; b=" SIG_B
+
+/* run_signed - n copies of SIG and a From through one transaction. */
+static void
+run_signed(struct am_session *s, size_t n, struct am_verdict *v)
+{
+	const char **hdrs = calloc(2 * n + 3, sizeof(*hdrs));
+	size_t i;
+
+	ck_assert_ptr_nonnull(hdrs);
+	for (i = 0; i < n; i++) {
+		hdrs[2 * i] = "DKIM-Signature";
+		hdrs[2 * i + 1] = SIG;
+	}
+	hdrs[2 * n] = "From";
+	hdrs[2 * n + 1] = " a@sender.example";
+	am_test_session_run(s, "192.0.2.10", NULL, hdrs, v);
+	free(hdrs);
+}
+
+/* Copies of one signature share a short header.b: 40 of them used to
+ * pass the 16 KB cap and tempfail the message. */
+START_TEST(repeated_signature_short_b)
+{
+	struct am_ctx *ctx = am_test_ctx_new(AM_TEST_SESSION_CFG);
+	struct am_session *s = am_session_new(ctx);
+	const char *ar, *p;
+	struct am_verdict v;
+	size_t n = 0;
+
+	run_signed(s, 40, &v);
+	ar = am_test_ins_value(&v, AR);
+	ck_assert_msg(v.disp == AM_DISP_ACCEPT, "%s", am_buf_str(&v.summary));
+	for (p = ar; (p = strstr(p, "header.b=")) != NULL; p++, n++)
+		ck_assert_msg(strncmp(p + 9, "MhQ0aXvq;", 9) == 0 ||
+		    strncmp(p + 9, "MhQ0aXvq\0", 9) == 0, "%.40s", p);
+	ck_assert_uint_eq(n, 40);
+	ck_assert_ptr_null(strstr(am_buf_str(&v.summary), "authres-dropped"));
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+/* 500 signatures: the A-R stays under its cap, the entries past it are
+ * counted in a comment, the log line and anomalies=; a final answer. */
+START_TEST(many_signatures_bounded)
+{
+	struct am_ctx *ctx = am_test_ctx_new(AM_TEST_SESSION_CFG);
+	struct am_session *s = am_session_new(ctx);
+	const char *sum;
+	struct am_verdict v;
+
+	run_signed(s, 500, &v);
+	sum = am_buf_str(&v.summary);
+	ck_assert_msg(v.disp == AM_DISP_ACCEPT, "%s", sum);
+	ck_assert_uint_le(strlen(am_test_ins_value(&v, AR)), 16384);
+	ck_assert_ptr_nonnull(strstr(am_test_ins_value(&v, AR),
+	    " more dkim results not shown);\n\tdmarc="));
+	ck_assert_msg(strstr(sum, "anomalies=authres-truncated ") &&
+	    strstr(sum, " authres-dropped=") && strstr(sum, ",+490 ") &&
+	    strstr(sum, "action=accept"), "%s", sum);
+	am_verdict_release(&v);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+/* A tempfail or reject line says why (the reply), and a HELO of 10 KB
+ * cannot push the outcome out of the bounded line (no From: rejected). */
+START_TEST(summary_says_why_and_fits)
+{
+	static const char *const hdrs[] = { "From", " a@example.org", "From",
+	    " b@example.org", NULL };
+	struct am_ctx *ctx = am_test_ctx_new(AM_TEST_SESSION_CFG
+	    "MultipleFromAction tempfail\n");
+	struct am_session *s = am_session_new(ctx);
+	char *helo = malloc(10001);
+	const char *sum;
+	struct am_verdict v;
+
+	ck_assert_ptr_nonnull(helo);
+	memset(helo, 'h', 10000);
+	helo[10000] = '\0';
+	am_session_helo(s, helo, am_test_macros_get, NULL);
+	am_test_session_run(s, "192.0.2.10", NULL, hdrs, &v);
+	ck_assert_int_eq(v.disp, AM_DISP_TEMPFAIL);
+	sum = am_buf_str(&v.summary);
+	ck_assert_msg(strstr(sum, " reply=\"4") && strstr(sum,
+	    "action=tempfail elapsed=") && strstr(sum, " helo=client.example"),
+	    "%s", sum);
+	am_verdict_release(&v);
+	am_session_helo(s, helo, am_test_macros_get, NULL);
+	am_verdict_init(&v);
+	am_session_mail(s, "<a@b>", am_test_macros_get, NULL, &v);
+	am_session_eom(s, am_test_macros_get, NULL, &v);
+	sum = am_buf_str(&v.summary);
+	ck_assert_msg(strlen(sum) < 4096 && strstr(sum, " helo=hhhhhhhh") &&
+	    strstr(sum, "hhh... mode=inbound") && strstr(sum, " reply=\"550 "
+	    "5.7.1 ") && strstr(sum, "action=reject elapsed="), "%s", sum);
+	am_verdict_release(&v);
+	free(helo);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
+/* A transaction that ends without end of message has a log line. */
+START_TEST(abandoned_transaction_line)
+{
+	struct am_ctx *ctx = am_test_ctx_new(AM_TEST_SESSION_CFG);
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+	struct am_buf line;
+	struct am_addr addr;
+
+	am_buf_init(&line, 8192);
+	ck_assert_int_eq(am_addr_parse("192.0.2.10", &addr), AM_OK);
+	am_session_connect(s, "c", &addr, am_test_macros_get, NULL);
+	ck_assert(!am_session_abandon(s, "why", &line));
+	am_verdict_init(&v);
+	am_session_mail(s, "<a@b>", am_test_macros_get, NULL, &v);
+	am_verdict_release(&v);
+	am_session_header(s, "Subject", " x", 2);
+	ck_assert(am_session_abandon(s, "lost", &line));
+	ck_assert_msg(strstr(line.data, "client=c[192.0.2.10] ") &&
+	    strstr(line.data, "from=<a@b> ") && strstr(line.data,
+	    " stage=header reason=\"lost\" action=aborted elapsed="),
+	    "%s", line.data);
+	am_session_abort(s);
+	am_buf_reset(&line);
+	ck_assert(!am_session_abandon(s, "again", &line));
+	am_buf_release(&line);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -446,6 +597,13 @@ main(void)
 	tcase_add_test(tc, tls_header_none_disables);
 	tcase_add_test(tc, require_tls_at_mail);
 	tcase_add_test(tc, macro_lists_cover_later_issues);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("hostile");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, repeated_signature_short_b);
+	tcase_add_test(tc, many_signatures_bounded);
+	tcase_add_test(tc, summary_says_why_and_fits);
+	tcase_add_test(tc, abandoned_transaction_line);
 	suite_add_tcase(s, tc);
 	return am_test_run(s);
 }
