@@ -7,6 +7,13 @@
  * the PKCS#8 PEM string the key store made, SIGNHDRS is always set (else
  * Received and every other header are signed), OVERSIGNHDRS names are added
  * to SIGNHDRS, and dkim_getsighdr_d()'s "\r\n\t" folding loses its CRs.
+ *
+ * A DKIM-Signature already in the message that names one of our keys (d=
+ * and s=) is verified, not believed: one verify handle on the signer's own
+ * library sees the same headers and body as the signing handles, and its key
+ * lookup (dkim_set_key_lookup) answers from our key store, never from DNS,
+ * and only for our keys. Only a signature that verifies stops that key from
+ * signing again (issue 21: a client forging d=/s= suppressed our signature).
  */
 #include "autoconf.h"
 
@@ -41,6 +48,8 @@ struct am_dkim_signer {
 	const struct am_keys *keys;	/* borrowed */
 };
 
+#define CLAIMS_MAX	AM_KEYS_MAX_PER_MSG	/* existing signatures checked */
+
 /* One key's signature in progress. */
 struct slot {
 	DKIM *dk;			/* owned handle; NULL once dropped */
@@ -48,6 +57,7 @@ struct slot {
 	const struct am_key *key;	/* borrowed from the key store */
 	const char *domain;		/* d=: borrowed (key or s->from_domain) */
 	char *value;			/* owned result, after eom */
+	bool is_claimed;		/* a DKIM-Signature names this key */
 };
 
 struct am_dkim_sign {
@@ -61,6 +71,10 @@ struct am_dkim_sign {
 	struct am_buf hdr;		/* scratch: "Name:value" with CRLF */
 	enum am_status st;		/* first error while feeding */
 	struct am_why why;		/* its reason */
+	DKIM *vdk;			/* owned verify handle for claims, or
+					 * NULL (none seen by eoh, or done) */
+	struct am_dkim_mem vmem;	/* vdk's allocations */
+	char note[256];			/* claims found, for the log line */
 };
 
 /* is_field_name - RFC 5322 §3.6.8 ftext. */
@@ -154,6 +168,63 @@ set_lists(DKIM_LIB *lib, const struct am_config *cfg, struct am_buf *errs)
 	return ok;
 }
 
+/* slot_named - the slot whose key is d=/s=, or NULL. */
+static struct slot *
+slot_named(struct am_dkim_sign *s, const char *d, const char *sel)
+{
+	for (size_t i = 0; i < s->nslots; i++)
+		if (strcasecmp(s->slot[i].domain, d) == 0 &&
+		    strcasecmp(s->slot[i].key->selector, sel) == 0)
+			return &s->slot[i];
+	return NULL;
+}
+
+/* sig_slot - the slot a siginfo of the verify handle names, or NULL. */
+static struct slot *
+sig_slot(DKIM *dkim, DKIM_SIGINFO *sig)
+{
+	struct am_dkim_sign *s = dkim_get_user_context(dkim);
+	const u_char *d = dkim_sig_getdomain(sig);
+	const u_char *sel = dkim_sig_getselector(sig);
+
+	if (s == NULL || d == NULL || sel == NULL)
+		return NULL;
+	return slot_named(s, (const char *)d, (const char *)sel);
+}
+
+/* own_key - key lookup of the verify handle: our own key record, from the
+ * key store, for our keys only (no DNS). */
+static DKIM_STAT
+own_key(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
+{
+	struct slot *sl = sig_slot(dkim, sig);
+	struct am_buf rec;
+	DKIM_STAT st = DKIM_STAT_NOKEY;
+
+	if (sl == NULL)
+		return st;
+	am_buf_init(&rec, 8192);
+	if (am_key_record(sl->key, &rec) == AM_OK && rec.len < buflen) {
+		memcpy(buf, rec.data, rec.len + 1);
+		st = DKIM_STAT_OK;
+	}
+	am_buf_release(&rec);
+	return st;
+}
+
+/* own_only - prescreen of the verify handle: only signatures naming one
+ * of our keys are checked, CLAIMS_MAX at most. */
+static DKIM_CBSTAT
+own_only(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nsigs; i++)
+		if (sig_slot(dkim, sigs[i]) == NULL || n++ >= CLAIMS_MAX)
+			dkim_sig_ignore(sigs[i]);
+	return DKIM_CBSTAT_CONTINUE;
+}
+
 /* am_dkim_signer_new - per-configuration signing context (see header). */
 struct am_dkim_signer *
 am_dkim_signer_new(const struct am_config *cfg, const struct am_keys *keys,
@@ -171,6 +242,12 @@ am_dkim_signer_new(const struct am_config *cfg, const struct am_keys *keys,
 	}
 	if (!set_lists(sg->lib, cfg, errs))
 		return am_dkim_signer_free(sg);
+	if (dkim_set_key_lookup(sg->lib, own_key) != DKIM_STAT_OK ||
+	    dkim_set_prescreen(sg->lib, own_only) != DKIM_STAT_OK) {
+		am_buf_line(errs, "%s: libopendkim: cannot set the key lookup",
+		    cfg->source);
+		return am_dkim_signer_free(sg);
+	}
 	if (ttl > 0 && dkim_options(sg->lib, DKIM_OP_SETOPT,
 	    DKIM_OPTS_SIGNATURETTL, &ttl, sizeof(ttl)) != DKIM_STAT_OK) {
 		am_buf_line(errs, "%s: SignatureTTL: libopendkim refused it",
@@ -306,6 +383,7 @@ am_dkim_sign_new(const struct am_dkim_signer *sg, const char *jobid,
 	struct am_dkim_sign *s = am_xcalloc(1, sizeof(*s));
 	const struct am_key *k[AM_KEYS_MAX_PER_MSG];
 	const char *signer;
+	DKIM_STAT st;
 	size_t n;
 
 	s->sg = sg;
@@ -317,6 +395,10 @@ am_dkim_sign_new(const struct am_dkim_signer *sg, const char *jobid,
 	for (size_t i = 0; i < n; i++)
 		if (!open_slot(s, k[i], signer))
 			break;
+	am_dkim_mem_init(&s->vmem);
+	if (s->nslots > 0 && (s->vdk = dkim_verify(sg->lib,
+	    (const u_char *)s->jobid, &s->vmem, &st)) != NULL)
+		(void)dkim_set_user_context(s->vdk, s);
 	return s;
 }
 
@@ -366,22 +448,18 @@ tag_value(const char *v, size_t len, const char *tag, char *buf,
 	return false;
 }
 
-/* drop_ours - an existing signature with one of our d=/s= pairs. */
+/* note_claim - an existing signature with one of our d=/s= pairs: to be
+ * verified at end of message. */
 static void
-drop_ours(struct am_dkim_sign *s, const char *value, size_t len)
+note_claim(struct am_dkim_sign *s, const char *value, size_t len)
 {
 	char d[256], sel[256];
+	struct slot *sl;
 
-	if (!tag_value(value, len, "d", d, sizeof(d)) ||
-	    !tag_value(value, len, "s", sel, sizeof(sel)))
-		return;
-	for (size_t i = 0; i < s->nslots; i++) {
-		struct slot *sl = &s->slot[i];
-
-		if (sl->dk != NULL && strcasecmp(sl->domain, d) == 0 &&
-		    strcasecmp(sl->key->selector, sel) == 0)
-			close_slot(sl);
-	}
+	if (tag_value(value, len, "d", d, sizeof(d)) &&
+	    tag_value(value, len, "s", sel, sizeof(sel)) &&
+	    (sl = slot_named(s, d, sel)) != NULL)
+		sl->is_claimed = true;
 }
 
 /* am_dkim_sign_header - feed one header (see header). */
@@ -394,7 +472,7 @@ am_dkim_sign_header(struct am_dkim_sign *s, const char *name,
 	if (am_dkim_sign_keys(s) == 0 || s->st != AM_OK)
 		return;
 	if (strcasecmp(name, "DKIM-Signature") == 0)
-		drop_ours(s, value, value_len);
+		note_claim(s, value, value_len);
 	am_buf_reset(&s->hdr);
 	if (am_buf_printf(&s->hdr, "%s:", name) != AM_OK) {
 		latch(s, "header %.64s too long to sign", name);
@@ -413,6 +491,18 @@ am_dkim_sign_header(struct am_dkim_sign *s, const char *name,
 		    (u_char *)s->hdr.data, s->hdr.len)) != DKIM_STAT_OK)
 			latch(s, "header %.64s: %s", name,
 			    dkim_getresultstr(st));
+	if (s->vdk != NULL)
+		(void)dkim_header(s->vdk, (u_char *)s->hdr.data, s->hdr.len);
+}
+
+/* drop_verifier - free the verify handle and what libopendkim left. */
+static void
+drop_verifier(struct am_dkim_sign *s)
+{
+	if (s->vdk != NULL)
+		(void)dkim_free(s->vdk);
+	s->vdk = NULL;
+	(void)am_dkim_mem_drain(&s->vmem);
 }
 
 /* am_dkim_sign_eoh - end of headers. */
@@ -421,7 +511,13 @@ am_dkim_sign_eoh(struct am_dkim_sign *s)
 {
 	DKIM_STAT st;
 
+	bool claimed = false;
+
 	am_buf_release(&s->hdr);
+	for (size_t i = 0; i < s->nslots; i++)
+		claimed |= s->slot[i].is_claimed;
+	if (!claimed || s->vdk == NULL || dkim_eoh(s->vdk) != DKIM_STAT_OK)
+		drop_verifier(s);	/* nothing to check, or nothing valid */
 	for (size_t i = 0; i < s->nslots && s->st == AM_OK; i++)
 		if (s->slot[i].dk != NULL &&
 		    (st = dkim_eoh(s->slot[i].dk)) != DKIM_STAT_OK)
@@ -441,6 +537,44 @@ am_dkim_sign_body(struct am_dkim_sign *s, const void *p, size_t len)
 		if (s->slot[i].dk != NULL && (st = dkim_body(s->slot[i].dk,
 		    (u_char *)(uintptr_t)p, len)) != DKIM_STAT_OK)
 			latch(s, "body: %s", dkim_getresultstr(st));
+	if (s->vdk != NULL)
+		(void)dkim_body(s->vdk, (u_char *)(uintptr_t)p, len);
+}
+
+/* add_note - "example.com/sel:verified" to the note, comma-separated. */
+static void
+add_note(struct am_dkim_sign *s, const struct slot *sl, const char *what)
+{
+	size_t n = strlen(s->note);
+
+	(void)snprintf(s->note + n, sizeof(s->note) - n, "%s%s/%s:%s",
+	    n ? "," : "", sl->domain, sl->key->selector, what);
+}
+
+/* settle_claims - a key whose existing signature verifies does not sign
+ * again; one whose claimed signature does not verify signs anyway. */
+static void
+settle_claims(struct am_dkim_sign *s)
+{
+	DKIM_SIGINFO **sigs = NULL;
+	struct slot *sl;
+	int n = 0, i;
+
+	if (s->vdk != NULL) {
+		(void)dkim_eom(s->vdk, NULL);
+		if (dkim_getsiglist(s->vdk, &sigs, &n) != DKIM_STAT_OK)
+			n = 0;
+	}
+	for (i = 0; i < n; i++)
+		if (DKIM_SIG_CHECK(sigs[i]) &&
+		    (sl = sig_slot(s->vdk, sigs[i])) != NULL && sl->dk != NULL) {
+			add_note(s, sl, "verified");
+			close_slot(sl);
+		}
+	for (size_t j = 0; j < s->nslots; j++)
+		if (s->slot[j].is_claimed && s->slot[j].dk != NULL)
+			add_note(s, &s->slot[j], "unverified");
+	drop_verifier(s);
 }
 
 /* finish - eom and the header value for one slot; false on error. */
@@ -471,6 +605,7 @@ finish(struct am_dkim_sign *s, struct slot *sl)
 enum am_status
 am_dkim_sign_eom(struct am_dkim_sign *s, struct am_why *why)
 {
+	settle_claims(s);
 	for (size_t i = 0; i < s->nslots && s->st == AM_OK; i++)
 		if (s->slot[i].dk != NULL && finish(s, &s->slot[i]))
 			s->done[s->ndone++] = i;
@@ -480,6 +615,13 @@ am_dkim_sign_eom(struct am_dkim_sign *s, struct am_why *why)
 			*why = s->why;
 	}
 	return s->st;
+}
+
+/* am_dkim_sign_note - existing signatures with our keys (see header). */
+const char *
+am_dkim_sign_note(const struct am_dkim_sign *s)
+{
+	return s->note;
 }
 
 /* am_dkim_sign_count - signatures ready after a successful eom. */
@@ -529,6 +671,7 @@ am_dkim_sign_free(struct am_dkim_sign *s)
 		close_slot(&s->slot[i]);
 		free(s->slot[i].value);
 	}
+	drop_verifier(s);
 	am_buf_release(&s->hdr);
 	free(s->jobid), free(s->from_domain), free(s);
 	return NULL;

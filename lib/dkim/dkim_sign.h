@@ -44,9 +44,16 @@
  *             am_dkim_sign_header() takes one header exactly as libmilter
  *             delivers it (name, value with SMFIP_HDR_LEADSPC white space
  *             kept, folded lines joined by "\n"). A DKIM-Signature whose d=
- *             and s= equal one of this message's keys means the message
- *             was already signed with that key: that key is dropped, so a
- *             message is never signed twice by us. Feed every header the
+ *             and s= equal one of this message's keys is verified at end of
+ *             message against that key (from the key store, no DNS): when it
+ *             verifies, the message was already signed with that key and
+ *             that key does not sign it again; a claim that does not verify
+ *             (forged, or the message changed since) is signed anyway. At
+ *             most AM_KEYS_MAX_PER_MSG such signatures are checked.
+ *             am_dkim_sign_note() tells, after eom, what was found for the
+ *             log line: "" or "example.com/sel:verified" and
+ *             "example.com/sel:unverified" items, comma-separated (borrowed
+ *             until am_dkim_sign_free()). Feed every header the
  *             MTA will deliver, in order, but not ones the milter is going
  *             to delete. am_dkim_sign_body() takes body chunks as they
  *             stream (CRLF line ends, as from the MTA).
@@ -94,6 +101,7 @@ void am_dkim_sign_eoh(struct am_dkim_sign *s);
 void am_dkim_sign_body(struct am_dkim_sign *s, const void *p, size_t len);
 enum am_status am_dkim_sign_eom(struct am_dkim_sign *s, struct am_why *why);
 size_t am_dkim_sign_count(const struct am_dkim_sign *s);
+const char *am_dkim_sign_note(const struct am_dkim_sign *s);
 const char *am_dkim_sign_value(const struct am_dkim_sign *s, size_t i);
 const char *am_dkim_sign_domain(const struct am_dkim_sign *s, size_t i);
 const char *am_dkim_sign_selector(const struct am_dkim_sign *s, size_t i);

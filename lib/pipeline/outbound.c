@@ -116,6 +116,9 @@ am_outbound_eom(struct am_outbound *out, struct am_verdict *v)
 		return false;
 	}
 	n = am_dkim_sign_count(out->sign);
+	if (*am_dkim_sign_note(out->sign) != '\0')
+		(void)am_buf_printf(&v->summary, "dkim-sign-existing=%s ",
+		    am_dkim_sign_note(out->sign));
 	(void)am_buf_puts(&v->summary, "dkim-sign=");
 	for (i = 0; i < n; i++) {
 		am_verdict_insert(v, "DKIM-Signature",

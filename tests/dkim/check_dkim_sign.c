@@ -171,6 +171,7 @@ struct signed_msg {
 	struct am_buf text;	/* the whole message, CRLF */
 	size_t nsig;		/* signatures on top */
 	char *sig[AM_KEYS_MAX_PER_MSG];	/* owned values */
+	char note[256];		/* am_dkim_sign_note() */
 };
 
 /* put_value - "value\r\n" with "\n" -> "\r\n". */
@@ -220,6 +221,7 @@ sign_msg(const struct am_config *cfg, const struct hdr *extra, size_t nextra,
 	ck_assert_int_eq(am_dkim_sign_eom(s, &why), AM_OK);
 	am_buf_init(&m->text, 1 << 20);
 	m->nsig = am_dkim_sign_count(s);
+	snprintf(m->note, sizeof(m->note), "%s", am_dkim_sign_note(s));
 	for (size_t i = 0; i < m->nsig; i++) {
 		m->sig[i] = am_xstrdup(am_dkim_sign_value(s, i));
 		ck_assert_ptr_null(strchr(m->sig[i], '\r'));
@@ -436,8 +438,10 @@ START_TEST(test_custom_headers_ttl)
 }
 END_TEST
 
-/* A message already carrying our signature is not signed again; one that
- * carries only our RSA signature gets only the Ed25519 one. */
+/* A message already carrying our signature (verified) is not signed
+ * again; one that carries only our RSA signature gets only the Ed25519
+ * one; a signature that only claims our d= and s= does not count (issue
+ * 21), nor does our genuine one once the message changed. */
 START_TEST(test_not_twice)
 {
 	struct am_config *cfg = load_cfg(dual_conf);
@@ -449,9 +453,23 @@ START_TEST(test_not_twice)
 	prior[1] = (struct hdr){ "dkim-signature", m.sig[1] };
 	sign_msg(cfg, prior, 2, &again);
 	ck_assert_uint_eq(again.nsig, 0);
+	ck_assert_str_eq(again.note, "example.com/rsa:verified,"
+	    "example.com/ed:verified");
 	sign_msg(cfg, prior, 1, &partial);
 	ck_assert_uint_eq(partial.nsig, 1);
 	ck_assert_ptr_nonnull(strstr(partial.sig[0], "a=ed25519-sha256"));
+	release_msg(&again);
+	prior[0].value = " v=1; a=rsa-sha256; c=relaxed/relaxed; "
+	    "d=Example.COM; s=rsa; h=from; bh=AAAA; b=QUJD";
+	sign_msg(cfg, prior, 1, &again);
+	ck_assert_uint_eq(again.nsig, 2);
+	ck_assert_str_eq(again.note, "example.com/rsa:unverified");
+	release_msg(&again);
+	prior[0].value = m.sig[0];
+	prior[1] = (struct hdr){ "From", " Mallory <m@example.com>" };
+	sign_msg(cfg, prior, 2, &again);	/* From oversigned: broken */
+	ck_assert_uint_eq(again.nsig, 2);
+	ck_assert_str_eq(again.note, "example.com/rsa:unverified");
 	/* someone else's signature does not count */
 	prior[0] = (struct hdr){ "DKIM-Signature",
 	    " v=1; a=rsa-sha256; d=example.org; s=rsa; b=x; bh=y; h=from" };
