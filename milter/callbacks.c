@@ -4,7 +4,9 @@
  */
 #include "autoconf.h"
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,15 +20,79 @@
 #include "core/xalloc.h"
 #include "callbacks.h"
 
+#define PARKED_SLOTS 4096	/* parked negotiations (a power of two) */
+
 /* Set once before smfi_main(); read-only afterwards. */
 static struct am_ctx *process_ctx;
 
-struct conn {
-	struct am_session *s;	/* owned */
+/* What xxfi_negotiate agreed for a milter connection. */
+struct steps {
 	bool leadspc;		/* SMFIP_HDR_LEADSPC negotiated */
 	bool skip;		/* SMFIP_SKIP negotiated */
 	bool noreply_hdr;	/* SMFIP_NR_HDR negotiated */
 };
+
+/* One SMTP connection on a milter connection. */
+struct conn {
+	struct am_session *s;	/* owned */
+	struct steps steps;	/* of the milter connection */
+	bool connected;		/* xxfi_connect seen */
+};
+
+/*
+ * Parked negotiations. libmilter calls xxfi_negotiate once per milter
+ * connection but xxfi_close once per SMTP connection, also before an
+ * SMFIC_QUIT_NC that keeps the milter connection for the next one; the
+ * private data must be NULL after the last close (libmilter warns
+ * otherwise), and nothing tells that close from a QUIT_NC one. So each
+ * close parks its negotiation under the libmilter context, and the
+ * connection state created after a QUIT_NC takes it back. A direct-mapped
+ * table: a parked entry is overwritten by a collision or dropped by the next
+ * negotiation on a context at the same address (a new milter connection);
+ * a reused connection whose entry was lost logs a warning and gets the
+ * defaults. Covered by parked_lock.
+ */
+static struct {
+	const SMFICTX *ctx;	/* NULL: free */
+	struct steps steps;
+} parked[PARKED_SLOTS];
+static pthread_mutex_t parked_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* parked_slot - the slot of a libmilter context. */
+static size_t
+parked_slot(const SMFICTX *ctx)
+{
+	return ((uintptr_t)ctx >> 4) & (PARKED_SLOTS - 1);
+}
+
+static void
+parked_put(const SMFICTX *ctx, const struct steps *st)
+{
+	size_t i = parked_slot(ctx);
+
+	(void)pthread_mutex_lock(&parked_lock);
+	parked[i].ctx = ctx;
+	parked[i].steps = *st;
+	(void)pthread_mutex_unlock(&parked_lock);
+}
+
+/* parked_take - remove ctx's entry; true (and *st set) when there was one. */
+static bool
+parked_take(const SMFICTX *ctx, struct steps *st)
+{
+	size_t i = parked_slot(ctx);
+	bool found;
+
+	(void)pthread_mutex_lock(&parked_lock);
+	found = parked[i].ctx == ctx;
+	if (found) {
+		if (st != NULL)
+			*st = parked[i].steps;
+		parked[i].ctx = NULL;
+	}
+	(void)pthread_mutex_unlock(&parked_lock);
+	return found;
+}
 
 void
 am_callbacks_set_ctx(struct am_ctx *ctx)
@@ -41,18 +107,30 @@ get_macro(void *arg, const char *name)
 	return smfi_getsymval((SMFICTX *)arg, (char *)name);
 }
 
-/* conn_get - the connection state, created on first use. */
+/* conn_new - the state of a new SMTP connection: after a negotiation
+ * (steps set by the caller), or after SMFIC_QUIT_NC (steps parked). */
+static struct conn *
+conn_new(SMFICTX *ctx, bool negotiating)
+{
+	struct conn *c = am_xcalloc(1, sizeof(*c));
+
+	c->s = am_session_new(process_ctx);
+	if (negotiating)
+		(void)parked_take(ctx, NULL);
+	else if (!parked_take(ctx, &c->steps))
+		am_log_warn("%s: milter connection reused without its "
+		    "negotiated options: using none", am_session_id(c->s));
+	(void)smfi_setpriv(ctx, c);
+	return c;
+}
+
+/* conn_get - the connection state. */
 static struct conn *
 conn_get(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
-	if (c == NULL) {
-		c = am_xcalloc(1, sizeof(*c));
-		c->s = am_session_new(process_ctx);
-		(void)smfi_setpriv(ctx, c);
-	}
-	return c;
+	return c != NULL ? c : conn_new(ctx, false);
 }
 
 static const struct {
@@ -78,7 +156,8 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		am_log_err("MTA offers actions 0x%lx, need 0x%lx", f0, need);
 		return SMFIS_REJECT;
 	}
-	c = conn_get(ctx);
+	if ((c = smfi_getpriv(ctx)) == NULL)
+		c = conn_new(ctx, true);
 	*pf0 = need | (f0 & (SMFIF_QUARANTINE | SMFIF_SETSYMLIST));
 	/* Not SMFIP_NODATA: Postfix then sends the DATA macros expecting no
 	 * reply, and its next small write waits behind Nagle for our delayed
@@ -87,9 +166,9 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NOUNKNOWN |
 	    SMFIP_SKIP);
 	*pf2 = *pf3 = 0;
-	c->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
-	c->noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
-	c->skip = (*pf1 & SMFIP_SKIP) != 0;
+	c->steps.leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	c->steps.noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
+	c->steps.skip = (*pf1 & SMFIP_SKIP) != 0;
 	if (*pf0 & SMFIF_SETSYMLIST)
 		for (i = 0; i < sizeof(symlists) / sizeof(symlists[0]); i++)
 			(void)smfi_setsymlist(ctx, symlists[i].stage,
@@ -105,6 +184,7 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	bool ok = hostaddr != NULL &&
 	    am_addr_from_sockaddr(hostaddr, &addr) == AM_OK;
 
+	c->connected = true;
 	am_session_connect(c->s, hostname, ok ? &addr : NULL, get_macro, ctx);
 	return SMFIS_CONTINUE;
 }
@@ -144,10 +224,12 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
-/* cb_data - answered only so the MTA waits for us (see cb_negotiate). */
+/* cb_data - answered so the MTA waits for us (see cb_negotiate); Postfix
+ * names the queue id here. */
 static sfsistat
 cb_data(SMFICTX *ctx)
 {
+	am_session_data(conn_get(ctx)->s, get_macro, ctx);
 	return SMFIS_CONTINUE;
 }
 
@@ -157,7 +239,7 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 	struct conn *c = conn_get(ctx);
 
 	am_session_header(c->s, name, value, strlen(value));
-	return c->noreply_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	return c->steps.noreply_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -172,7 +254,7 @@ cb_body(SMFICTX *ctx, unsigned char *p, size_t len)
 {
 	struct conn *c = conn_get(ctx);
 
-	if (!am_session_body(c->s, p, len) && c->skip)
+	if (!am_session_body(c->s, p, len) && c->steps.skip)
 		return SMFIS_SKIP;
 	return SMFIS_CONTINUE;
 }
@@ -190,7 +272,7 @@ apply_headers(SMFICTX *ctx, const struct conn *c, const struct am_verdict *v)
 			am_log_warn("%s: cannot delete %s #%zu",
 			    am_session_id(c->s), v->del[i].name, v->del[i].n);
 	for (i = v->nins; i-- > 0;) {
-		if (asprintf(&value, "%s%s", c->leadspc ? " " : "",
+		if (asprintf(&value, "%s%s", c->steps.leadspc ? " " : "",
 		    v->ins[i].value) < 0)
 			AM_PANIC("out of memory");
 		if (smfi_insheader(ctx, 0, v->ins[i].name, value) != MI_SUCCESS)
@@ -240,26 +322,56 @@ cb_eom(SMFICTX *ctx)
 	return rc;
 }
 
+/* log_abandoned - the log line of a transaction that ends without end of
+ * message, if one was open. */
+static void
+log_abandoned(const struct conn *c, const char *why)
+{
+	struct am_buf line;
+
+	am_buf_init(&line, 8192);
+	if (am_session_abandon(c->s, why, &line))
+		am_log_info("%s: %s", am_session_id(c->s), am_buf_str(&line));
+	am_buf_release(&line);
+}
+
+/* cb_abort - libmilter calls it for the MTA's SMFIC_ABORT, and also when
+ * the milter connection fails in a transaction (end of file, a read error
+ * or timeout, a packet refused): the two cannot be told apart here. */
 static sfsistat
 cb_abort(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
-	if (c != NULL)
+	if (c != NULL) {
+		log_abandoned(c, "aborted by the MTA, or the milter connection "
+		    "failed");
 		am_session_abort(c->s);
+	}
 	return SMFIS_CONTINUE;
 }
 
+/* cb_close - the end of an SMTP connection: free its state and park the
+ * negotiation (see parked[]). A transaction still open was cut without an
+ * abort (libmilter's idle timeout); a connection that never saw connect
+ * ended before the MTA named a client (refused or idle milter traffic). */
 static sfsistat
 cb_close(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
-	if (c != NULL) {
-		c->s = am_session_free(c->s);
-		free(c);
-		(void)smfi_setpriv(ctx, NULL);
-	}
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	log_abandoned(c, "milter connection closed before end of message");
+	if (!c->connected)
+		am_log_info("%s: milter connection closed before the MTA named "
+		    "an SMTP client", am_session_id(c->s));
+	else
+		am_log_debug("%s: SMTP connection closed", am_session_id(c->s));
+	parked_put(ctx, &c->steps);
+	c->s = am_session_free(c->s);
+	free(c);
+	(void)smfi_setpriv(ctx, NULL);
 	return SMFIS_CONTINUE;
 }
 
@@ -281,6 +393,18 @@ static struct smfiDesc desc = {
 	.xxfi_negotiate = cb_negotiate,
 	.xxfi_data = cb_data,
 };
+
+/* am_callbacks_limits - libmilter's process-wide limits (before
+ * smfi_main): the wait on one MTA connection (MilterTimeout), and the
+ * largest packet, raised from libmilter's 64 KiB so that a header Postfix
+ * passes whole (header_size_limit 102400) reaches the MaxHeaderLength
+ * check instead of dropping the connection. */
+void
+am_callbacks_limits(const struct am_config *cfg)
+{
+	(void)smfi_settimeout((int)cfg->milter_timeout);
+	(void)smfi_setmaxdatasize(AM_MILTER_MAX_PACKET);
+}
 
 struct smfiDesc *
 am_callbacks_desc(void)

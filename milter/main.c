@@ -43,6 +43,7 @@
 #include "core/log.h"
 #include "pipeline/stats.h"
 #include "callbacks.h"
+#include "idle.h"
 #include "nodelay.h"
 
 struct opts {
@@ -306,6 +307,9 @@ warn_restart_keys(struct am_ctx *ctx, const struct am_config *next)
 		am_log_warn("reload: Socket changes take effect at restart");
 	if (strcmp(cur->cfg->user_id, next->user_id) != 0)
 		am_log_warn("reload: UserID changes take effect at restart");
+	if (cur->cfg->milter_timeout != next->milter_timeout)
+		am_log_warn("reload: MilterTimeout changes take effect at "
+		    "restart");
 	(void)am_runtime_unref(cur);
 }
 
@@ -440,6 +444,7 @@ open_socket(const struct am_config *cfg)
 {
 	if (smfi_setconn((char *)cfg->socket) != MI_SUCCESS)
 		am_fatal("Socket %s: not a valid milter socket", cfg->socket);
+	am_callbacks_limits(cfg);
 	if (smfi_register(*am_callbacks_desc()) != MI_SUCCESS)
 		am_fatal("smfi_register failed");
 	if (smfi_opensocket(true) != MI_SUCCESS)
@@ -510,6 +515,10 @@ main(int argc, char **argv)
 	if (!o.foreground)
 		report(&start_warns, false, false);
 	am_buf_release(&start_warns);
+	if (!am_idle_start(rt->cfg->milter_timeout))
+		am_log_warn("MilterTimeout: cannot watch idle connections (%s); "
+		    "libmilter closes them within MilterTimeout + 600 s",
+		    errno ? strerror(errno) : "no listening socket found");
 	ctx = am_ctx_new(rt);
 	open_reports(ctx, rt->cfg);
 	am_callbacks_set_ctx(ctx);

@@ -315,6 +315,27 @@ am_session_rcpt(struct am_session *s, const char *rcpt, am_macro_fn get,
 	am_msg_add_rcpt(s->msg, rcpt ? rcpt : "");
 }
 
+/* take_queue_id - the queue id from the "i" macro, once known (Postfix
+ * assigns it at DATA, Sendmail before MAIL). */
+static void
+take_queue_id(struct am_session *s, am_macro_fn get, void *arg)
+{
+	char *qid;
+
+	if (am_msg_queue_id(s->msg) == NULL &&
+	    (qid = macro_dup(get, arg, "i")) != NULL) {
+		am_msg_set_queue_id(s->msg, qid);
+		free(qid);
+	}
+}
+
+void
+am_session_data(struct am_session *s, am_macro_fn get, void *arg)
+{
+	s->stage = "data";
+	take_queue_id(s, get, arg);
+}
+
 /* note_watched - count a watched header; remember it when it claims us.
  * Returns true for a header the milter will delete. */
 static bool
@@ -357,13 +378,7 @@ am_session_header(struct am_session *s, const char *name, const char *value,
 void
 am_session_eoh(struct am_session *s, am_macro_fn get, void *arg)
 {
-	char *qid;
-
-	if (am_msg_queue_id(s->msg) == NULL &&
-	    (qid = macro_dup(get, arg, "i")) != NULL) {
-		am_msg_set_queue_id(s->msg, qid);
-		free(qid);
-	}
+	take_queue_id(s, get, arg);
 	if (s->eoh_done)
 		return;
 	s->eoh_done = true;

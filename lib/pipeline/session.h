@@ -79,6 +79,8 @@ void am_session_mail(struct am_session *s, const char *sender, am_macro_fn get,
     void *arg, struct am_verdict *v);
 void am_session_rcpt(struct am_session *s, const char *rcpt, am_macro_fn get,
     void *arg);
+/* am_session_data - DATA: the queue id, when the MTA names it here. */
+void am_session_data(struct am_session *s, am_macro_fn get, void *arg);
 void am_session_header(struct am_session *s, const char *name,
     const char *value, size_t len);
 void am_session_eoh(struct am_session *s, am_macro_fn get, void *arg);

@@ -549,6 +549,7 @@ END_TEST
 /* A transaction that ends without end of message has a log line. */
 START_TEST(abandoned_transaction_line)
 {
+	struct am_test_macros m = { .qid = "Q7" };
 	struct am_ctx *ctx = am_test_ctx_new(AM_TEST_SESSION_CFG);
 	struct am_session *s = am_session_new(ctx);
 	struct am_verdict v;
@@ -562,7 +563,9 @@ START_TEST(abandoned_transaction_line)
 	am_verdict_init(&v);
 	am_session_mail(s, "<a@b>", am_test_macros_get, NULL, &v);
 	am_verdict_release(&v);
+	am_session_data(s, am_test_macros_get, &m);
 	am_session_header(s, "Subject", " x", 2);
+	ck_assert_str_eq(am_session_id(s), "Q7");	/* named at DATA */
 	ck_assert(am_session_abandon(s, "lost", &line));
 	ck_assert_msg(strstr(line.data, "client=c[192.0.2.10] ") &&
 	    strstr(line.data, "from=<a@b> ") && strstr(line.data,

@@ -83,6 +83,7 @@ am_test_session_run(struct am_session *s, const char *ip,
 	am_session_mail(s, "<sender@example.org>", get, m, v);
 	ck_assert_int_eq(v->disp, AM_DISP_ACCEPT);
 	am_session_rcpt(s, "<rcpt@example.net>", get, m);
+	am_session_data(s, get, m);
 	for (i = 0; hdrs[i] != NULL; i += 2)
 		am_session_header(s, hdrs[i], hdrs[i + 1], strlen(hdrs[i + 1]));
 	am_session_eoh(s, get, m);

@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""tests/e2e/milter_proto.py - the real authmilter daemon driven through the
+milter protocol by tests/testutil/milterclient.py, for what lives in the
+libmilter glue (milter/) and can only be seen on the wire (issue 21).
+
+Run by milter_proto.sh, which starts a loopback unbound (every name
+NXDOMAIN, so checks end at once) and passes its port in AM_TEST_DNS_PORT.
+
+  n1  connection reuse after SMFIC_QUIT_NC keeps the negotiated steps: the
+      second message's headers are still written with the leading space
+      (SMFIP_HDR_LEADSPC) and its unneeded body is still skipped (SMFIS_SKIP)
+  n2  a 100 KB header (over libmilter's 64 KiB packet limit, under Postfix's
+      header_size_limit) is answered, counted as header-too-long; a 2 MB one
+      closes the connection with a log line, the daemon lives on
+  n3  MilterTimeout 2: a connection that sends nothing, one idle after
+      connect and one that sent half a packet are closed within the timeout
+      plus a margin and logged, while a session on another connection is
+      answered at once
+  n4  packets announcing 4 GB (0xffffffff) or 2 GB: the connection is
+      closed, logged, the daemon lives on
+  n5  a transaction cut by the MTA (abort, or the connection dropped) is
+      logged with its stage
+  n6  500 DKIM-Signature headers: a final answer, an A-R under its cap, the
+      dropped entries counted in the log line
+E2E_ONLY=n1n3 runs only those.
+"""
+
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..")), "tests",
+    "testutil"))
+from milterclient import Closed, Daemon, packet  # noqa: E402
+
+TOP_BUILDDIR = os.environ.get("top_builddir", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+BINARY = os.environ.get("E2E_AUTHMILTER",
+                        os.path.join(TOP_BUILDDIR, "milter", "authmilter"))
+DNS_PORT = os.environ.get("AM_TEST_DNS_PORT", "9")
+ONLY = os.environ.get("E2E_ONLY", "")
+ID = "mx.test.example"
+
+results = {"n": 0, "pass": 0, "fail": 0}
+
+
+def ok(cond, desc, diag=""):
+    results["n"] += 1
+    if cond:
+        results["pass"] += 1
+        print("ok %d - %s" % (results["n"], desc))
+    else:
+        results["fail"] += 1
+        print("not ok %d - %s" % (results["n"], desc))
+        for ln in str(diag).splitlines()[-15:]:
+            print("#   " + ln)
+    sys.stdout.flush()
+    return cond
+
+
+def base_config(extra=()):
+    return ["AuthservID " + ID, "Nameservers 127.0.0.1@" + DNS_PORT,
+            "DNSTimeout 2", "InternalHosts 192.0.2.250/32"] + list(extra)
+
+
+def start(workdir, name, extra=()):
+    return Daemon(BINARY, workdir, base_config(extra), name)
+
+
+def session(d, qid="QID0001"):
+    """A negotiated connection that has seen connect and HELO."""
+    c = d.client()
+    neg = c.negotiate()
+    c.connect("client.example", "192.0.2.1", 25, macros={"j": "mta"})
+    c.helo("client.example")
+    return c, neg
+
+
+PLAIN = [("From", "a@sender.example"), ("To", "b@rcpt.example"),
+         ("Subject", "hello")]
+
+
+def ar_of(res):
+    ins = res.inserted("Authentication-Results")
+    return ins[0][2] if ins else None
+
+
+# -------------------------------------------------------------------- n1
+
+def n1(wd):
+    d = start(wd, "n1")
+    try:
+        c, neg = session(d)
+        ok(neg.protocol & 0x100000 != 0, "n1: SMFIP_HDR_LEADSPC negotiated",
+           hex(neg.protocol))
+        for turn in (1, 2, 3):
+            c.mail("<a@sender.example>")
+            c.rcpt("<b@rcpt.example>")
+            c.data(macros={"i": "Q%d" % turn})
+            for name, value in PLAIN:
+                c.header(name, " " + value)
+            c.eoh()
+            body = c.body(b"unsigned body\r\n")
+            res = c.eom(macros={"i": "Q%d" % turn})
+            ar = ar_of(res)
+            ok(ar is not None and ar.startswith(" " + ID + ";"),
+               "n1: message %d: A-R written with its leading space" % turn,
+               repr(ar))
+            ok(body is not None and body.cmd == "s",
+               "n1: message %d: unneeded body skipped (SMFIS_SKIP)" % turn,
+               repr(body))
+            c.quit_nc()
+            c.connect("client%d.example" % turn, "192.0.2.%d" % (turn + 1),
+                      25)
+            c.helo("client%d.example" % turn)
+        c.quit()
+        ok(c.wait_closed(5), "n1: QUIT closes the connection")
+        ok("reused without its negotiated" not in d.log_text(),
+           "n1: no connection reused without its negotiation",
+           d.log_text())
+    finally:
+        d.stop()
+
+
+# -------------------------------------------------------------------- n2
+
+def n2(wd):
+    d = start(wd, "n2")
+    try:
+        c, _ = session(d)
+        big = "x" * 76
+        value = " " + "\n\t".join([big] * 1320)     # ~102 KB, folded
+        c.mail("<a@sender.example>")
+        c.rcpt("<b@rcpt.example>")
+        c.data(macros={"i": "BIG1"})
+        for name, v in PLAIN:
+            c.header(name, " " + v)
+        r = None
+        try:
+            c.header("X-Big", value)
+            r = c.eoh()
+            c.body(b"body\r\n")
+            res = c.eom(macros={"i": "BIG1"})
+        except (Closed, OSError) as e:
+            res = None
+            r = e
+        ok(res is not None and res.final.cmd == "c",
+           "n2: a %d-byte header is answered" % len(value),
+           repr(r) + "\n" + d.log_text())
+        ok(res is not None and ar_of(res) is not None,
+           "n2: the message gets our A-R")
+        line = d.wait_log("BIG1: client=", 5) or ""
+        ok("anomalies=header-too-long" in line and "action=accept" in line,
+           "n2: logged as header-too-long, accepted", line)
+        c.quit()
+        c, _ = session(d)
+        c.mail("<a@sender.example>")
+        c.rcpt("<b@rcpt.example>")
+        c.data(macros={"i": "BIG2"})
+        try:
+            c.header("X-Huge", " " + "y" * (2 * 1024 * 1024))
+            got = c.reply(5)
+        except (Closed, OSError) as e:
+            got = e
+        ok(c.wait_closed(5), "n2: a 2 MB header closes the connection",
+           repr(got))
+        line = d.wait_log("BIG2: client=", 5) or ""
+        ok("action=aborted" in line, "n2: and that is logged", d.log_text())
+        ok(d.alive(), "n2: the daemon lives on")
+    finally:
+        d.stop()
+
+
+# -------------------------------------------------------------------- n3
+
+def n3(wd):
+    d = start(wd, "n3", ["MilterTimeout 2"])
+    try:
+        t0 = time.monotonic()
+        silent = d.client()
+        idle, _ = session(d)
+        half = d.client()
+        half.negotiate()
+        half.send_raw(packet("C", b"client.example\x004\x00\x19192.0.2.1\x00")
+                      [:9])
+        # A live session on another connection meanwhile.
+        live, _ = session(d)
+        lat = []
+        for turn in range(3):
+            time.sleep(0.5)
+            t = time.monotonic()
+            live.mail("<a@sender.example>")
+            live.rcpt("<b@rcpt.example>")
+            live.data(macros={"i": "LIVE%d" % turn})
+            for name, v in PLAIN:
+                live.header(name, " " + v)
+            live.eoh()
+            live.body(b"x\r\n")
+            res = live.eom(macros={"i": "LIVE%d" % turn})
+            lat.append(time.monotonic() - t)
+        ok(res.final.cmd == "c" and max(lat) < 1.0,
+           "n3: a live session is answered at once (%.0f ms at most)"
+           % (max(lat) * 1000), repr(lat))
+        live.quit()
+        for name, c in (("silent", silent), ("idle after connect", idle),
+                        ("half a packet", half)):
+            closed = c.wait_closed(max(0.0, 4.0 - (time.monotonic() - t0)))
+            took = time.monotonic() - t0
+            ok(closed and took >= 1.9,
+               "n3: %s connection closed after %.1f s (timeout 2 s, "
+               "margin 2 s)" % (name, took), d.log_text())
+        ok(d.wait_log("(MilterTimeout): closed", 2) is not None,
+           "n3: the closure is logged", d.log_text())
+        ok(d.alive(), "n3: the daemon lives on")
+    finally:
+        d.stop()
+
+
+# -------------------------------------------------------------------- n4
+
+def n4(wd):
+    d = start(wd, "n4")
+    try:
+        c = d.client()
+        c.negotiate()
+        c.send(b"C", b"client.example\x00", length=0xFFFFFFFF)
+        ok(c.wait_closed(5), "n4: 4 GB packet before connect: closed")
+        ok(d.wait_log("closed before the MTA named an SMTP client", 5)
+           is not None, "n4: and logged", d.log_text())
+        c, _ = session(d)
+        c.mail("<a@sender.example>")
+        c.rcpt("<b@rcpt.example>")
+        c.data(macros={"i": "HUGE4"})
+        c.send(b"L", b"X-Huge\x00" + b"z" * 100, length=0xFFFFFFFF)
+        ok(c.wait_closed(5), "n4: 4 GB header packet: closed")
+        line = d.wait_log("HUGE4: client=", 5) or ""
+        ok("action=aborted" in line, "n4: and logged", d.log_text())
+        c, _ = session(d)
+        c.send(b"H", b"x" * 10, length=0x7FFFFFFF)
+        ok(c.wait_closed(5), "n4: 2 GB packet: closed")
+        ok(d.alive(), "n4: the daemon lives on")
+        c, _ = session(d)
+        res = c.message(PLAIN, b"x\r\n", macros={"i": "AFTER4"})
+        ok(res.final.cmd == "c", "n4: and serves the next connection")
+    finally:
+        d.stop()
+
+
+# -------------------------------------------------------------------- n5
+
+def n5(wd):
+    d = start(wd, "n5")
+    try:
+        c, _ = session(d)
+        c.mail("<a@sender.example>")
+        c.rcpt("<b@rcpt.example>")
+        c.data(macros={"i": "ABRT5"})
+        c.header("From", " a@sender.example")
+        c.abort()
+        line = d.wait_log("ABRT5: client=", 5) or ""
+        ok("stage=header" in line and "action=aborted" in line,
+           "n5: an abort without end of message is logged", d.log_text())
+        c.mail("<a@sender.example>")
+        c.rcpt("<b@rcpt.example>")
+        c.data(macros={"i": "DROP5"})
+        c.header("From", " a@sender.example")
+        c.eoh()
+        c.body(b"part of a body\r\n")
+        c.close()
+        line = d.wait_log("DROP5: client=", 5) or ""
+        ok("stage=body" in line and "action=aborted" in line,
+           "n5: the MTA dropping the connection mid-message is logged",
+           d.log_text())
+    finally:
+        d.stop()
+
+
+# -------------------------------------------------------------------- n6
+
+SIG = ("v=1; a=rsa-sha256; c=relaxed/relaxed; d=sender.example; s=sel;"
+       " h=from:subject; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;"
+       " b=" + "QUJD" * 86)
+
+
+def n6(wd):
+    d = start(wd, "n6")
+    try:
+        c, _ = session(d)
+        hdrs = [("DKIM-Signature", SIG)] * 500 + PLAIN
+        res = c.message(hdrs, b"x\r\n", macros={"i": "SIGS6"})
+        ar = ar_of(res) or ""
+        ok(res.final.cmd == "c", "n6: 500 signatures: accepted",
+           repr(res.final))
+        ok(0 < len(ar) <= 16384 and "more dkim results not shown" in ar,
+           "n6: A-R of %d bytes, the rest counted in it" % len(ar))
+        line = d.wait_log("SIGS6: client=", 5) or ""
+        ok("authres-dropped=" in line and "authres-truncated" in line,
+           "n6: the log line counts the dropped entries", line)
+    finally:
+        d.stop()
+
+
+def main():
+    wd = tempfile.mkdtemp(prefix="authmilter-proto.")
+    keep = os.environ.get("E2E_KEEP") == "1"
+    try:
+        for name, fn in (("n1", n1), ("n2", n2), ("n3", n3), ("n4", n4),
+                         ("n5", n5), ("n6", n6)):
+            if ONLY and name not in ONLY:
+                continue
+            try:
+                fn(wd)
+            except (OSError, RuntimeError, socket.timeout, Closed) as e:
+                ok(False, "%s: ran to the end" % name, repr(e))
+    finally:
+        if keep:
+            print("# kept " + wd)
+        else:
+            shutil.rmtree(wd, ignore_errors=True)
+    print("1..%d" % results["n"])
+    print("%d passed, %d failed" % (results["pass"], results["fail"]))
+    return 0 if results["fail"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
