@@ -319,7 +319,7 @@ am_idle_start(long timeout_s)
 	struct idle *id = am_xcalloc(1, sizeof(*id));
 	struct rlimit rl;
 	pthread_t tid;
-	int rc;
+	int rc = 0;
 
 	id->timeout_ms = (int64_t)timeout_s * 1000;
 	/* A connection seen late is only closed late, never early. */
