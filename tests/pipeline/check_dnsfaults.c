@@ -351,21 +351,6 @@ START_TEST(test_dnssec_unreachable)
 }
 END_TEST
 
-/* daemon_pid - the pid the testdns unbound wrote. */
-static pid_t
-daemon_pid(const struct am_testdns *t)
-{
-	char path[128];
-	long pid = 0;
-	FILE *fp;
-
-	(void)snprintf(path, sizeof(path), "%s/unbound.pid", am_testdns_dir(t));
-	fp = fopen(path, "r");
-	ck_assert_msg(fp != NULL, "%s", path);
-	ck_assert_int_eq(fscanf(fp, "%ld", &pid), 1);
-	fclose(fp);
-	return (pid_t)pid;
-}
 
 /*
  * The resolver does not answer at start (stopped), then answers without
@@ -383,7 +368,7 @@ START_TEST(test_dnssec_recheck)
 
 	t = am_testdns_start(unsigned_zone, &why);
 	ck_assert_msg(t != NULL, "%s", why.text);
-	pid = daemon_pid(t);
+	pid = am_testdns_pid(t);
 	dnssec_cfg(text, sizeof(text), am_testdns_addr(t), 1, "");
 	am_buf_init(&errs, 65536);
 	am_buf_init(&warns, 65536);

@@ -94,6 +94,13 @@ free_port(void)
 	return 0;
 }
 
+/* am_testdns_pid - the daemon's pid (known from the fork, no pid file). */
+pid_t
+am_testdns_pid(const struct am_testdns *t)
+{
+	return t->pid;
+}
+
 /* am_testdns_dead_port - a loopback UDP port with no listener. */
 unsigned
 am_testdns_dead_port(void)

@@ -36,6 +36,8 @@
 #ifndef AM_TESTDNS_H
 #define AM_TESTDNS_H
 
+#include <sys/types.h>
+
 #include "core/am.h"
 
 struct am_testdns;
@@ -46,6 +48,9 @@ unsigned am_testdns_port(const struct am_testdns *t);
 const char *am_testdns_addr(const struct am_testdns *t);
 /* am_testdns_dir - the temporary directory (config, log), borrowed. */
 const char *am_testdns_dir(const struct am_testdns *t);
+/* am_testdns_pid - the unbound process (started with -d, so this is the
+ * daemon itself), for tests that stop and resume it. */
+pid_t am_testdns_pid(const struct am_testdns *t);
 struct am_testdns *am_testdns_stop(struct am_testdns *t);
 unsigned am_testdns_dead_port(void);
 
