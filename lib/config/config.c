@@ -523,3 +523,99 @@ am_config_print_defaults(FILE *fp)
 		    keys[i].def[0] != '\0' ? " " : "", keys[i].def);
 	}
 }
+
+/* Type of each key as shown in the manual page's key list. */
+static const char *const ctype_words[] = {
+	[CT_STRING] = "string", [CT_PATH] = "file", [CT_BOOL] = "yes|no",
+	[CT_INT] = "integer", [CT_SECONDS] = "seconds",
+	[CT_NETSET] = "CIDR list", [CT_ACTION] = "action",
+	[CT_PORTS] = "port list", [CT_HEADERNAME] = "header name|none",
+	[CT_TLSVERSION] = "TLS version", [CT_TLSPOLICY] = "TLS rules",
+	[CT_ORGDOMAIN] = "treewalk|psl", [CT_QUARANTINE] = "hold|header",
+};
+
+/* print_roff_word - one word of text for roff: backslash and '-' escaped,
+ * \& in front of a control character that would start the line. */
+static size_t
+print_roff_word(FILE *fp, const char *w, size_t len, bool at_line_start)
+{
+	size_t i, out = 0;
+
+	if (at_line_start && (w[0] == '.' || w[0] == '\''))
+		out += (size_t)fprintf(fp, "\\&");
+	for (i = 0; i < len; i++) {
+		if (w[i] == '\\')
+			out += (size_t)fprintf(fp, "\\e");
+		else if (w[i] == '-')
+			out += (size_t)fprintf(fp, "\\-");
+		else
+			out += (size_t)fprintf(fp, "%c", w[i]);
+	}
+	return out;
+}
+
+/* print_roff_text - text as roff filled text, lines of at most about
+ * DOC_COLUMNS (one long word may exceed it). */
+static void
+print_roff_text(FILE *fp, const char *text)
+{
+	size_t col = 0, len;
+
+	for (;;) {
+		text += strspn(text, " ");
+		if (*text == '\0')
+			break;
+		len = strcspn(text, " ");
+		if (col > 0 && col + 1 + len > DOC_COLUMNS) {
+			(void)fputc('\n', fp);
+			col = 0;
+		}
+		if (col > 0)
+			col += (size_t)fprintf(fp, " ");
+		col += print_roff_word(fp, text, len, col == 0);
+		text += len;
+	}
+	if (col > 0)
+		(void)fputc('\n', fp);
+}
+
+/* print_roff_type - "type (bounds; default value)" of key k. */
+static void
+print_roff_type(FILE *fp, const struct key *k)
+{
+	long a;
+
+	if (k->type == CT_ACTION) {
+		(void)fputs("\\fI", fp);
+		for (a = k->min; a <= k->max; a++)
+			(void)fprintf(fp, "%s%s", a > k->min ? "|" : "",
+			    am_action_name((enum am_action)a));
+		(void)fputs("\\fR", fp);
+	} else {
+		(void)fprintf(fp, "\\fI%s\\fR", ctype_words[k->type]);
+	}
+	(void)fputs(" (", fp);
+	if (k->type == CT_INT || k->type == CT_SECONDS)
+		(void)fprintf(fp, "%ld to %ld; ", k->min, k->max);
+	if (k->def[0] == '\0') {
+		(void)fputs("default: empty)", fp);
+		return;
+	}
+	(void)fputs("default: \\fB", fp);
+	(void)print_roff_word(fp, k->def, strlen(k->def), false);
+	(void)fputs("\\fR)", fp);
+}
+
+/* am_config_print_man - the key list of authmilter.conf(5), in roff. */
+void
+am_config_print_man(FILE *fp)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		(void)fprintf(fp, ".TP\n\\fB%s\\fR ", keys[i].name);
+		print_roff_type(fp, &keys[i]);
+		(void)fputc('\n', fp);
+		print_roff_text(fp, keys[i].doc);
+	}
+}

@@ -39,7 +39,9 @@
  *             frees the snapshot at zero, accepts NULL and returns NULL.
  *             am_config_print_defaults() writes conf/authmilter.conf: every
  *             key commented out at its default with its doc (this is how the
- *             committed file is generated). am_config_print() writes the
+ *             committed file is generated). am_config_print_man() writes
+ *             the same keys, types, bounds, defaults and docs as the roff
+ *             key list of man/authmilter.conf.5. am_config_print() writes the
  *             effective value of every key of a snapshot.
  * THREADS     a snapshot is immutable after load; ref/unref are atomic, so a
  *             snapshot may be shared by any number of threads.
@@ -108,6 +110,7 @@ struct am_config *am_config_defaults(void);
 struct am_config *am_config_ref(struct am_config *cfg);
 struct am_config *am_config_unref(struct am_config *cfg);
 void am_config_print_defaults(FILE *fp);
+void am_config_print_man(FILE *fp);
 void am_config_print(const struct am_config *cfg, FILE *fp);
 const char *am_action_name(enum am_action a);
 const char *am_config_origin(const struct am_config *cfg, const char *key);

@@ -3,13 +3,9 @@
  * same default) and drives the same lib/ pipeline the milter uses, so
  * `check` shows exactly what the daemon would do with a message.
  *
- *   authmilterctl [-c FILE] configtest
- *   authmilterctl [-c FILE] config [-d]
- *   authmilterctl [-c FILE] check [--client-ip IP] [--client-name NAME]
- *       [--helo H] [--mail-from A] [--rcpt R]... [--auth USER]
- *       [--macro NAME=VALUE]... [--local-dns] [--dns-rr RR]...
- *       [--dns-file FILE]... [--dns-txt-file FILE]... FILE.eml
- *   authmilterctl [-c FILE] stats [--file F]
+ * usage() below is the one list of subcommands and options;
+ * man/authmilterctl.8 documents each, and tests/static/manpages.sh fails
+ * when the two (or the option tables of milter/ctl/) disagree.
  *
  * The --dns-* options answer from the given data only (they imply
  * --local-dns): RR is unbound local-data syntax
@@ -48,7 +44,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: authmilterctl [-c FILE] configtest\n"
-	    "       authmilterctl [-c FILE] config [-d]\n"
+	    "       authmilterctl [-c FILE] config [-d | --man]\n"
 	    "       authmilterctl [-c FILE] check [--client-ip IP] "
 	    "[--client-name NAME] [--helo H]\n"
 	    "           [--mail-from A] [--rcpt R]... [--auth USER] "
@@ -56,7 +52,7 @@ usage(void)
 	    "           [--local-dns] [--dns-rr RR]... [--dns-file FILE]...\n"
 	    "           [--dns-txt-file FILE]... FILE.eml\n"
 	    "       authmilterctl keygen --domain D --selector S "
-	    "--type rsa|ed25519 [--bits N] [--dir DIR]\n"
+	    "[--type rsa|ed25519] [--bits N] [--dir DIR]\n"
 	    "       authmilterctl [-c FILE] testkey\n"
 	    "       authmilterctl [-c FILE] report export [--store FILE|URI]... "
 	    "[--period YYYY-MM-DD |\n"
@@ -65,7 +61,7 @@ usage(void)
 	    "       authmilterctl [-c FILE] report send [--dry-run] "
 	    "[--store FILE|URI]...\n"
 	    "           [--period YYYY-MM-DD | --from T --to T]\n"
-	    "       authmilterctl [-c FILE] report expire\n"
+	    "       authmilterctl [-c FILE] report expire [--store FILE]...\n"
 	    "       authmilterctl [-c FILE] stats [--file F]\n"
 	    "       authmilterctl -V\n");
 	exit(2);
@@ -175,6 +171,10 @@ cmd_config(int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[1], "-d") == 0) {
 		am_config_print_defaults(stdout);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--man") == 0) {
+		am_config_print_man(stdout);	/* man/authmilter.conf.5 */
 		return 0;
 	}
 	if (argc != 1)

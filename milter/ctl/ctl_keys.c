@@ -75,7 +75,7 @@ keygen_args(int argc, char **argv, struct keygen_opts *o, FILE *err)
 	o->dir = ".";
 	o->bits = 2048;
 	optind = 0;	/* GNU: full re-initialisation */
-	while ((c = getopt_long(argc, argv, "d:s:t:b:D:", lo, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1)
 		switch (c) {
 		case 'd': o->domain = optarg; break;
 		case 's': o->selector = optarg; break;
