@@ -200,7 +200,22 @@ prepare_dir(const struct am_config *cfg, const char *key, const char *path)
 	}
 }
 
-/* drop_privileges - become UserID for good, or stay (warn when root). */
+/* is_already - the process runs as uid/gid (real, effective and saved). */
+static bool
+is_already(uid_t uid, gid_t gid)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	return getresuid(&ru, &eu, &su) == 0 && getresgid(&rg, &eg, &sg) == 0 &&
+	    ru == uid && eu == uid && su == uid && rg == gid && eg == gid &&
+	    sg == gid;
+}
+
+/* drop_privileges - become UserID for good, or stay (warn when root).
+ * Started as UserID already (the systemd unit's User=), there is nothing
+ * to change and no set*id or chown call is made (the unit's system call
+ * filter refuses them). */
 static void
 drop_privileges(const struct am_config *cfg)
 {
@@ -215,6 +230,8 @@ drop_privileges(const struct am_config *cfg)
 		return;
 	}
 	lookup_user(cfg->user_id, &uid, &gid, name, sizeof(name));
+	if (uid != 0 && is_already(uid, gid))
+		return;
 	if (strncmp(cfg->socket, "unix:", 5) == 0 ||
 	    strncmp(cfg->socket, "local:", 6) == 0)
 		if (chown(strchr(cfg->socket, ':') + 1, uid, gid) != 0)

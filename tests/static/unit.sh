@@ -1,0 +1,103 @@
+#!/bin/sh
+# unit.sh - contrib/systemd/authmilter.service runs the daemon as its own
+# user with the sandbox below (each directive exactly as listed, in the
+# [Service] section), its commands use the /usr/local paths make install
+# rewrites, and, where systemd-analyze exists, it verifies and its offline
+# exposure score is at most 2.0.
+# make check sets top_srcdir and top_builddir; run by hand, they default to
+# the source tree and the current directory.
+set -u
+
+here=$(dirname "$0")
+top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
+top_builddir=$(cd "${top_builddir:-.}" && pwd)
+unit=$top_srcdir/contrib/systemd/authmilter.service
+pass=0
+fail=0
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/unit.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT HUP INT TERM
+
+# The [Service] lines, comments left out.
+awk '/^\[/ { sec = $0; next } sec == "[Service]" && /^[A-Za-z]/' "$unit" \
+    > "$tmp/service"
+
+while read -r want; do
+	if grep -qxF "$want" "$tmp/service"; then
+		ok "[Service] $want"
+	else
+		not_ok "[Service] $want"
+	fi
+done <<'EOF'
+User=authmilter
+Group=authmilter
+ExecStartPre=/usr/local/sbin/authmilter -n -c /etc/authmilter/authmilter.conf
+ExecStart=/usr/local/sbin/authmilter -f -c /etc/authmilter/authmilter.conf
+StateDirectory=authmilter
+RuntimeDirectory=authmilter
+ReadWritePaths=/var/lib/authmilter -/var/spool/postfix/authmilter
+UMask=0007
+NoNewPrivileges=yes
+CapabilityBoundingSet=
+AmbientCapabilities=
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
+RestrictNamespaces=yes
+LockPersonality=yes
+MemoryDenyWriteExecute=yes
+SystemCallArchitectures=native
+SystemCallFilter=@system-service
+SystemCallFilter=~@privileged @resources
+SystemCallErrorNumber=EPERM
+EOF
+
+# Nothing may widen it again further down.
+for key in User CapabilityBoundingSet AmbientCapabilities NoNewPrivileges \
+    ProtectSystem ProtectHome PrivateTmp PrivateDevices MemoryDenyWriteExecute \
+    RestrictAddressFamilies RestrictNamespaces; do
+	n=$(grep -c "^$key=" "$tmp/service")
+	if [ "$n" -eq 1 ]; then
+		ok "$key is set once"
+	else
+		not_ok "$key is set once (set $n times)"
+	fi
+done
+
+if command -v systemd-analyze > /dev/null 2>&1; then
+	# Verify with the commands pointing at this build (the installed ones
+	# need not exist here).
+	mkdir -p "$tmp/u"
+	sed "s|/usr/local/sbin/|$top_builddir/milter/|g" "$unit" \
+	    > "$tmp/u/authmilter.service"
+	if systemd-analyze verify --man=no "$tmp/u/authmilter.service" \
+	    > "$tmp/out" 2>&1; then
+		ok "systemd-analyze verify"
+	else
+		not_ok "systemd-analyze verify"
+		sed 's/^/#   /' "$tmp/out"
+	fi
+	systemd-analyze security --offline=yes "$tmp/u/authmilter.service" \
+	    > "$tmp/out" 2>&1
+	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' \
+	    "$tmp/out")
+	if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
+		ok "systemd-analyze security: exposure $score (at most 2.0)"
+	else
+		not_ok "systemd-analyze security: exposure ${score:-unknown} (at most 2.0)"
+		tail -n 5 "$tmp/out" | sed 's/^/#   /'
+	fi
+else
+	echo "ok - systemd-analyze checks # SKIP systemd-analyze not installed"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
