@@ -4,6 +4,11 @@
 #   2. build/asan:  the same suite built with -fsanitize=address,undefined
 #   3. valgrind --leak-check=full over the Check unit suites of build/plain
 #      (one suppression: libopendkim 2.11's Ed25519 key leak, README "DKIM")
+#   4. build/dist: make distcheck (the tarball builds and passes make check,
+#      e2e suites included, from a read-only source tree, and installs and
+#      uninstalls cleanly), then make install DESTDIR=build/dist/destdir as
+#      a package would (--prefix=/usr --sysconfdir=/etc) and a check that
+#      every expected file lands and a live configuration is not touched
 # and one closing line "total: N passed, M failed". Exit 0 only if all pass.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,10 +57,76 @@ for t in build/plain/tests/*/check_*; do
 done
 echo "valgrind: $vpass passed, $vfail failed"
 
+echo "== make distcheck, make install DESTDIR (build/dist)"
+ipass=0; ifail=0
+iok() { echo "ok - $1"; ipass=$((ipass+1)); }
+inot() { echo "not ok - $1"; ifail=$((ifail+1)); rc=1; }
+dist=$top/build/dist
+dest=$dist/destdir
+unitdir=/lib/systemd/system
+rm -rf "$dist"
+mkdir -p "$dist"
+if (cd "$dist" && "$top/configure" -q --prefix=/usr --sysconfdir=/etc \
+    --with-systemdsystemunitdir=$unitdir && make -s -j"$jobs" &&
+    make -j"$jobs" distcheck) > "$dist/distcheck.log" 2>&1; then
+	iok "make distcheck"
+else
+	inot "make distcheck"; tail -n 60 "$dist/distcheck.log"
+fi
+# A live configuration must survive make install.
+mkdir -p "$dest/etc/authmilter"
+echo "# live" > "$dest/etc/authmilter/authmilter.conf"
+if (cd "$dist" && make -s install DESTDIR="$dest") > "$dist/install.log" 2>&1
+then
+	iok "make install DESTDIR=build/dist/destdir"
+else
+	inot "make install DESTDIR=build/dist/destdir"; tail -n 40 "$dist/install.log"
+fi
+for f in /usr/sbin/authmilter /usr/bin/authmilterctl \
+    /usr/share/man/man8/authmilter.8 /usr/share/man/man8/authmilterctl.8 \
+    /usr/share/man/man5/authmilter.conf.5 /usr/share/doc/authmilter/README \
+    /etc/authmilter/authmilter.conf.sample $unitdir/authmilter.service \
+    $unitdir/authmilter-report.service $unitdir/authmilter-report.timer; do
+	if [ -f "$dest$f" ] && [ -s "$dest$f" ]; then
+		iok "installed $f"
+	else
+		inot "installed $f"
+	fi
+done
+if [ "$("$dest/usr/sbin/authmilter" -V 2>&1)" = \
+    "$("$top/build/plain/milter/authmilter" -V 2>&1)" ] &&
+    [ -x "$dest/usr/bin/authmilterctl" ] &&
+    "$dest/usr/bin/authmilterctl" -V > /dev/null; then
+	iok "the installed programs run"
+else
+	inot "the installed programs run"
+fi
+if grep -qx "ExecStart=/usr/sbin/authmilter -f -c /etc/authmilter/authmilter.conf" \
+    "$dest$unitdir/authmilter.service" &&
+    grep -qx "ExecStart=/usr/bin/authmilterctl report expire" \
+    "$dest$unitdir/authmilter-report.service" &&
+    ! grep -q /usr/local "$dest$unitdir"/authmilter*; then
+	iok "the installed units name the installed programs"
+else
+	inot "the installed units name the installed programs"
+fi
+if cmp -s "$top/conf/authmilter.conf" "$dest/etc/authmilter/authmilter.conf.sample" &&
+    [ "$(cat "$dest/etc/authmilter/authmilter.conf")" = "# live" ]; then
+	iok "the sample is conf/authmilter.conf; the live configuration is untouched"
+else
+	inot "the sample is conf/authmilter.conf; the live configuration is untouched"
+fi
+if man -l "$dest/usr/share/man/man8/authmilterctl.8" > /dev/null 2>&1; then
+	iok "man -l reads the installed authmilterctl.8"
+else
+	inot "man -l reads the installed authmilterctl.8"
+fi
+echo "distcheck/install: $ipass passed, $ifail failed"
+
 # Totals over every suite's own counts (Check "Checks: N, Failures: F,
 # Errors: E" lines and the scripts' "N passed, M failed" lines).
 cat build/plain/tests/*.log build/plain/tests/*/*.log \
-    build/asan/tests/*.log build/asan/tests/*/*.log 2>/dev/null | awk -v vp="$vpass" -v vf="$vfail" '
+    build/asan/tests/*.log build/asan/tests/*/*.log 2>/dev/null | awk -v vp="$((vpass + ipass))" -v vf="$((vfail + ifail))" '
 	/Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/ {
 		gsub(/[^0-9 ]/, " "); n = split($0, a, " ")
 		p += a[n-2] - a[n-1] - a[n]; f += a[n-1] + a[n]; next }
