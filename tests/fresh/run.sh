@@ -168,7 +168,7 @@ cmd_pid=$!
 cmd_pgid=$cmd_pid
 res1=fail
 while :; do
-	if grep -q 'listening on' "$logs/cmd1.log"; then
+	if grep -q 'listening on' "$logs/cmd1.log" 2>/dev/null; then
 		res1=ok
 		break
 	fi
