@@ -21,8 +21,10 @@
 # In the chroot, /usr/sbin/policy-rc.d refuses service starts (the Debian
 # convention for chroots): package postinsts must not start Postfix or
 # unbound on the host's network. /proc, /sys and /dev are mounted in the
-# root and unmounted on exit, after every process still running inside the
-# root (processes this run started there) is stopped.
+# root (itself bind-mounted, so / is a mount point as on a machine; the
+# hostname gets a 127.0.1.1 line in /etc/hosts as the Debian installer
+# writes) and unmounted on exit, after every process still running inside
+# the root (processes this run started there) is stopped.
 set -u
 export LC_ALL=C
 
@@ -118,6 +120,12 @@ deb $mirror $suite-updates main
 deb $security $suite-security main
 EOF
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# A Debian install names the host in /etc/hosts (127.0.1.1); debootstrap
+# does not. Without it every lookup of this host's name (the default
+# AuthservID) goes to the DNS.
+if ! grep -qw -- "$(hostname)" "$root/etc/hosts"; then
+	printf '127.0.1.1\t%s\n' "$(hostname)" >> "$root/etc/hosts"
+fi
 printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
 chmod 755 "$root/usr/sbin/policy-rc.d"
 
@@ -143,6 +151,11 @@ fi
 say "command 1: $cmd1"
 say "command 2: $cmd2"
 
+# The root is a mount point, as / is on a machine (unshare -m, used by
+# tests/e2e/sendmail.sh, makes / private and fails on a plain directory).
+mount --bind "$root" "$root" || die "mount --bind $root"
+mounted=". $mounted"
+mount --make-private "$root"
 mount -t proc proc "$root/proc" || die "mount proc"
 mounted="proc $mounted"
 mount -t sysfs sysfs "$root/sys" || die "mount sys"
