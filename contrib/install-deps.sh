@@ -20,7 +20,7 @@ apt-get install -y -q --no-install-recommends \
 	libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
 	python3 python3-dkim libmail-dkim-perl opendkim-tools \
 	libxml2-utils valgrind unbound iproute2 \
-	groff-base mandoc man-db
+	groff-base mandoc man-db strace
 # tests/bench/run.sh: the anchors authmilter is measured against; and the
 # PostgreSQL 15 server (postgresql) that tests/testutil/testpg.sh runs for
 # the shared report store's suites (initdb in a temporary directory). Their

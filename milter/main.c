@@ -171,6 +171,18 @@ lookup_user(const char *spec, uid_t *uid, gid_t *gid, char *name, size_t len)
 	}
 }
 
+/* is_already - the process runs as uid/gid (real, effective and saved). */
+static bool
+is_already(uid_t uid, gid_t gid)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	return getresuid(&ru, &eu, &su) == 0 && getresgid(&rg, &eg, &sg) == 0 &&
+	    ru == uid && eu == uid && su == uid && rg == gid && eg == gid &&
+	    sg == gid;
+}
+
 /* prepare_dir - create the directory of a file the daemon writes as UserID
  * (ReportStore, StatsFile; one level) while still privileged, owned by
  * UserID, so a fresh install works without a manual step. */
@@ -195,21 +207,9 @@ prepare_dir(const struct am_config *cfg, const char *key, const char *path)
 	}
 	if (cfg->user_id[0] != '\0') {
 		lookup_user(cfg->user_id, &uid, &gid, name, sizeof(name));
-		if (chown(dir, uid, gid) != 0)
+		if (!is_already(uid, gid) && chown(dir, uid, gid) != 0)
 			am_log_warn("chown %s: %s", dir, strerror(errno));
 	}
-}
-
-/* is_already - the process runs as uid/gid (real, effective and saved). */
-static bool
-is_already(uid_t uid, gid_t gid)
-{
-	uid_t ru, eu, su;
-	gid_t rg, eg, sg;
-
-	return getresuid(&ru, &eu, &su) == 0 && getresgid(&rg, &eg, &sg) == 0 &&
-	    ru == uid && eu == uid && su == uid && rg == gid && eg == gid &&
-	    sg == gid;
 }
 
 /* drop_privileges - become UserID for good, or stay (warn when root).
