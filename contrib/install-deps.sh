@@ -49,8 +49,10 @@ fi
 # Its .debs are cached here; the test unpacks them into
 # /var/cache/authmilter-e2e/sendmail-root and runs them in a private mount
 # namespace. m4 builds sendmail.cf; dnspython lets dkimpy verify against the
-# test DNS.
-apt-get install -y -q --no-install-recommends m4 python3-dnspython util-linux
+# test DNS; libsasl2-modules holds the PLAIN and LOGIN mechanisms of its SMTP
+# AUTH scenario (a recommends of libsasl2-2, so absent from a fresh root).
+apt-get install -y -q --no-install-recommends m4 python3-dnspython util-linux \
+    libsasl2-modules
 sm_debs=/var/cache/authmilter-e2e/sendmail
 mkdir -p "$sm_debs"
 rm -f "$sm_debs"/*.deb
