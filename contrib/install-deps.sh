@@ -18,7 +18,7 @@ apt-get install -y -q --no-install-recommends \
 	publicsuffix dns-root-data \
 	postfix swaks openssl ca-certificates procps psmisc \
 	libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
-	python3 python3-dkim libmail-dkim-perl opendkim-tools \
+	python3 python3-dkim python3-authres libmail-dkim-perl opendkim-tools \
 	libxml2-utils valgrind unbound iproute2 \
 	groff-base mandoc man-db strace
 # tests/bench/run.sh: the anchors authmilter is measured against; and the
