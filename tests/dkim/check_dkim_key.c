@@ -88,6 +88,26 @@ START_TEST(test_key_parse)
 }
 END_TEST
 
+/* p= past AM_DKIM_KEY_MAX_BYTES is refused before OpenSSL sees it. */
+START_TEST(test_key_oversized)
+{
+	struct am_buf r;
+	struct am_dkim_key k;
+	struct am_why why;
+	size_t i;
+
+	am_buf_init(&r, 8192);
+	ck_assert(am_buf_puts(&r, "v=DKIM1; k=rsa; p=") == AM_OK);
+	for (i = 0; i < (AM_DKIM_KEY_MAX_BYTES + 3) / 3 + 1; i++)
+		ck_assert(am_buf_puts(&r, "MIIB") == AM_OK);
+	ck_assert(am_dkim_key_parse(r.data, r.len, 1024, &k, &why) ==
+	    AM_PERMFAIL);
+	ck_assert_msg(strstr(why.text, "longer than 1600 bytes") != NULL, "%s",
+	    why.text);
+	am_buf_release(&r);
+}
+END_TEST
+
 START_TEST(test_key_nul)
 {
 	static const char r[] = "v=DKIM1; p=\0" RSA1024;
@@ -389,6 +409,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_key_parse, 0,
 	    sizeof(key_cases) / sizeof(key_cases[0]));
+	tcase_add_test(tc, test_key_oversized);
 	tcase_add_test(tc, test_key_nul);
 	tcase_add_test(tc, test_lookup);
 	tcase_add_test(tc, test_sign_verify);
