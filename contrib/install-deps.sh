@@ -14,13 +14,16 @@ apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
 	libmilter-dev libopendkim-dev libspf2-dev libopendmarc-dev \
 	libunbound-dev libssl-dev libsqlite3-dev zlib1g-dev check \
-	libidn2-dev libyaml-dev libpq-dev \
+	libidn2-dev libyaml-dev libpq-dev libxml2-dev libarchive-dev \
 	publicsuffix dns-root-data \
 	postfix swaks openssl ca-certificates procps psmisc \
 	libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
 	python3 python3-dkim python3-authres libmail-dkim-perl opendkim-tools \
 	libxml2-utils valgrind unbound iproute2 \
 	groff-base mandoc man-db strace
+# tests/report/check_report_browser: the DMARC dashboard (authmilterctl
+# report html) rendered by a real browser, headless; a font for its text.
+apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
 # tests/bench/run.sh: the anchors authmilter is measured against; and the
 # PostgreSQL 15 server (postgresql) that tests/testutil/testpg.sh runs for
 # the shared report store's suites (initdb in a temporary directory). Their

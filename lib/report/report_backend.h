@@ -48,6 +48,7 @@
 #define AM_REPORT_BACKEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/am.h"
@@ -115,6 +116,73 @@ struct am_report_claim {	/* a lease on one (domain, begin, addr) */
 typedef void am_report_scan_fn(void *arg, const struct am_report_flat *f,
     uint64_t count);
 
+/*
+ * Received aggregate reports (schema 5; report_agg.h): tables agg_reports
+ * (the report columns below, unique by org_name and report_id) and
+ * agg_records (the record columns, with the report's id). Lists of a
+ * record are encoded as in rows ("LEN:BYTES" fields, entries in report
+ * order): reasons (type, comment), dkim_auth and spf_auth (domain,
+ * selector or scope, result). agg_put() stores a report and its n records
+ * (asked for one at a time from rec) in one transaction, or nothing with *is_dup set when the key exists.
+ * agg_scan() calls fn per record of the reports whose period midpoint is in
+ * [begin, end) (and domain == policy domain unless NULL), ordered by
+ * report; both flat rows are borrowed for the call. On a store older than
+ * schema 5 (read-only) there are none. agg_expire() deletes the reports
+ * with period_end < before and their records.
+ */
+enum am_agg_rcol {		/* agg_reports text columns */
+	AM_AR_FORMAT, AM_AR_ORG_NAME, AM_AR_EMAIL, AM_AR_EXTRA_CONTACT,
+	AM_AR_REPORT_ID, AM_AR_GENERATOR, AM_AR_ERRORS, AM_AR_ORIGIN,
+	AM_AR_DOMAIN, AM_AR_ADKIM, AM_AR_ASPF, AM_AR_P, AM_AR_SP, AM_AR_NP,
+	AM_AR_PCT, AM_AR_FO, AM_AR_TESTING, AM_AR_DISCOVERY,
+	AM_AR_N
+};
+
+enum am_agg_ccol {		/* agg_records text columns */
+	AM_AC_SOURCE_IP, AM_AC_DISPOSITION, AM_AC_DKIM, AM_AC_SPF,
+	AM_AC_HEADER_FROM, AM_AC_ENVELOPE_FROM, AM_AC_ENVELOPE_TO,
+	AM_AC_REASONS, AM_AC_DKIM_AUTH, AM_AC_SPF_AUTH,
+	AM_AC_N
+};
+
+struct am_agg_flat_report {
+	int64_t begin;			/* period_begin, UTC seconds */
+	int64_t end;			/* period_end, UTC seconds */
+	int64_t ingested;		/* UTC seconds */
+	const char *text[AM_AR_N];	/* never NULL */
+};
+
+struct am_agg_flat_record {
+	int64_t count;			/* messages */
+	const char *text[AM_AC_N];	/* never NULL */
+};
+
+/* The text columns of schema 5's tables, in enum order, as SQL (one
+ * definition for both backends; never edited: a change is a new step). */
+#define AM_AGG_REPORT_TEXT_SQL "format TEXT NOT NULL, org_name TEXT NOT NULL," \
+	" email TEXT NOT NULL, extra_contact TEXT NOT NULL," \
+	" report_id TEXT NOT NULL, generator TEXT NOT NULL," \
+	" errors TEXT NOT NULL, origin TEXT NOT NULL, domain TEXT NOT NULL," \
+	" adkim TEXT NOT NULL, aspf TEXT NOT NULL, p TEXT NOT NULL," \
+	" sp TEXT NOT NULL, np TEXT NOT NULL, pct TEXT NOT NULL," \
+	" fo TEXT NOT NULL, testing TEXT NOT NULL, discovery TEXT NOT NULL"
+#define AM_AGG_RECORD_TEXT_SQL "source_ip TEXT NOT NULL," \
+	" disposition TEXT NOT NULL, dkim TEXT NOT NULL, spf TEXT NOT NULL," \
+	" header_from TEXT NOT NULL, envelope_from TEXT NOT NULL," \
+	" envelope_to TEXT NOT NULL, reasons TEXT NOT NULL," \
+	" dkim_auth TEXT NOT NULL, spf_auth TEXT NOT NULL"
+
+/* Column names, in enum order (report_agg.c). */
+extern const char *const am_report_agg_rcol[AM_AR_N];
+extern const char *const am_report_agg_ccol[AM_AC_N];
+
+/* am_report_agg_rec_fn - record i of a report being stored, into out
+ * (its strings valid until the next call). */
+typedef void am_report_agg_rec_fn(void *arg, size_t i,
+    struct am_agg_flat_record *out);
+typedef void am_report_agg_scan_fn(void *arg,
+    const struct am_agg_flat_report *r, const struct am_agg_flat_record *c);
+
 struct am_report_backend {
 	const char *name;
 	bool (*accepts)(const char *path);
@@ -134,6 +202,14 @@ struct am_report_backend {
 	enum am_status (*sent_put)(void *h, const char *domain, int64_t begin,
 	    const char *addr, const struct am_report_sent *s,
 	    const char *owner, struct am_why *why);
+	enum am_status (*agg_put)(void *h, const struct am_agg_flat_report *r,
+	    size_t n, am_report_agg_rec_fn *rec, void *arg, bool *is_dup,
+	    struct am_why *why);
+	enum am_status (*agg_scan)(void *h, int64_t begin, int64_t end,
+	    const char *domain, am_report_agg_scan_fn *fn, void *arg,
+	    struct am_why *why);
+	enum am_status (*agg_expire)(void *h, int64_t before,
+	    uint64_t *deleted, struct am_why *why);
 	void (*close)(void *h);
 };
 

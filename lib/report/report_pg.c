@@ -36,18 +36,11 @@
 #include "core/buf.h"
 #include "core/xalloc.h"
 #include "report/report_backend.h"
+#include "report/report_pg_impl.h"
 
-#define SCHEMA_VERSION	4
 #define MIGRATE_LOCK	"7839113954178879346"	/* advisory lock key */
 #define LINE_MAX_BYTES	(4u << 20)	/* one COPY line; rows are capped */
-#define INT_TEXT	24		/* an int64 as text, with NUL */
 #define WRITE_TIMEOUT	"60s"		/* a COPY stuck longer is retried */
-
-struct pg_store {
-	PGconn *conn;		/* owned */
-	int version;		/* schema version of the database */
-	bool has_timeout;	/* the writer's statement_timeout is set */
-};
 
 static const char *const text_col[AM_RT_N] = {
 	"source_ip", "header_from", "envelope_from", "envelope_to",
@@ -95,6 +88,17 @@ static const char *const migration[SCHEMA_VERSION] = {
 	/* 3 -> 4: the claim of a report send run (report_backend.h) */
 	"ALTER TABLE sent ADD COLUMN claim_owner TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE sent ADD COLUMN claim_until BIGINT NOT NULL DEFAULT 0;",
+	/* 4 -> 5: received aggregate reports (report_pg_agg.c) */
+	"CREATE TABLE agg_reports (id BIGSERIAL PRIMARY KEY, "
+	AM_AGG_REPORT_TEXT_SQL ", period_begin BIGINT NOT NULL,"
+	" period_end BIGINT NOT NULL, ingested BIGINT NOT NULL,"
+	" UNIQUE (org_name, report_id));"
+	"CREATE INDEX agg_reports_domain ON agg_reports(domain, period_begin);"
+	"CREATE INDEX agg_reports_begin ON agg_reports(period_begin);"
+	"CREATE TABLE agg_records (id BIGSERIAL PRIMARY KEY,"
+	" report BIGINT NOT NULL REFERENCES agg_reports(id) ON DELETE CASCADE,"
+	" count BIGINT NOT NULL, " AM_AGG_RECORD_TEXT_SQL ");"
+	"CREATE INDEX agg_records_report ON agg_records(report);",
 };
 
 /* res_why - the reason of a failed result (or of the connection when r is
@@ -677,6 +681,61 @@ pg_sent_put(void *h, const char *domain, int64_t begin, const char *addr,
 	return AM_OK;
 }
 
+/* am_report_pg_why - res_why for report_pg_agg.c. */
+enum am_status
+am_report_pg_why(PGconn *c, const PGresult *r, const char *what,
+    struct am_why *why)
+{
+	return res_why(c, r, what, why);
+}
+
+/* am_report_pg_exec - exec for report_pg_agg.c. */
+enum am_status
+am_report_pg_exec(PGconn *c, const char *sql, const char *what,
+    struct am_why *why)
+{
+	return exec(c, sql, what, why);
+}
+
+/* am_report_pg_query - query for report_pg_agg.c. */
+PGresult *
+am_report_pg_query(PGconn *c, const char *sql, int n,
+    const char *const *param, const char *what, enum am_status *st,
+    struct am_why *why)
+{
+	return query(c, sql, n, param, what, st, why);
+}
+
+/* am_report_pg_copy_text - put_text for report_pg_agg.c. */
+enum am_status
+am_report_pg_copy_text(struct am_buf *b, const char *s)
+{
+	return put_text(b, s);
+}
+
+/* am_report_pg_copy_end - copy_end for report_pg_agg.c. */
+enum am_status
+am_report_pg_copy_end(PGconn *c, const char *reason, struct am_why *why)
+{
+	return copy_end(c, reason, why);
+}
+
+/* am_report_pg_clean - s with bytes outside well-formed UTF-8 as '?'. */
+enum am_status
+am_report_pg_clean(struct am_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	enum am_status st = AM_OK;
+	size_t n;
+
+	for (; *p != '\0' && st == AM_OK; p += n) {
+		n = *p < 0x80 ? 1 : utf8_len(p);
+		st = n == 0 ? am_buf_putc(b, '?') : am_buf_append(b, p, n);
+		n = n == 0 ? 1 : n;
+	}
+	return st;
+}
+
 /* pg_accepts - a libpq URI, or a key=value string libpq can parse. */
 static bool
 pg_accepts(const char *path)
@@ -707,5 +766,8 @@ const struct am_report_backend am_report_pg = {
 	.sent_get = pg_sent_get,
 	.sent_claim = pg_sent_claim,
 	.sent_put = pg_sent_put,
+	.agg_put = am_report_pg_agg_put,
+	.agg_scan = am_report_pg_agg_scan,
+	.agg_expire = am_report_pg_agg_expire,
 	.close = pg_close,
 };

@@ -23,15 +23,9 @@
 #include "core/buf.h"
 #include "core/xalloc.h"
 #include "report/report_backend.h"
+#include "report/report_sqlite_impl.h"
 
 #define BUSY_TIMEOUT_MS	5000
-#define SCHEMA_VERSION	4
-
-struct sqlite_store {
-	sqlite3 *db;		/* owned */
-	sqlite3_stmt *insert;	/* owned; prepared at first write */
-	int version;		/* schema version of the file */
-};
 
 static const char *const text_col[AM_RT_N] = {
 	"source_ip", "header_from", "envelope_from", "envelope_to",
@@ -74,6 +68,17 @@ static const char *const migration[SCHEMA_VERSION] = {
 	/* 3 -> 4: the claim of a report send run (report_backend.h) */
 	"ALTER TABLE sent ADD COLUMN claim_owner TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE sent ADD COLUMN claim_until INTEGER NOT NULL DEFAULT 0;",
+	/* 4 -> 5: received aggregate reports (report_sqlite_agg.c) */
+	"CREATE TABLE agg_reports (id INTEGER PRIMARY KEY, "
+	AM_AGG_REPORT_TEXT_SQL ", period_begin INTEGER NOT NULL,"
+	" period_end INTEGER NOT NULL, ingested INTEGER NOT NULL,"
+	" UNIQUE (org_name, report_id));"
+	"CREATE INDEX agg_reports_domain ON agg_reports(domain, period_begin);"
+	"CREATE INDEX agg_reports_begin ON agg_reports(period_begin);"
+	"CREATE TABLE agg_records (id INTEGER PRIMARY KEY,"
+	" report INTEGER NOT NULL REFERENCES agg_reports(id),"
+	" count INTEGER NOT NULL, " AM_AGG_RECORD_TEXT_SQL ");"
+	"CREATE INDEX agg_records_report ON agg_records(report);",
 };
 
 /* db_why - the reason from SQLite's last error on db. */
@@ -96,6 +101,21 @@ exec(sqlite3 *db, const char *sql, const char *what, struct am_why *why)
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return db_why(db, what, why);
 	return AM_OK;
+}
+
+/* am_report_sqlite_why - db_why for report_sqlite_agg.c. */
+enum am_status
+am_report_sqlite_why(sqlite3 *db, const char *what, struct am_why *why)
+{
+	return db_why(db, what, why);
+}
+
+/* am_report_sqlite_exec - exec for report_sqlite_agg.c. */
+enum am_status
+am_report_sqlite_exec(sqlite3 *db, const char *sql, const char *what,
+    struct am_why *why)
+{
+	return exec(db, sql, what, why);
 }
 
 /* read_version - schema version of db; 0 for a new file. */
@@ -533,5 +553,8 @@ const struct am_report_backend am_report_sqlite = {
 	.sent_get = sq_sent_get,
 	.sent_claim = sq_sent_claim,
 	.sent_put = sq_sent_put,
+	.agg_put = am_report_sqlite_agg_put,
+	.agg_scan = am_report_sqlite_agg_scan,
+	.agg_expire = am_report_sqlite_agg_expire,
 	.close = sq_close,
 };

@@ -62,6 +62,9 @@ usage(void)
 	    "[--store FILE|URI]...\n"
 	    "           [--period YYYY-MM-DD | --from T --to T]\n"
 	    "       authmilterctl [-c FILE] report expire [--store FILE]...\n"
+	    "       authmilterctl [-c FILE] report ingest [--store FILE|URI] "
+	    "[--schema XSD]...\n"
+	    "           [--strict] [--max-size BYTES] FILE|DIR|-...\n"
 	    "       authmilterctl [-c FILE] stats [--file F]\n"
 	    "       authmilterctl -V\n");
 	exit(2);

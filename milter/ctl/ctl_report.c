@@ -13,9 +13,11 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "report/report_agg.h"
 #include "report/report_store.h"
 #include "report/report_xml.h"
 #include "ctl_args.h"
+#include "ctl_report_ingest.h"
 #include "ctl_report_send.h"
 #include "ctl_report.h"
 
@@ -195,6 +197,15 @@ report_expire(const struct am_config *cfg, const struct report_opts *o)
 		}
 		printf("%s: %llu rows deleted\n", o->stores[i],
 		    (unsigned long long)n);
+		if (am_report_agg_expire(o->stores[i], before, &n,
+		    &why) != AM_OK) {
+			fprintf(stderr, "authmilterctl: report expire: %s\n",
+			    why.text);
+			rc = 1;
+			continue;
+		}
+		printf("%s: %llu received reports deleted\n", o->stores[i],
+		    (unsigned long long)n);
 	}
 	return rc;
 }
@@ -207,11 +218,13 @@ am_ctl_report(const struct am_config *cfg, int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: authmilterctl report "
-		    "export|expire|send [options]\n");
+		    "export|expire|send|ingest [options]\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "send") == 0)
 		return am_ctl_report_send(cfg, argc - 1, argv + 1);
+	if (strcmp(argv[1], "ingest") == 0)
+		return am_ctl_report_ingest(cfg, argc - 1, argv + 1);
 	if ((strcmp(argv[1], "export") != 0 && strcmp(argv[1], "expire") !=
 	    0) || !report_args(cfg, argc - 1, argv + 1, &o)) {
 		fprintf(stderr, "usage: authmilterctl report export "
@@ -219,7 +232,10 @@ am_ctl_report(const struct am_config *cfg, int argc, char **argv)
 		    "--to T] [--domain D] [--format rfc7489|rfc9990] --out DIR\n"
 		    "       authmilterctl report expire [--store FILE|URI]...\n"
 		    "       authmilterctl report send [--dry-run] "
-		    "[--store FILE|URI]... [--period D | --from T --to T]\n");
+		    "[--store FILE|URI]... [--period D | --from T --to T]\n"
+		    "       authmilterctl report ingest [--store FILE|URI] "
+		    "[--schema XSD]... [--strict]\n"
+		    "           [--max-size BYTES] FILE|DIR|-...\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "expire") == 0)

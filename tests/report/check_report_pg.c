@@ -206,7 +206,7 @@ START_TEST(same_xml_as_sqlite)
 	ck_assert_int_eq(am_testpg_int(pg, "roundtrip",
 	    "SELECT count(*) FROM rows"), 15);
 	ck_assert_int_eq(am_testpg_int(pg, "roundtrip",
-	    "SELECT version FROM schema_version"), 4);
+	    "SELECT version FROM schema_version"), 5);
 	same_reports(db, uri, 0, 86400);
 	same_reports(db, uri, 86400, 2 * 86400);
 	set = query1(uri, 0, 86400, "a.example");	/* domain filter */
@@ -306,7 +306,9 @@ START_TEST(migrates_schema_1)
 	am_report_store_enqueue(rs, &r);
 	am_report_store_close(rs, NULL);
 	ck_assert_int_eq(am_testpg_int(pg, "v1",
-	    "SELECT version FROM schema_version"), 4);
+	    "SELECT version FROM schema_version"), 5);
+	ck_assert_int_eq(am_testpg_int(pg, "v1",	/* step 5: received */
+	    "SELECT count(*) FROM agg_reports"), 0);
 	ck_assert_int_eq(am_testpg_int(pg, "v1",
 	    "SELECT count(*) FROM schema_version"), 1);
 	ck_assert_int_eq(am_testpg_int(pg, "v1",

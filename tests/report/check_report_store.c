@@ -136,7 +136,7 @@ START_TEST(round_trip)
 	ck_assert_uint_eq(c.dropped, 0);
 	ck_assert_uint_eq(c.queue_depth, 0);
 	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM rows"), 3);
-	ck_assert_int_eq(db_int(db, "SELECT version FROM schema_version"), 4);
+	ck_assert_int_eq(db_int(db, "SELECT version FROM schema_version"), 5);
 	set = query1(db, 0, 2000, NULL);
 	ck_assert_uint_eq(set->n_domains, 1);
 	ck_assert_uint_eq(set->domains[0].n_records, 1);
@@ -516,8 +516,9 @@ START_TEST(migrates_schema_1)
 	rs = open_ok(db, NULL);
 	am_report_store_enqueue(rs, &r);
 	am_report_store_close(rs, NULL);
-	ck_assert_int_eq(db_int(db, "SELECT version FROM schema_version"), 4);
+	ck_assert_int_eq(db_int(db, "SELECT version FROM schema_version"), 5);
 	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM schema_version"), 1);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM agg_reports"), 0);
 	ck_assert_int_eq(db_int(db, "SELECT np FROM rows WHERE time = 100"),
 	    -1);
 	set = query1(db, 0, 1000, NULL);
