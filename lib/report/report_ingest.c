@@ -54,18 +54,37 @@ am_report_ingest_limits(struct am_ingest_limits *lim)
 	lim->max_parts = AM_INGEST_MAX_PARTS;
 }
 
+struct parse_state {		/* ctxt->_private during a parse */
+	bool has_dtd;		/* a <!DOCTYPE> was met */
+	struct am_why first;	/* the first error */
+};
+
 /* refuse_dtd - SAX internalSubset hook: no DTD, stop here. */
 static void
 refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *eid,
     const xmlChar *sid)
 {
 	xmlParserCtxtPtr c = ctx;
+	struct parse_state *ps = c->_private;
 
 	(void)name;
 	(void)eid;
 	(void)sid;
-	c->_private = (void *)1;
+	ps->has_dtd = true;
 	xmlStopParser(c);
+}
+
+/* parse_error - SAX structured error hook: keep the first error (the
+ * last one is often a consequence). */
+static void
+parse_error(void *ctx, xmlErrorPtr e)
+{
+	xmlParserCtxtPtr c = ctx;
+	struct parse_state *ps = c->_private;
+
+	if (ps->first.text[0] == '\0' && e != NULL && e->message != NULL)
+		am_why_set(&ps->first, "line %d: %.*s", e->line,
+		    (int)strcspn(e->message, "\n"), e->message);
 }
 
 /* is_named - n is an element with local name name (any namespace). */
@@ -120,7 +139,8 @@ node_text(struct am_agg_report *r, const xmlNode *n, bool is_word)
 	for (c = n->children; c != NULL; c = c->next)
 		if ((c->type == XML_TEXT_NODE ||
 		    c->type == XML_CDATA_SECTION_NODE) && c->content != NULL)
-			(void)am_buf_puts(&b, (const char *)c->content);
+			(void)am_buf_append(&b, c->content, strnlen((const
+			    char *)c->content, b.max_len - b.len));
 	s = am_buf_str(&b);
 	while (isspace((unsigned char)*s))
 		s++;
@@ -344,34 +364,50 @@ validate(const struct am_report_xsd *x, xmlDocPtr doc, struct am_why *warn)
 	return true;
 }
 
+/* quiet - a generic error handler that drops the message. */
+static void
+quiet(void *arg, const char *fmt, ...)
+{
+	(void)arg;
+	(void)fmt;
+}
+
 /* read_doc - parse xml with the fences of the header; NULL with why. */
 static xmlDocPtr
 read_doc(const char *xml, size_t len, struct am_why *why)
 {
+	struct parse_state ps;
+	xmlGenericErrorFunc old_fn;
 	xmlParserCtxtPtr c;
+	void *old_arg;
 	xmlDocPtr doc;
-	const xmlError *e;
+	bool is_bad;
 
 	xmlInitParser();
 	if ((c = xmlNewParserCtxt()) == NULL) {
 		am_why_set(why, "XML parser: out of memory");
 		return NULL;
 	}
+	memset(&ps, 0, sizeof(ps));
 	c->sax->internalSubset = refuse_dtd;
-	c->_private = NULL;
+	c->sax->serror = parse_error;
+	c->_private = &ps;
+	/* encoding errors bypass the context and go to this thread's
+	 * generic handler: silenced for the parse, then put back */
+	old_fn = xmlGenericError;
+	old_arg = xmlGenericErrorContext;
+	xmlSetGenericErrorFunc(NULL, quiet);
 	doc = xmlCtxtReadMemory(c, xml, (int)len, "report.xml", NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (c->_private != NULL)
+	xmlSetGenericErrorFunc(old_arg, old_fn);
+	is_bad = doc == NULL || !c->wellFormed || c->errNo != XML_ERR_OK;
+	if (ps.has_dtd)
 		am_why_set(why, "a DTD (<!DOCTYPE>) is not allowed in a report "
 		    "(entity expansion, external entities)");
-	else if (doc == NULL || !c->wellFormed) {
-		e = xmlCtxtGetLastError(c);
-		am_why_set(why, "not well-formed XML: line %d: %.*s",
-		    e != NULL ? e->line : 0, e != NULL && e->message != NULL ?
-		    (int)strcspn(e->message, "\n") : 7, e != NULL &&
-		    e->message != NULL ? e->message : "unknown");
-	}
-	if ((c->_private != NULL || !c->wellFormed) && doc != NULL) {
+	else if (is_bad)
+		am_why_set(why, "not well-formed XML: %s", ps.first.text[0] !=
+		    '\0' ? ps.first.text : "unknown error");
+	if ((ps.has_dtd || is_bad) && doc != NULL) {
 		xmlFreeDoc(doc);
 		doc = NULL;
 	}
