@@ -65,6 +65,10 @@ usage(void)
 	    "       authmilterctl [-c FILE] report ingest [--store FILE|URI] "
 	    "[--schema XSD]...\n"
 	    "           [--strict] [--max-size BYTES] FILE|DIR|-...\n"
+	    "       authmilterctl [-c FILE] report html --out DIR "
+	    "[--store FILE|URI]... [--days N]\n"
+	    "           [--until YYYY-MM-DD] [--domain D] [--no-dns] "
+	    "[--max-lookups N]\n"
 	    "       authmilterctl [-c FILE] stats [--file F]\n"
 	    "       authmilterctl -V\n");
 	exit(2);

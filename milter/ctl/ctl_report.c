@@ -17,6 +17,7 @@
 #include "report/report_store.h"
 #include "report/report_xml.h"
 #include "ctl_args.h"
+#include "ctl_report_html.h"
 #include "ctl_report_ingest.h"
 #include "ctl_report_send.h"
 #include "ctl_report.h"
@@ -218,13 +219,15 @@ am_ctl_report(const struct am_config *cfg, int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: authmilterctl report "
-		    "export|expire|send|ingest [options]\n");
+		    "export|expire|send|ingest|html [options]\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "send") == 0)
 		return am_ctl_report_send(cfg, argc - 1, argv + 1);
 	if (strcmp(argv[1], "ingest") == 0)
 		return am_ctl_report_ingest(cfg, argc - 1, argv + 1);
+	if (strcmp(argv[1], "html") == 0)
+		return am_ctl_report_html(cfg, argc - 1, argv + 1);
 	if ((strcmp(argv[1], "export") != 0 && strcmp(argv[1], "expire") !=
 	    0) || !report_args(cfg, argc - 1, argv + 1, &o)) {
 		fprintf(stderr, "usage: authmilterctl report export "
@@ -235,7 +238,11 @@ am_ctl_report(const struct am_config *cfg, int argc, char **argv)
 		    "[--store FILE|URI]... [--period D | --from T --to T]\n"
 		    "       authmilterctl report ingest [--store FILE|URI] "
 		    "[--schema XSD]... [--strict]\n"
-		    "           [--max-size BYTES] FILE|DIR|-...\n");
+		    "           [--max-size BYTES] FILE|DIR|-...\n"
+		    "       authmilterctl report html --out DIR [--store "
+		    "FILE|URI]... [--days N]\n"
+		    "           [--until YYYY-MM-DD] [--domain D] [--no-dns] "
+		    "[--max-lookups N]\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "expire") == 0)
