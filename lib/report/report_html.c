@@ -66,7 +66,7 @@ static const char css[] =
     ".p-none{background:#fdecea}.muted{color:#8a94a6}"
     "details summary{cursor:pointer;color:#1f5fa8;margin:10px 0}"
     "a{color:#1f5fa8;text-decoration:none}a:hover{text-decoration:"
-    "underline}.two{display:grid;grid-template-columns:1fr 1fr;gap:20px}"
+    "underline}.more{font-size:14px;font-weight:400;margin-left:14px}.two{display:grid;grid-template-columns:1fr 1fr;gap:20px}"
     "@media (max-width:800px){.two{display:block}}";
 
 /* put_utf8 - the well-formed UTF-8 sequence at p, or U+FFFD; returns the
@@ -311,8 +311,8 @@ domain_card(struct am_buf *b, const struct am_dash *d, size_t i,
 	(void)am_buf_puts(b, "\"><h2>");
 	am_report_html_esc(b, dom->domain);
 	if (is_index)
-		(void)am_buf_printf(b, " <a href=\"%s\" style=\"font-size:14px;"
-		    "font-weight:400\">sources and details &#8594;</a>", page);
+		(void)am_buf_printf(b, "<a class=\"more\" href=\"%s\">sources "
+		    "and details &#8594;</a>", page);
 	(void)am_buf_puts(b, "</h2><div class=\"stats\">");
 	figure(b, "", "messages", dom->messages, "messages reported");
 	figure(b, "good", "pass", dom->cat[AM_DASH_PASS], "DMARC pass");
