@@ -295,6 +295,9 @@ figure(struct am_buf *b, const char *cls, const char *id, uint64_t v,
 	(void)am_buf_printf(b, "</b><span>%s</span></div>", what);
 }
 
+static void daily_table(struct am_buf *b, const struct am_dash *d,
+    const struct am_dash_domain *dom);
+
 /* domain_card - a domain's figures and chart (index and its page). */
 static void
 domain_card(struct am_buf *b, const struct am_dash *d, size_t i,
@@ -321,6 +324,8 @@ domain_card(struct am_buf *b, const struct am_dash *d, size_t i,
 	(void)am_buf_puts(b, "</div>");
 	am_report_svg_chart(b, d, dom);
 	am_report_svg_legend(b);
+	if (!is_index)
+		daily_table(b, d, dom);
 	(void)am_buf_puts(b, "</section>\n");
 }
 
@@ -494,11 +499,12 @@ sources(struct am_buf *b, const struct am_dash_domain *dom)
 	(void)am_buf_puts(b, "<section class=\"card\"><h2>Sending sources</h2>"
 	    "<p class=\"lead\">Every IP address that sent mail as this domain, "
 	    "by volume. Aligned: the DKIM or SPF identity matched the From "
-	    "domain and passed.</p><table id=\"sources\"><thead><tr><th>IP"
+	    "domain and passed. Delivered, quarantined, rejected: what the "
+	    "reporters did with it.</p><table id=\"sources\"><thead><tr><th>IP"
 	    "</th><th>reverse name</th><th class=\"n\">messages</th><th "
 	    "class=\"n\">DMARC pass</th><th class=\"n\">SPF aligned</th><th "
-	    "class=\"n\">DKIM aligned</th><th class=\"n\">none</th><th "
-	    "class=\"n\">quarantine</th><th class=\"n\">reject</th></tr>"
+	    "class=\"n\">DKIM aligned</th><th class=\"n\">delivered</th><th "
+	    "class=\"n\">quarantined</th><th class=\"n\">rejected</th></tr>"
 	    "</thead><tbody>\n");
 	for (i = 0; i < dom->n_src && i < SOURCES_MAX; i++) {
 		s = &dom->src[i];
@@ -564,9 +570,6 @@ domain_page(struct am_buf *b, const struct am_dash *d, size_t i,
 	snprintf(title, sizeof(title), "DMARC: %s", dom->domain);
 	head(b, title, d, o, false);
 	domain_card(b, d, i, false);
-	(void)am_buf_puts(b, "<section class=\"card\">");
-	daily_table(b, d, dom);
-	(void)am_buf_puts(b, "</section>\n");
 	sources(b, dom);
 	(void)am_buf_puts(b, "<section class=\"card\"><h2>The usual "
 	    "misconfigurations</h2><div class=\"two\">");

@@ -140,6 +140,8 @@ START_TEST(test_figures)
 	ck_assert_ptr_nonnull(doc);
 	am_testdash_check_domains(db, doc, BEGIN, END);
 	am_testdash_check_inbound(db, doc, BEGIN, END);
+	ck_assert_int_gt(am_testdash_num(doc, "//tr[@data-method='dkim']/"
+	    "td[@data-result='fail']"), 0);	/* the data has them */
 	ck_assert_int_eq(am_testdash_count(doc, "//script"), 0);
 	xmlFreeDoc(doc);
 	doc = am_testdash_load(am_test_path(1, "site/domain-example.com.html"));

@@ -479,7 +479,8 @@ am_testdash_check_domains(const char *db, htmlDocPtr doc, long long begin,
 	size_t i;
 
 	ck_assert_int_eq(am_testdash_count(doc, "//table[@id='domains']/tbody/"
-	    "tr"), 3);
+	    "tr"), am_testdash_sql(db, "SELECT count(DISTINCT r.domain) " AGG,
+	    begin, end));
 	for (i = 0; i < 3; i++) {
 		msgs = am_testdash_sql(db, "SELECT sum(c.count) " AGG " AND r.domain = '%s'",
 		    begin, end, own_domains[i]);
@@ -642,7 +643,6 @@ am_testdash_check_inbound(const char *db, htmlDocPtr doc, long long begin,
 		    "'spf-helo']/td[@data-result='%s']",
 		    am_report_result_name(r)), (long long)helo[r]);
 	}
-	ck_assert_int_gt((long long)dkim[AM_REPORT_RES_FAIL], 0);
 	/* the failing domains, most failures first */
 	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM rows WHERE"
