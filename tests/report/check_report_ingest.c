@@ -370,10 +370,9 @@ START_TEST(test_own_export)
 	ck_assert_int_eq(am_report_store_query(&db, 1, m.begin, m.end, NULL,
 	    &set, &why), AM_OK);
 	ck_assert_uint_eq(set->n_domains, 2);
-	am_buf_init(&msg, 4 << 20);
 	for (fmt = 0; fmt < 2; fmt++)
 		for (i = 0; i < set->n_domains; i++) {
-			am_buf_reset(&msg);
+			/* am_report_message() initialises msg */
 			own_message(&m, &set->domains[i],
 			    (enum am_report_format)fmt, &msg, id);
 			unpack(msg.data, msg.len, &g);
@@ -402,8 +401,8 @@ START_TEST(test_own_export)
 				    rec->row.n_reasons);
 			}
 			got_free(&g);
+			am_buf_release(&msg);
 		}
-	am_buf_release(&msg);
 	am_report_set_free(set);
 }
 END_TEST
