@@ -39,7 +39,7 @@ struct build {
 	struct map doms;	/* domain -> index in acc */
 	struct dom_acc *acc;
 	size_t n_acc, cap_acc;
-	char *last_key;		/* org_name NUL report_id of the last report */
+	char *last_key;		/* org_name NUL report_id of the last one */
 	size_t last_len;
 };
 

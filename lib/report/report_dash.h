@@ -42,7 +42,7 @@
 #include "dns/dns.h"
 
 #define AM_DASH_DOMAINS_MAX	200
-#define AM_DASH_TOP_MAX		10	/* top failing inbound domains */
+#define AM_DASH_TOP_MAX		10	/* failing inbound domains shown */
 
 enum am_dash_cat {		/* a record's DMARC result, for the series */
 	AM_DASH_PASS = 0,

@@ -66,7 +66,8 @@ static const char css[] =
     ".p-none{background:#fdecea}.muted{color:#8a94a6}"
     "details summary{cursor:pointer;color:#1f5fa8;margin:10px 0}"
     "a{color:#1f5fa8;text-decoration:none}a:hover{text-decoration:"
-    "underline}.more{font-size:14px;font-weight:400;margin-left:14px}.two{display:grid;grid-template-columns:1fr 1fr;gap:20px}"
+    "underline}.more{font-size:14px;font-weight:400;margin-left:14px}"
+    ".two{display:grid;grid-template-columns:1fr 1fr;gap:20px}"
     "@media (max-width:800px){.two{display:block}}";
 
 /* put_utf8 - the well-formed UTF-8 sequence at p, or U+FFFD; returns the
