@@ -214,6 +214,9 @@ am_report_pg_agg_scan(void *h, int64_t begin, int64_t end,
 
 	if (s->version < 5)
 		return AM_OK;	/* read-only older database: none received */
+	/* XXX: the whole result is held by libpq before the first callback
+	 * (a month of a large domain: tens of MB); single-row mode
+	 * (PQsetSingleRowMode) would stream it. */
 	snprintf(b, sizeof(b), "%" PRId64, begin);
 	snprintf(e, sizeof(e), "%" PRId64, end);
 	sql = scan_sql(domain != NULL);
