@@ -171,7 +171,7 @@ same "authmilterctl's usage lists the subcommands milter/ctl/ dispatches" \
 	sed -n 's/.*strcmp(argv\[1\], "\(-[a-z-]*\)").*/\1/p' \
 	    "$top_srcdir/milter/ctl/authmilterctl.c"
 } | grep -v '^-$' | sort -u > "$tmp/src.opts"
-grep ' ' "$tmp/usage.items" | sed 's/.* //' | sort -u > "$tmp/usage.opts"
+grep ' ' "$tmp/usage.items" | sed 's/.* //' | grep -v '^-$' | sort -u > "$tmp/usage.opts"	# "-" is an operand (stdin)
 same "authmilterctl's usage shows every option milter/ctl/ accepts" \
     "$tmp/src.opts" "$tmp/usage.opts"
 
