@@ -49,11 +49,6 @@ enum am_stage {
 	AM_STAGE_COUNT,
 };
 
-enum am_mode {
-	AM_MODE_INBOUND = 0,	/* verify, add Authentication-Results */
-	AM_MODE_OUTBOUND,	/* authenticated or internal client */
-};
-
 typedef const char *(*am_macro_fn)(void *arg, const char *name);
 
 struct am_session;

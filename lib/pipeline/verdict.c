@@ -1,9 +1,10 @@
 /*
- * verdict.c - the action list of one message.
+ * verdict.c - the action list of one message, and the plan the milter
+ * adapter executes (DESIGN.md: headers we add go at index 0, above the
+ * MTA's Received; headers we delete go in descending index).
  */
 #include "autoconf.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,6 +34,11 @@ am_verdict_release(struct am_verdict *v)
 		free(v->ins[i].value);
 	}
 	free(v->ins);
+	for (i = 0; i < v->nops; i++)
+		free(v->ops[i].value);
+	free(v->ops);
+	free(v->smtp_text);
+	free(v->dmarc);
 	am_buf_release(&v->summary);
 	am_verdict_init(v);
 }
@@ -57,13 +63,17 @@ am_verdict_insert(struct am_verdict *v, const char *name, const char *value)
 	v->nins++;
 }
 
-/* copy_clean - copy text into out, replacing CR, LF and other controls. */
+/* copy_clean - text into out (len bytes), CR, LF and other controls
+ * replaced; a text that does not fit is the caller's bug. */
 static void
 copy_clean(char *out, size_t len, const char *text)
 {
-	size_t i;
+	size_t i, n = strlen(text ? text : "");
 
-	(void)snprintf(out, len, "%s", text ? text : "");
+	if (n >= len)
+		AM_PANIC("am_verdict_set: %zu-byte text for a %zu-byte field",
+		    n, len);
+	memcpy(out, text ? text : "", n + 1);
 	for (i = 0; out[i]; i++)
 		if ((unsigned char)out[i] < 32 || out[i] == 127)
 			out[i] = ' ';
@@ -96,6 +106,49 @@ am_verdict_finish(struct am_verdict *v)
 {
 	if (v->ndel > 1)
 		qsort(v->del, v->ndel, sizeof(*v->del), del_cmp);
+}
+
+/* plan_insert - one insertion step at index 0. */
+static void
+plan_insert(struct am_hdr_op *op, const struct am_hdr_insert *ins,
+    bool has_leadspc)
+{
+	size_t len = strlen(ins->value);
+
+	op->kind = AM_HDR_OP_INSERT;
+	op->name = ins->name;
+	op->n = 0;
+	op->value = am_xmalloc(len + 2);
+	op->value[0] = ' ';
+	memcpy(op->value + (has_leadspc ? 1 : 0), ins->value, len + 1);
+}
+
+/* am_verdict_plan - the steps the adapter executes (see the header). */
+void
+am_verdict_plan(struct am_verdict *v, bool has_leadspc)
+{
+	size_t i, o = 0;
+
+	if (v->nops > 0 || v->smtp_text != NULL)
+		AM_PANIC("am_verdict_plan: planned twice");
+	if (v->disp == AM_DISP_REJECT || v->disp == AM_DISP_TEMPFAIL) {
+		v->smtp_text = am_xmalloc(2 * sizeof(v->reply) + 1);
+		(void)am_verdict_reply_escape(v->reply, v->smtp_text,
+		    2 * sizeof(v->reply) + 1);
+		return;
+	}
+	if (v->ndel + v->nins == 0)
+		return;
+	v->ops = am_xcalloc(v->ndel + v->nins, sizeof(*v->ops));
+	for (i = 0; i < v->ndel; i++, o++) {
+		v->ops[o].kind = AM_HDR_OP_DELETE;
+		v->ops[o].name = v->del[i].name;
+		v->ops[o].n = v->del[i].n;
+	}
+	/* Each insertion at 0 pushes the previous ones down: bottom first. */
+	for (i = v->nins; i-- > 0; o++)
+		plan_insert(&v->ops[o], &v->ins[i], has_leadspc);
+	v->nops = o;
 }
 
 const char *
