@@ -80,6 +80,120 @@ counter_load(const struct am_stats *st, const struct counter *c)
 	return atomic_load_explicit(p, memory_order_relaxed);
 }
 
+/* ------------------------------------------------------- counting */
+
+/* count_tls - per-mode and per-version counters. */
+static void
+count_tls(struct am_stats *st, const struct am_tls_status *tls)
+{
+	int rank = am_tls_version_rank(tls->version);
+
+	atomic_fetch_add(&st->tls_mode[tls->mode], 1);
+	if (tls->mode != AM_TLS_NONE)
+		atomic_fetch_add(&st->tls_version[rank >= 10 && rank <= 13 ?
+		    rank - 9 : 0], 1);
+}
+
+/* count_message - one message decided: mode, disposition, deletions. */
+static void
+count_message(struct am_stats *st, const struct am_verdict *v)
+{
+	atomic_fetch_add(&st->messages, 1);
+	atomic_fetch_add(v->mode == AM_MODE_INBOUND ? &st->inbound :
+	    &st->outbound, 1);
+	atomic_fetch_add(&st->forged_removed, v->ndel);
+	switch (v->disp) {
+	case AM_DISP_ACCEPT:
+		atomic_fetch_add(&st->accepted, 1);
+		break;
+	case AM_DISP_QUARANTINE:
+		atomic_fetch_add(&st->accepted, 1);
+		atomic_fetch_add(&st->quarantined, 1);
+		break;
+	case AM_DISP_REJECT:
+		atomic_fetch_add(&st->rejected, 1);
+		break;
+	case AM_DISP_TEMPFAIL:
+		atomic_fetch_add(&st->tempfailed, 1);
+		break;
+	}
+}
+
+/* dkim_outcome - a signature passed, signed but none passed, unsigned. */
+static enum am_stats_dkim
+dkim_outcome(const struct am_dkim_results *d)
+{
+	size_t i;
+
+	for (i = 0; d != NULL && i < d->count; i++)
+		if (d->sigs[i].result == AM_DKIM_PASS)
+			return AM_STATS_DKIM_PASS;
+	return d != NULL && d->count > 0 ? AM_STATS_DKIM_FAIL :
+	    AM_STATS_DKIM_NONE;
+}
+
+/* count_inbound - SPF, DKIM and DMARC results of an inbound message. */
+static void
+count_inbound(struct am_stats *st, const struct am_results *r,
+    const struct am_verdict *v)
+{
+	static const enum am_stats_spf spf_index[] = {
+		[AM_SPF_NONE] = AM_STATS_SPF_NONE,
+		[AM_SPF_NEUTRAL] = AM_STATS_SPF_NEUTRAL,
+		[AM_SPF_PASS] = AM_STATS_SPF_PASS,
+		[AM_SPF_FAIL] = AM_STATS_SPF_FAIL,
+		[AM_SPF_SOFTFAIL] = AM_STATS_SPF_SOFTFAIL,
+		[AM_SPF_TEMPERROR] = AM_STATS_SPF_TEMPERROR,
+		[AM_SPF_PERMERROR] = AM_STATS_SPF_PERMERROR,
+	};
+	static const enum am_stats_dmarc dmarc_index[] = {
+		[AM_DMARC_NONE] = AM_STATS_DMARC_NONE,
+		[AM_DMARC_PASS] = AM_STATS_DMARC_PASS,
+		[AM_DMARC_FAIL] = AM_STATS_DMARC_FAIL,
+		[AM_DMARC_TEMPERROR] = AM_STATS_DMARC_TEMPERROR,
+		[AM_DMARC_PERMERROR] = AM_STATS_DMARC_PERMERROR,
+	};
+	const struct am_spf_result *spf = r->spf_mfrom;
+
+	if (spf != NULL && !spf->is_checked && r->spf_helo != NULL)
+		spf = r->spf_helo;
+	if (spf != NULL && (unsigned)spf->result < NELEM(spf_index))
+		atomic_fetch_add(&st->spf[spf_index[spf->result]], 1);
+	atomic_fetch_add(&st->dkim[dkim_outcome(r->dkim)], 1);
+	if (v->dmarc != NULL && (unsigned)v->dmarc->result < NELEM(dmarc_index))
+		atomic_fetch_add(&st->dmarc[dmarc_index[v->dmarc->result]], 1);
+}
+
+/* am_stats_count - count one decision (see the header). */
+void
+am_stats_count(struct am_stats *st, const struct am_results *r,
+    const struct am_verdict *v)
+{
+	unsigned e;
+
+	if (st == NULL || r == NULL || v == NULL)
+		AM_PANIC("am_stats_count: NULL argument");
+	if (r->stage == AM_RESULTS_MAIL) {
+		if (r->tls_policy != AM_TLS_POLICY_OK)
+			atomic_fetch_add(&st->tls_policy_hits, 1);
+		if (v->disp != AM_DISP_ACCEPT)
+			count_message(st, v);
+		return;
+	}
+	if (r->tls != NULL)
+		count_tls(st, r->tls);
+	count_message(st, v);
+	for (e = v->errors; e != 0; e &= e - 1)
+		atomic_fetch_add(&st->internal_errors, 1);
+	if (r->nsigs > 0 && (v->disp == AM_DISP_ACCEPT ||
+	    v->disp == AM_DISP_QUARANTINE))
+		atomic_fetch_add(&st->signed_msgs, 1);
+	if (r->has_inbound)
+		count_inbound(st, r, v);
+}
+
+/* ------------------------------------------------------- the file */
+
 /* am_stats_format - "name value" lines, whole or not at all. */
 enum am_status
 am_stats_format(const struct am_stats *st,

@@ -1,15 +1,27 @@
 /*
  * NAME        am_stats - the daemon's counters since start, and the file
  *             that publishes them (authmilterctl stats)
- * SYNOPSIS    atomic_fetch_add(&ctx->stats.messages, 1);	(any thread)
+ * SYNOPSIS    am_stats_count(&ctx->stats, &results, &verdict);	(any thread)
  *             am_stats_write(path, &ctx->stats, started, &why);
  *             am_stats_read(path, &snap, &why);
  *             am_stats_lookup(&snap, "messages", &n);
  * DESCRIPTION struct am_stats is a set of monotonic atomic counters (and one
  *             gauge, dnssec_disabled), zero at
  *             start (the struct lives in struct am_ctx, calloc'ed). The
- *             session code counts what it already knows when it writes the
- *             one summary line per message; the reload thread counts reloads.
+ *             session counts connections and aborts as they happen, and
+ *             every decision with am_stats_count(); the reload thread counts
+ *             reloads.
+ *
+ *             am_stats_count() counts one decision (results.h, verdict.h;
+ *             both borrowed for the call). At AM_RESULTS_MAIL: a violated
+ *             RequireTLS rule (tls.policy_violations), and, when the
+ *             verdict refuses the transaction, the message (messages, its
+ *             mode, its disposition). At AM_RESULTS_EOM: the message, its
+ *             mode, its disposition, the forged headers it deletes, its
+ *             internal errors, its TLS mode and version; an accepted (or
+ *             quarantined) outbound message with signatures; for inbound
+ *             checks, the SPF result (MAIL FROM, else HELO, when SPF ran),
+ *             the DKIM outcome and the DMARC result applied.
  *
  *             am_stats_format() appends the counters to out as stable
  *             "name value\n" lines (lower-case name, decimal value), in this
@@ -101,6 +113,8 @@
 
 #include "core/am.h"
 #include "core/buf.h"
+#include "pipeline/results.h"
+#include "pipeline/verdict.h"
 #include "report/report_store.h"
 
 /* SPF result counters, in output order. */
@@ -177,6 +191,8 @@ struct am_stats_snapshot {
 	} e[AM_STATS_MAX_ENTRIES];	/* in file order */
 };
 
+void am_stats_count(struct am_stats *st, const struct am_results *r,
+    const struct am_verdict *v);
 enum am_status am_stats_format(const struct am_stats *st,
     const struct am_report_counters *rep, time_t started, time_t now,
     struct am_buf *out);

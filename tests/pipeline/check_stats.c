@@ -1,7 +1,8 @@
 /*
  * check_stats - the counters file: format (names, order, uptime), parse
  * (every malformed line rejected with its line number), write + read
- * round trip, atomic replacement, missing and unwritable paths.
+ * round trip, atomic replacement, missing and unwritable paths; and
+ * am_stats_count() over a run of decisions.
  */
 #include "autoconf.h"
 
@@ -379,6 +380,131 @@ START_TEST(write_fails_cleanly)
 }
 END_TEST
 
+/* One decision to count: the parts of results and verdict it reads. */
+static const struct count_step {
+	enum am_results_stage stage;
+	enum am_tls_policy_action tls_policy;
+	enum am_tls_mode tls;		/* with TLSv1.3 unless NONE */
+	enum am_mode mode;
+	enum am_disposition disp;
+	size_t ndel;			/* forged headers deleted */
+	unsigned errors;		/* internal errors */
+	int spf;			/* MAIL FROM result, -1: unchecked,
+					 * -2: SPF did not run */
+	int spf_helo;			/* HELO result */
+	int dkim;			/* a signature's result, -1 unsigned */
+	int dmarc;			/* result applied, -1 not run */
+	size_t nsigs;			/* outbound signatures */
+} count_steps[] = {
+	{ AM_RESULTS_MAIL, AM_TLS_POLICY_REJECT, AM_TLS_NONE,
+	  AM_MODE_INBOUND, AM_DISP_REJECT, 0, 0, -2, 0, -1, -1, 0 },
+	{ AM_RESULTS_MAIL, AM_TLS_POLICY_TAG, AM_TLS_NONE,
+	  AM_MODE_INBOUND, AM_DISP_ACCEPT, 0, 0, -2, 0, -1, -1, 0 },
+	{ AM_RESULTS_EOM, AM_TLS_POLICY_TAG, AM_TLS_STARTTLS,
+	  AM_MODE_INBOUND, AM_DISP_ACCEPT, 2, 0, AM_SPF_SOFTFAIL,
+	  AM_SPF_NONE, AM_DKIM_PASS, AM_DMARC_PASS, 0 },
+	{ AM_RESULTS_EOM, AM_TLS_POLICY_OK, AM_TLS_IMPLICIT,
+	  AM_MODE_INBOUND, AM_DISP_QUARANTINE, 0,
+	  AM_VERDICT_ERR_AUTHRES | AM_VERDICT_ERR_TLS_HEADER, -1, AM_SPF_FAIL,
+	  AM_DKIM_FAIL, AM_DMARC_FAIL, 0 },
+	{ AM_RESULTS_EOM, AM_TLS_POLICY_OK, AM_TLS_NONE,
+	  AM_MODE_OUTBOUND, AM_DISP_ACCEPT, 1, 0, -2, 0, -1, -1, 2 },
+	{ AM_RESULTS_EOM, AM_TLS_POLICY_OK, AM_TLS_NONE,
+	  AM_MODE_OUTBOUND, AM_DISP_TEMPFAIL, 0, AM_VERDICT_ERR_TLS_HEADER,
+	  -2, 0, -1, -1, 2 },
+	{ AM_RESULTS_EOM, AM_TLS_POLICY_OK, AM_TLS_NONE,
+	  AM_MODE_INBOUND, AM_DISP_REJECT, 0, 0, -2, 0, -1, AM_DMARC_NONE,
+	  0 },
+};
+
+static const struct {
+	const char *name;
+	unsigned long long want;
+} count_wants[] = {
+	{ "messages", 6 }, { "messages.inbound", 4 },
+	{ "messages.outbound", 2 }, { "verdict.accept", 3 },
+	{ "verdict.reject", 2 }, { "verdict.tempfail", 1 },
+	{ "verdict.quarantine", 1 }, { "forged_removed", 3 },
+	{ "internal_errors", 3 }, { "tls.none", 3 }, { "tls.starttls", 1 },
+	{ "tls.implicit", 1 }, { "tls.version.tlsv1.3", 2 },
+	{ "tls.policy_violations", 2 }, { "spf.softfail", 1 },
+	{ "spf.fail", 1 }, { "spf.none", 0 }, { "dkim.pass", 1 },
+	{ "dkim.fail", 1 }, { "dkim.none", 1 }, { "dmarc.pass", 1 },
+	{ "dmarc.fail", 1 }, { "dmarc.none", 1 }, { "signed", 1 },
+	{ "connections", 0 }, { "aborted", 0 },
+};
+
+/* count_one - the results and verdict of step c, counted into st. */
+static void
+count_one(struct am_stats *st, const struct count_step *c)
+{
+	struct am_results r;
+	struct am_verdict v;
+	struct am_tls_status tls = { .mode = c->tls };
+	struct am_spf_result spf[2] = { { .is_checked = c->spf >= 0 },
+	    { .is_checked = true } };
+	struct am_dkim_sig sig = { .result = (enum am_dkim_result)c->dkim };
+	struct am_dkim_results dkim = { c->dkim >= 0, &sig };
+	struct am_results_sig sigs[2] = { { "", "d", "s" }, { "", "d", "t" } };
+	size_t i;
+
+	am_results_init(&r, c->stage);
+	am_verdict_init(&v);
+	if (c->tls != AM_TLS_NONE)
+		(void)snprintf(tls.version, sizeof(tls.version), "TLSv1.3");
+	r.tls_policy = c->tls_policy;
+	r.tls = &tls;
+	v.mode = c->mode;
+	v.disp = c->disp;
+	v.errors = c->errors;
+	for (i = 0; i < c->ndel; i++)
+		am_verdict_delete(&v, "Authentication-Results", i + 1);
+	r.has_inbound = c->mode == AM_MODE_INBOUND;
+	spf[0].result = c->spf >= 0 ? (enum am_spf_res)c->spf : AM_SPF_NONE;
+	spf[1].result = (enum am_spf_res)c->spf_helo;
+	r.spf_mfrom = c->spf >= -1 ? &spf[0] : NULL;
+	r.spf_helo = c->spf >= -1 ? &spf[1] : NULL;
+	r.dkim = &dkim;
+	if (c->dmarc >= 0) {
+		v.dmarc = calloc(1, sizeof(*v.dmarc));
+		ck_assert_ptr_nonnull(v.dmarc);
+		v.dmarc->result = (enum am_dmarc_res)c->dmarc;
+	}
+	r.sign = c->nsigs ? AM_SIGN_DONE : AM_SIGN_NOT_RUN;
+	r.sigs = sigs;
+	r.nsigs = c->nsigs;
+	am_stats_count(st, &r, &v);
+	am_verdict_release(&v);
+}
+
+/* am_stats_count over a run of decisions, read back from the file text. */
+START_TEST(count_decisions)
+{
+	struct am_stats st;
+	struct am_stats_snapshot *snap = calloc(1, sizeof(*snap));
+	struct am_buf out;
+	struct am_why why;
+	unsigned long long got;
+	size_t i;
+
+	ck_assert_ptr_nonnull(snap);
+	memset(&st, 0, sizeof(st));
+	for (i = 0; i < sizeof(count_steps) / sizeof(count_steps[0]); i++)
+		count_one(&st, &count_steps[i]);
+	am_buf_init(&out, AM_STATS_MAX_BYTES);
+	ck_assert(am_stats_format(&st, NULL, 0, 0, &out) == AM_OK);
+	ck_assert_msg(am_stats_parse(out.data, out.len, snap, &why) == AM_OK,
+	    "%s", why.text);
+	for (i = 0; i < sizeof(count_wants) / sizeof(count_wants[0]); i++) {
+		ck_assert(am_stats_lookup(snap, count_wants[i].name, &got));
+		ck_assert_msg(got == count_wants[i].want, "%s: got %llu, want "
+		    "%llu", count_wants[i].name, got, count_wants[i].want);
+	}
+	am_buf_release(&out);
+	free(snap);
+}
+END_TEST
+
 START_TEST(write_null_panics)
 {
 	struct am_why why;
@@ -406,6 +532,7 @@ main(void)
 	tcase_add_test(tc, read_missing_file);
 	tcase_add_test(tc, read_bad_files);
 	tcase_add_test(tc, write_fails_cleanly);
+	tcase_add_test(tc, count_decisions);
 	/* An abort can only be caught in a forked test (not under valgrind's
 	 * CK_FORK=no). */
 	if (am_test_can_fork())
