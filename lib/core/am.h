@@ -35,8 +35,19 @@ struct am_str {
 #define AM_FMT(a, b) __attribute__((format(printf, a, b)))
 #define AM_WUR __attribute__((warn_unused_result))
 
-/* am_why_set - format a reason into why (truncates only the reason text). */
+/* am_why_set - format a reason into why. A reason longer than why can hold
+ * is cut and the cut marked: its last bytes become "..." (never a silent
+ * cut). */
 void am_why_set(struct am_why *why, const char *fmt, ...) AM_FMT(2, 3);
+
+/* am_snprintf - snprintf into a fixed array of size bytes (> 0) that says
+ * whether the text fit: AM_OK when all of it did; AM_PERMFAIL when it did
+ * not (buf then holds a NUL-terminated prefix the caller must not use as
+ * the whole text) or the format failed. */
+enum am_status am_snprintf(char *buf, size_t size, const char *fmt, ...)
+    AM_FMT(3, 4) AM_WUR;
+enum am_status am_vsnprintf(char *buf, size_t size, const char *fmt,
+    va_list ap) AM_WUR;
 
 /* am_status_name - "ok", "tempfail", "permfail". */
 const char *am_status_name(enum am_status st);
