@@ -1,8 +1,9 @@
 /*
  * dmarc.c - DMARC evaluation of one message (contract in dmarc.h): the
  * evaluator, the From header (RFC 7489 §6.6.1), one evaluation per distinct
- * author domain (dmarc_domain.c) of which the strictest outcome wins, the
- * enforcement decision and the A-R entry (RFC 7489 §11.2, RFC 8601).
+ * author domain (dmarc_domain.c; which of them applies, and what we do
+ * about it, is lib/pipeline/decide.c's) and the A-R entry (RFC 7489 §11.2,
+ * RFC 8601).
  *
  * What libopendmarc 1.4.2 gets wrong is done by us instead (LIBRARY-NOTES
  * §4, PITFALLS "From header and DMARC"): the From header is parsed by
@@ -120,12 +121,6 @@ am_dmarc_new(struct am_dns *dns, const struct am_config *cfg,
 	dm->cfg = cfg;
 	if (exempt_parse(dm, cfg->dmarc_exempt_domains, why) != AM_OK)
 		return am_dmarc_free(dm);
-	if (cfg->quarantine_action == AM_QUARANTINE_HEADER &&
-	    strcasecmp(cfg->quarantine_header, "none") == 0) {
-		am_why_set(why, "QuarantineAction header needs a "
-		    "QuarantineHeader");
-		return am_dmarc_free(dm);
-	}
 	if (cfg->dmarc_orgdomain == AM_ORGDOMAIN_PSL) {
 		if (*cfg->public_suffix_list == '\0') {
 			am_why_set(why, "DMARCOrgDomain psl needs a "
@@ -155,92 +150,6 @@ am_dmarc_free(struct am_dmarc *dm)
 	dm->psl = am_psl_free(dm->psl);
 	free(dm);
 	return NULL;
-}
-
-/* --------------------------------------------------------- decision */
-
-/* act - fill the decision for action a with SMTP text. */
-static void
-act(const struct am_dmarc *dm, enum am_action a, const char *text,
-    struct am_dmarc_decision *dec)
-{
-	dec->action = a;
-	(void)snprintf(dec->text, sizeof(dec->text), "%s", text);
-	switch (a) {
-	case AM_ACTION_REJECT:
-		(void)snprintf(dec->rcode, sizeof(dec->rcode), "550");
-		(void)snprintf(dec->xcode, sizeof(dec->xcode), "5.7.1");
-		break;
-	case AM_ACTION_TEMPFAIL:
-		(void)snprintf(dec->rcode, sizeof(dec->rcode), "451");
-		(void)snprintf(dec->xcode, sizeof(dec->xcode), "4.7.1");
-		break;
-	case AM_ACTION_QUARANTINE:
-		dec->quarantine = dm->cfg->quarantine_action;
-		dec->text[0] = '\0';
-		if (dec->quarantine == AM_QUARANTINE_HEADER) {
-			(void)snprintf(dec->header_name,
-			    sizeof(dec->header_name), "%s",
-			    dm->cfg->quarantine_header);
-			(void)snprintf(dec->header_value,
-			    sizeof(dec->header_value), "%s", text);
-		} else
-			(void)snprintf(dec->quarantine_reason,
-			    sizeof(dec->quarantine_reason), "%s", text);
-		break;
-	default:
-		dec->text[0] = '\0';
-		break;
-	}
-}
-
-/* decide - the action for one result. */
-static void
-decide(const struct am_dmarc *dm, const struct am_dmarc_result *res,
-    struct am_dmarc_decision *dec)
-{
-	const struct am_config *cfg = dm->cfg;
-	char text[256];
-
-	memset(dec, 0, sizeof(*dec));
-	dec->action = AM_ACTION_ACCEPT;
-	if (res->is_multiple_from)
-		act(dm, cfg->multiple_from_action, "multiple From headers",
-		    dec);
-	else if (res->is_missing_from)
-		act(dm, cfg->missing_from_action, "no valid From header", dec);
-	else if (res->result == AM_DMARC_TEMPERROR) {
-		(void)snprintf(text, sizeof(text), "DMARC policy of %.180s could "
-		    "not be retrieved, try again later", res->header_from);
-		act(dm, cfg->dmarc_temperror_action, text, dec);
-	} else if (res->result == AM_DMARC_FAIL &&
-	    res->disposition == AM_DMARC_POLICY_REJECT) {
-		(void)snprintf(text, sizeof(text), "Message rejected by the "
-		    "DMARC policy of %.200s", res->header_from);
-		act(dm, AM_ACTION_REJECT, text, dec);
-	} else if (res->result == AM_DMARC_FAIL &&
-	    res->disposition == AM_DMARC_POLICY_QUARANTINE) {
-		(void)snprintf(text, sizeof(text), "DMARC policy of %.200s",
-		    res->header_from);
-		act(dm, AM_ACTION_QUARANTINE, text, dec);
-	}
-}
-
-/* rank - how strict an outcome is (higher wins). */
-static int
-rank(const struct am_dmarc_result *res, const struct am_dmarc_decision *dec)
-{
-	static const int action_rank[] = {
-		[AM_ACTION_ACCEPT] = 0, [AM_ACTION_QUARANTINE] = 1,
-		[AM_ACTION_TEMPFAIL] = 2, [AM_ACTION_REJECT] = 3,
-	};
-	static const int res_rank[] = {
-		[AM_DMARC_PASS] = 0, [AM_DMARC_NONE] = 1,
-		[AM_DMARC_TEMPERROR] = 2, [AM_DMARC_FAIL] = 3,
-		[AM_DMARC_PERMERROR] = 4,
-	};
-
-	return action_rank[dec->action] * 10 + res_rank[res->result];
 }
 
 /* ------------------------------------------------------------ entry */
@@ -293,49 +202,58 @@ parse_from(const struct am_dmarc_input *in, struct am_dmarc_result *res)
 	return f;
 }
 
-/* am_dmarc_evaluate - DMARC for one message. */
-void
-am_dmarc_evaluate(const struct am_dmarc *dm, const struct am_dmarc_input *in,
-    struct am_dmarc_result *res, struct am_dmarc_decision *dec)
+/* fresh - an empty result. */
+static void
+fresh(struct am_dmarc_result *res)
 {
-	struct am_dmarc_result *tmp;
-	struct am_dmarc_decision tdec;
-	struct am_from *f;
-	size_t i, j, n;
-
-	if (dm == NULL || in == NULL || res == NULL || dec == NULL ||
-	    (in->nfrom > 0 && in->from == NULL))
-		AM_PANIC("am_dmarc_evaluate: NULL argument");
 	memset(res, 0, sizeof(*res));
 	res->sample_draw = -1;
 	res->policy_tag = "";
 	res->disposition = AM_DMARC_POLICY_NONE;
-	if ((f = parse_from(in, res)) == NULL) {
-		decide(dm, res, dec);
+}
+
+/* am_dmarc_evaluate - DMARC for one message: one result per author. */
+void
+am_dmarc_evaluate(const struct am_dmarc *dm, const struct am_dmarc_input *in,
+    struct am_dmarc_results *res)
+{
+	struct am_from *f;
+	size_t i, j;
+
+	if (dm == NULL || in == NULL || res == NULL ||
+	    (in->nfrom > 0 && in->from == NULL))
+		AM_PANIC("am_dmarc_evaluate: NULL argument");
+	res->n = 1;
+	res->author = am_xcalloc(1, sizeof(*res->author));
+	fresh(&res->author[0]);
+	if ((f = parse_from(in, &res->author[0])) == NULL)
 		return;
-	}
-	tmp = am_xcalloc(1, sizeof(*tmp));
-	for (i = 0, n = 0; i < f->n; i++) {
+	res->author = am_xreallocarray(res->author, f->n,
+	    sizeof(*res->author));
+	for (i = 0, res->n = 0; i < f->n; i++) {
 		for (j = 0; j < i; j++)		/* each domain once */
 			if (strcmp(f->mbox[j].domain, f->mbox[i].domain) == 0)
 				break;
 		if (j < i)
 			continue;
-		memset(tmp, 0, sizeof(*tmp));
-		tmp->sample_draw = -1;
-		tmp->policy_tag = "";
-		tmp->disposition = AM_DMARC_POLICY_NONE;
-		am_dmarc_eval_domain(dm, in, f->mbox[i].domain, tmp);
-		decide(dm, tmp, &tdec);
-		/* The strictest outcome wins; the first on a tie. */
-		if (n++ == 0 || rank(tmp, &tdec) > rank(res, dec)) {
-			*res = *tmp;
-			*dec = tdec;
-		}
+		fresh(&res->author[res->n]);
+		am_dmarc_eval_domain(dm, in, f->mbox[i].domain,
+		    &res->author[res->n++]);
 	}
-	res->nauthors = n;
-	free(tmp);
+	for (i = 0; i < res->n; i++)
+		res->author[i].nauthors = res->n;
 	am_from_free(f);
+}
+
+/* am_dmarc_results_release - free the array; res is empty after. */
+void
+am_dmarc_results_release(struct am_dmarc_results *res)
+{
+	if (res == NULL)
+		return;
+	free(res->author);
+	res->author = NULL;
+	res->n = 0;
 }
 
 /* am_dmarc_add_authres - "dmarc=..." (RFC 7489 §11.2, RFC 8601). */

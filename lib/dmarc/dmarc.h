@@ -1,15 +1,15 @@
 /*
- * NAME        am_dmarc - DMARC evaluation, alignment and the enforcement
- *             decision for one inbound message (RFC 9989, RFC 7489)
+ * NAME        am_dmarc - DMARC evaluation and alignment for one inbound
+ *             message (RFC 9989, RFC 7489)
  * SYNOPSIS    struct am_dmarc *dm = am_dmarc_new(dns, cfg, &why);
  *             struct am_dmarc_input in = { .from = froms, .nfrom = n,
  *                 .spf = &mfrom, .dkim = &dkim_results, .client = &addr,
  *                 .deadline_ms = am_dns_deadline(timeout_ms),
  *                 .sample_draw = -1 };
- *             struct am_dmarc_result res; struct am_dmarc_decision dec;
- *             am_dmarc_evaluate(dm, &in, &res, &dec);
- *             am_dmarc_add_authres(&res, ar);
- *             ... dec.action: accept / quarantine / reject / tempfail ...
+ *             struct am_dmarc_results res;
+ *             am_dmarc_evaluate(dm, &in, &res);
+ *             ... res.author[0 .. res.n - 1] ...
+ *             am_dmarc_results_release(&res);
  *             dm = am_dmarc_free(dm);
  * DESCRIPTION am_dmarc_new() builds the per-configuration evaluator on dns
  *             and cfg (both borrowed: they must outlive it): the Public
@@ -19,11 +19,15 @@
  *             copies into a process global; it is given no PSL, since the
  *             library is asked only to parse records, never for alignment or
  *             organizational domains). NULL with a reason in why for a bad
- *             configuration (PSL missing or unreadable, a bad exempt domain,
- *             QuarantineAction header with QuarantineHeader none).
+ *             configuration (PSL missing or unreadable, a bad exempt domain).
  *             am_dmarc_free() accepts NULL and returns NULL.
  *
- *             am_dmarc_evaluate() always fills *res and *dec (overwritten).
+ *             am_dmarc_evaluate() always fills *res (overwritten; owned:
+ *             release it with am_dmarc_results_release()) with at least one
+ *             result. It returns results only: what the author domains
+ *             publish and what RFC 7489 makes of it; what we do about them
+ *             (reject, quarantine, tempfail, DMARCEnforce, the SMTP reply)
+ *             is the decision's (lib/pipeline/decide.h).
  *             Inputs (all borrowed for the call): every From header value
  *             exactly as received (in->from, in->nfrom; nothing else from
  *             the header is ever read -- no Authentication-Results, no
@@ -35,17 +39,13 @@
  *             every DNS query, and sample_draw: -1 draws a random number
  *             0..99 for pct= (getrandom()), tests pass a fixed draw.
  *             - no From, an unparseable From, no mailbox or a
- *               domain-literal author: permerror, is_missing_from, action
- *               MissingFromAction (550 5.7.1 "no valid From header");
- *             - more than one From header: permerror, is_multiple_from,
- *               action MultipleFromAction (550 5.7.1 "multiple From
- *               headers"); header_from is then the first header's first
- *               domain when it parses (for the report row only);
- *             - one From with several mailboxes: each distinct author domain
- *               is evaluated, and the strictest outcome (action reject >
- *               tempfail > quarantine > accept, then permerror > fail >
- *               temperror > none > pass) is the result; nauthors says how
- *               many domains were evaluated.
+ *               domain-literal author: one result, permerror,
+ *               is_missing_from;
+ *             - more than one From header: one result, permerror,
+ *               is_multiple_from; header_from is then the first header's
+ *               first domain when it parses (for the report row only);
+ *             - otherwise one result per distinct author domain of the
+ *               From header, in header order (res->n, and nauthors in each).
  *             Per author domain: the DMARC record of the author domain, else
  *             (DMARCOrgDomain treewalk) the RFC 9989 §4.10 tree walk's
  *             Organizational Domain record or the PSD record (psd=y), or
@@ -58,7 +58,7 @@
  *             a duplicated tag makes the record invalid), then parsed by
  *             libopendmarc (opendmarc_policy_store_dmarc) in the canonical
  *             form we rebuilt. No (valid) record -> none; a DNS failure ->
- *             temperror (action DMARCTempErrorAction, 451 4.7.1).
+ *             temperror.
  *             Alignment (ours, never the library's): strict = the same
  *             domain; relaxed = the same Organizational Domain (tree walk or
  *             PSL, per DMARCOrgDomain). dkim_aligned: a DKIM signature with
@@ -91,16 +91,13 @@
  *             reject), d=mail.bank.example still aligns, and only a name
  *             the failure hides from both (a.corp.example and d=corp.example
  *             while _dmarc.corp.example fails) is temperror.
- *             Overrides, in order: t=y (RFC 9989) applies one level below
- *             (reject -> quarantine -> none), policy_test_mode; else
- *             pct < 100 (RFC 7489 §6.6.4): a draw >= pct is sampled_out and
- *             also goes one level down; then a client in
- *             DMARCTrustedForwarders -> none, trusted_forwarder; then
- *             DMARCEnforce no or an author domain in DMARCExemptDomains
- *             -> none, local_policy. disposition is what we apply.
- *             Decision: reject -> 550 5.7.1 naming the domain; quarantine ->
- *             QuarantineAction hold (smfi_quarantine with
- *             quarantine_reason) or header (add header_name: header_value).
+ *             Overrides (RFC 7489 §6.6.4, §6.7; RFC 9989), in order: t=y
+ *             applies one level below (reject -> quarantine -> none),
+ *             policy_test_mode; else pct < 100: a draw >= pct is
+ *             sampled_out and also goes one level down; then a client in
+ *             DMARCTrustedForwarders -> none, trusted_forwarder; then an
+ *             author domain in DMARCExemptDomains -> none, local_policy.
+ *             disposition is what the policy asks for after them.
  *             Never call this for outbound mail.
  *
  *             am_dmarc_add_authres() appends one resinfo, RFC 8601 / RFC
@@ -146,7 +143,8 @@ enum am_dmarc_res {
 enum am_dmarc_override {
 	AM_DMARC_OVERRIDE_NONE = 0,
 	AM_DMARC_OVERRIDE_SAMPLED_OUT,		/* pct= draw */
-	AM_DMARC_OVERRIDE_LOCAL_POLICY,		/* DMARCEnforce, exemptions */
+	AM_DMARC_OVERRIDE_LOCAL_POLICY,		/* exemptions; DMARCEnforce no
+						 * (the decision's) */
 	AM_DMARC_OVERRIDE_TRUSTED_FORWARDER,	/* DMARCTrustedForwarders */
 	AM_DMARC_OVERRIDE_MAILING_LIST,		/* XXX: never set yet; no list
 						 * detection exists */
@@ -160,7 +158,8 @@ struct am_dmarc_result {
 	enum am_dmarc_res result;
 	char reason[256];		/* why, for none/temperror/permerror */
 	char header_from[AM_DMARC_DOMAIN_LEN];	/* author domain, "" if none */
-	size_t nauthors;		/* distinct author domains evaluated */
+	size_t nauthors;		/* distinct author domains evaluated
+					 * in the message */
 	bool is_multiple_from;		/* more than one From header */
 	bool is_missing_from;		/* no usable From */
 	bool has_record;		/* rec and policy_domain are valid */
@@ -170,8 +169,10 @@ struct am_dmarc_result {
 	struct am_dmarc_record rec;	/* the published policy */
 	enum am_dmarc_policy policy;	/* p/sp/np selected, before overrides */
 	const char *policy_tag;		/* static "p", "sp", "np", or "" */
-	enum am_dmarc_policy disposition;	/* what we apply: NONE,
-						 * QUARANTINE or REJECT */
+	enum am_dmarc_policy disposition;	/* after the overrides: NONE,
+						 * QUARANTINE or REJECT (the
+						 * decision may lower it:
+						 * DMARCEnforce) */
 	enum am_dmarc_override override;	/* why disposition < policy */
 	bool dkim_aligned;		/* an aligned DKIM pass */
 	bool spf_aligned;		/* an aligned SPF pass */
@@ -179,18 +180,10 @@ struct am_dmarc_result {
 	int sample_draw;		/* the pct draw 0..99, -1 if none */
 };
 
-/* What the milter should do: the lead turns it into the verdict. */
-struct am_dmarc_decision {
-	enum am_action action;		/* ACCEPT, QUARANTINE, REJECT or
-					 * TEMPFAIL */
-	enum am_quarantine_mode quarantine;	/* QUARANTINE: hold/header */
-	char header_name[80];		/* QUARANTINE + header: the name */
-	char header_value[256];		/* and its value */
-	char quarantine_reason[128];	/* QUARANTINE + hold: for
-					 * smfi_quarantine */
-	char rcode[4];			/* REJECT/TEMPFAIL: "550"/"451" */
-	char xcode[12];			/* "5.7.1"/"4.7.1" */
-	char text[256];			/* SMTP text, names the domain */
+/* The results of one message: one per author domain. */
+struct am_dmarc_results {
+	size_t n;			/* entries in author[], >= 1 */
+	struct am_dmarc_result *author;	/* owned array */
 };
 
 struct am_dmarc_input {
@@ -211,8 +204,8 @@ struct am_dmarc *am_dmarc_new(struct am_dns *dns, const struct am_config *cfg,
     struct am_why *why);
 struct am_dmarc *am_dmarc_free(struct am_dmarc *dm);
 void am_dmarc_evaluate(const struct am_dmarc *dm,
-    const struct am_dmarc_input *in, struct am_dmarc_result *res,
-    struct am_dmarc_decision *dec);
+    const struct am_dmarc_input *in, struct am_dmarc_results *res);
+void am_dmarc_results_release(struct am_dmarc_results *res);
 void am_dmarc_add_authres(const struct am_dmarc_result *res,
     struct am_authres *ar);
 const char *am_dmarc_result_name(enum am_dmarc_res r);

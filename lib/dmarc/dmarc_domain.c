@@ -11,9 +11,10 @@
  * not read might still join the two (dmarc.h "Tree walk failures"). A
  * failing message takes p=, sp= or np= (np= when the author domain does not
  * exist, RFC 9989 §3.2.9, RFC 8020), and its disposition then goes through
- * the overrides: t=y, pct= sampling (RFC 7489 §6.6.4), trusted forwarders,
- * DMARCEnforce and DMARCExemptDomains. dmarc.c calls am_dmarc_eval_domain()
- * once per distinct author domain.
+ * the overrides: t=y, pct= sampling (RFC 7489 §6.6.4), trusted forwarders
+ * and DMARCExemptDomains (DMARCEnforce is a local reaction: the decision's,
+ * lib/pipeline/decide.c). dmarc.c calls am_dmarc_eval_domain() once per
+ * distinct author domain.
  */
 #include "autoconf.h"
 
@@ -344,7 +345,7 @@ apply_overrides(struct eval *ev)
 	    am_netset_contains(cfg->dmarc_trusted_forwarders, ev->in->client)) {
 		res->disposition = AM_DMARC_POLICY_NONE;
 		res->override = AM_DMARC_OVERRIDE_TRUSTED_FORWARDER;
-	} else if (!cfg->dmarc_enforce || is_exempt(ev->dm, ev->author)) {
+	} else if (is_exempt(ev->dm, ev->author)) {
 		res->disposition = AM_DMARC_POLICY_NONE;
 		res->override = AM_DMARC_OVERRIDE_LOCAL_POLICY;
 	}

@@ -205,6 +205,8 @@ am_runtime_new(struct am_config *cfg, const struct am_runtime_opts *opts,
 		return fail(rt, errs, &why);
 	if ((rt->dmarc = am_dmarc_new(rt->dns, cfg, &why)) == NULL)
 		return fail(rt, errs, &why);
+	if ((rt->policy = am_policy_new(cfg, &why)) == NULL)
+		return fail(rt, errs, &why);
 	return rt;
 }
 
@@ -221,6 +223,7 @@ am_runtime_unref(struct am_runtime *rt)
 {
 	if (rt == NULL || atomic_fetch_sub(&rt->refs, 1) != 1)
 		return NULL;
+	rt->policy = am_policy_free(rt->policy);
 	rt->dmarc = am_dmarc_free(rt->dmarc);
 	rt->spf = am_spf_free(rt->spf);
 	rt->signer = am_dkim_signer_free(rt->signer);

@@ -3,8 +3,9 @@
  * DESCRIPTION struct am_runtime is one immutable configuration snapshot plus
  *             the objects built from it (the resolver, the libopendkim
  *             handle, the SPF evaluator, the DMARC evaluator and its Public
- *             Suffix List, the signing keys; all loaded and checked here once
- *             per configuration). am_runtime_new() takes the config
+ *             Suffix List, the signing keys, the local policy of the
+ *             decision; all loaded and checked here once per
+ *             configuration). am_runtime_new() takes the config
  *             reference it is given and builds the rest; on failure it returns
  *             NULL (the config reference is then dropped) with every problem
  *             as one "FILE:LINE: message" (or plain) line in errs; warnings
@@ -77,6 +78,7 @@
 #include "dkim/keys.h"
 #include "report/report_store.h"
 #include "spf/spf.h"
+#include "pipeline/policy.h"
 #include "pipeline/stats.h"
 
 /* DNSSEC as a runtime applies it: TrustAnchorFile and what the probe of
@@ -102,6 +104,7 @@ struct am_runtime {
 	struct am_keys *keys;		/* owned signing keys (maybe empty) */
 	struct am_dkim_signer *signer;	/* owned signing set-up */
 	struct am_dmarc *dmarc;		/* owned DMARC evaluator (PSL) */
+	struct am_policy *policy;	/* owned: what the decision reads */
 	atomic_int refs;	/* references; freed at 0 */
 };
 

@@ -10,14 +10,18 @@
  *             more body, so the milter may skip the rest) and, at end of
  *             message, am_inbound_eom(), which finishes every check (DKIM,
  *             then SPF for MAIL FROM and HELO with env's client, HELO and
- *             sender, then DMARC over env's From headers), appends the
- *             results to the Authentication-Results builder and a compact
- *             form to v's summary, and applies SPFFailAction /
- *             SPFTempErrorAction, then the DMARC decision, to v (each only
- *             while v still accepts). am_inbound_add_headers() then queues the other
- *             headers the checks produced (Received-SPF, if AddReceivedSPF).
- *             Results stay readable (for DMARC and reports) until the object
- *             is freed. Every DNS lookup of the message (DKIM keys, SPF and
+ *             sender -- none without a client address --, then DMARC over
+ *             env's From headers) and writes the Received-SPF value of the
+ *             MAIL FROM check (the HELO one when MAIL FROM was not checked).
+ *             It decides nothing: am_inbound_results() then points the
+ *             inbound fields of r (results.h: SPF, DKIM, every DMARC author
+ *             result, Received-SPF) at the results, which stay readable
+ *             until the object is freed, and the decision
+ *             (lib/pipeline/decide.h) reads them.
+ *             am_inbound_report() enqueues the message's aggregate-report
+ *             row with dmarc, the DMARC result the decision applied (NULL:
+ *             no row), to rs (NULL: no store); rcpt is the first
+ *             recipient. Every DNS lookup of the message (DKIM keys, SPF and
  *             its includes, DMARC records and tree walk) waits against one
  *             budget of DNSTimeout that the first of them starts
  *             (dns_budget.h): a dead resolver costs the message one
@@ -31,15 +35,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "msg/authres.h"
-#include "core/buf.h"
-#include "pipeline/ctx.h"
-#include "dkim/dkim_verify.h"
-#include "dmarc/dmarc.h"
 #include "core/netaddr.h"
+#include "dmarc/dmarc.h"
+#include "pipeline/ctx.h"
+#include "pipeline/results.h"
 #include "report/report_store.h"
-#include "spf/spf.h"
-#include "pipeline/verdict.h"
 
 struct am_inbound;
 
@@ -59,19 +59,10 @@ void am_inbound_header(struct am_inbound *in, const char *name,
     const char *value, size_t len);
 void am_inbound_eoh(struct am_inbound *in);
 bool am_inbound_body(struct am_inbound *in, const void *p, size_t len);
-void am_inbound_eom(struct am_inbound *in, const struct am_inbound_env *env,
-    struct am_authres *ar, struct am_verdict *v);
-void am_inbound_add_headers(struct am_inbound *in, struct am_verdict *v);
-const struct am_dkim_results *am_inbound_dkim(const struct am_inbound *in);
-/* am_inbound_spf - the MAIL FROM result (the HELO one when MAIL FROM was not
- * evaluated); NULL when SPF did not run. */
-const struct am_spf_result *am_inbound_spf(const struct am_inbound *in);
-/* am_inbound_report - after eom: enqueue this message's aggregate-report
- * row (report_row.h) to rs (NULL: no store); rcpt is the first recipient. */
+void am_inbound_eom(struct am_inbound *in, const struct am_inbound_env *env);
+void am_inbound_results(const struct am_inbound *in, struct am_results *r);
 void am_inbound_report(const struct am_inbound *in,
     const struct am_inbound_env *env, const char *rcpt,
-    struct am_report_store *rs);
-/* am_inbound_dmarc - the DMARC result; NULL before eom. */
-const struct am_dmarc_result *am_inbound_dmarc(const struct am_inbound *in);
+    struct am_report_store *rs, const struct am_dmarc_result *dmarc);
 
 #endif

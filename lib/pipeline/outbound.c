@@ -19,8 +19,12 @@ struct am_outbound {
 	char *jobid;			/* owned */
 	struct am_dkim_sign *sign;	/* owned; NULL until eoh */
 	bool has_keys;			/* sign has at least one key */
-	size_t nsigned;			/* DKIM-Signature headers queued */
-	char why[160];			/* why nothing was signed, or "" */
+	enum am_sign_status status;	/* after eom */
+	struct am_results_sig *sigs;	/* owned array (values borrowed from
+					 * sign), DONE */
+	size_t nsigs;			/* entries in sigs */
+	char why[256];			/* why nothing was signed, or why
+					 * signing failed; "" */
 };
 
 struct am_outbound *
@@ -38,6 +42,7 @@ am_outbound_free(struct am_outbound *out)
 {
 	if (out == NULL)
 		return NULL;
+	free(out->sigs);
 	out->sign = am_dkim_sign_free(out->sign);
 	free(out->jobid);
 	free(out);
@@ -99,41 +104,44 @@ am_outbound_body(struct am_outbound *out, const void *p, size_t len)
 	return true;
 }
 
-bool
-am_outbound_eom(struct am_outbound *out, struct am_verdict *v)
+/* am_outbound_eom - finish the signatures. */
+void
+am_outbound_eom(struct am_outbound *out)
 {
 	struct am_why why;
-	size_t i, n;
+	size_t i;
 
 	if (!out->has_keys) {
-		(void)am_buf_printf(&v->summary, "dkim-sign=none(%s) ",
-		    out->why[0] ? out->why : "no author");
-		return true;
+		out->status = AM_SIGN_NOTHING;
+		return;
 	}
 	if (am_dkim_sign_eom(out->sign, &why) != AM_OK) {
-		(void)am_buf_printf(&v->summary, "dkim-sign=error(%s) ",
-		    why.text);
-		return false;
+		out->status = AM_SIGN_FAILED;
+		if (am_snprintf(out->why, sizeof(out->why), "%s", why.text) !=
+		    AM_OK)
+			AM_PANIC("am_outbound_eom: why over %zu bytes",
+			    sizeof(out->why));
+		return;
 	}
-	n = am_dkim_sign_count(out->sign);
-	if (*am_dkim_sign_note(out->sign) != '\0')
-		(void)am_buf_printf(&v->summary, "dkim-sign-existing=%s ",
-		    am_dkim_sign_note(out->sign));
-	(void)am_buf_puts(&v->summary, "dkim-sign=");
-	for (i = 0; i < n; i++) {
-		am_verdict_insert(v, "DKIM-Signature",
-		    am_dkim_sign_value(out->sign, i));
-		(void)am_buf_printf(&v->summary, "%s%s/%s", i ? "," : "",
-		    am_dkim_sign_domain(out->sign, i),
-		    am_dkim_sign_selector(out->sign, i));
+	out->status = AM_SIGN_DONE;
+	out->nsigs = am_dkim_sign_count(out->sign);
+	out->sigs = am_xcalloc(out->nsigs ? out->nsigs : 1,
+	    sizeof(*out->sigs));
+	for (i = 0; i < out->nsigs; i++) {
+		out->sigs[i].value = am_dkim_sign_value(out->sign, i);
+		out->sigs[i].domain = am_dkim_sign_domain(out->sign, i);
+		out->sigs[i].selector = am_dkim_sign_selector(out->sign, i);
 	}
-	(void)am_buf_putc(&v->summary, ' ');
-	out->nsigned = n;
-	return true;
 }
 
-size_t
-am_outbound_signatures(const struct am_outbound *out)
+/* am_outbound_results - the outbound fields of r (see the header). */
+void
+am_outbound_results(const struct am_outbound *out, struct am_results *r)
 {
-	return out->nsigned;
+	r->sign = out->status;
+	r->sign_why = out->why;
+	r->sign_note = out->sign != NULL && out->status == AM_SIGN_DONE ?
+	    am_dkim_sign_note(out->sign) : "";
+	r->sigs = out->sigs;
+	r->nsigs = out->nsigs;
 }

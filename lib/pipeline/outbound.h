@@ -8,9 +8,13 @@
  *             there are any, feeds every kept header not marked deleted
  *             (forged headers we remove are never signed) to one signer per
  *             key. am_outbound_body() streams the body; false when nothing
- *             needs it. am_outbound_eom() finishes the signatures and queues a
- *             DKIM-Signature header per key into v (in key order, above the
- *             others); a signing failure applies OnInternalError.
+ *             needs it. am_outbound_eom() finishes the signatures.
+ *             am_outbound_results() then points the outbound fields of r
+ *             (results.h) at what the signer did: nothing (and why), one
+ *             DKIM-Signature value per key in key order, or a failure (and
+ *             why); they stay readable until the object is freed. What
+ *             follows from them (the headers, OnInternalError) is the
+ *             decision's (decide.h).
  * THREADS     one message, one callback at a time; the runtime is shared.
  */
 #ifndef AM_OUTBOUND_H
@@ -19,9 +23,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "pipeline/ctx.h"
 #include "msg/msg.h"
-#include "pipeline/verdict.h"
+#include "pipeline/ctx.h"
+#include "pipeline/results.h"
 
 struct am_outbound;
 
@@ -29,10 +33,7 @@ struct am_outbound *am_outbound_new(struct am_runtime *rt, const char *jobid);
 struct am_outbound *am_outbound_free(struct am_outbound *out);
 void am_outbound_eoh(struct am_outbound *out, const struct am_msg *msg);
 bool am_outbound_body(struct am_outbound *out, const void *p, size_t len);
-/* am_outbound_eom - false when signing failed (reason in the summary). */
-bool am_outbound_eom(struct am_outbound *out, struct am_verdict *v);
-/* am_outbound_signatures - DKIM-Signature headers queued by eom (0 before,
- * or when nothing was signed). */
-size_t am_outbound_signatures(const struct am_outbound *out);
+void am_outbound_eom(struct am_outbound *out);
+void am_outbound_results(const struct am_outbound *out, struct am_results *r);
 
 #endif

@@ -2,7 +2,9 @@
  * NAME        am_session - one SMTP connection run through the pipeline
  * DESCRIPTION The milter callbacks and authmilterctl check drive the same
  *             stage functions in SMTP order; at end of message
- *             am_session_eom() fills a verdict with every action to take.
+ *             am_session_eom() fills a verdict with every action to take
+ *             (made by am_verdict_decide(), decide.h: the session only runs
+ *             the checks in order and hands their results over).
  *             am_session_new() pins the context's current runtime (config +
  *             resolver) for the whole connection and returns an owned session
  *             (am_session_free(), accepts NULL, returns NULL).
@@ -17,13 +19,21 @@
  *             are passed as received (leading space kept with
  *             SMFIP_HDR_LEADSPC, folded lines separated by "\n").
  *
- *             Mode: a transaction is outbound when the client authenticated
- *             ({auth_authen}) or its address is in InternalHosts; otherwise
- *             inbound. Inbound messages get our Authentication-Results header
+ *             am_session_set_leadspc() says whether the MTA passes header
+ *             values with their leading space (SMFIP_HDR_LEADSPC); the
+ *             verdict's plan then gives inserted values one.
+ *
+ *             Mode (decide.h): a transaction is outbound when the client
+ *             authenticated ({auth_authen}), came through a SigningDaemons
+ *             daemon or its address is in InternalHosts; otherwise inbound.
+ *             Inbound messages get our Authentication-Results header
  *             (with the x-tls result); every message gets the TLS trace header
  *             (TLSHeader) and loses incoming Authentication-Results and trace
  *             headers that claim our AuthservID (PITFALLS "Trust boundary").
- *             RequireTLS is checked at MAIL FROM.
+ *             RequireTLS is checked at MAIL FROM. Every decision is counted
+ *             (am_stats_count) and a message that ends (refused at MAIL
+ *             FROM, or at end of message) gets its log line in the
+ *             verdict's summary (logline.h).
  * THREADS     one session is used by one callback at a time (libmilter
  *             serialises a connection's callbacks); sessions share the
  *             context, which is thread-safe.
@@ -31,6 +41,7 @@
 #ifndef AM_SESSION_H
 #define AM_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/am.h"
@@ -62,6 +73,7 @@ struct am_session *am_session_free(struct am_session *s);
 const char *am_session_id(const struct am_session *s);
 const struct am_runtime *am_session_runtime(const struct am_session *s);
 enum am_mode am_session_mode(const struct am_session *s);
+void am_session_set_leadspc(struct am_session *s, bool has_leadspc);
 
 void am_session_connect(struct am_session *s, const char *hostname,
     const struct am_addr *addr, am_macro_fn get, void *arg);

@@ -2,7 +2,9 @@
  * check_dmarc.c - DMARC evaluation over local DNS data: every DMARC line of
  * PITFALLS.md "From header and DMARC" as a named case asserting the correct
  * result (not libopendmarc's), record validation, policy selection (p, sp,
- * np, PSD), overrides, decisions, and A-R golden strings.
+ * np, PSD), overrides, A-R golden strings, and what the decision
+ * (lib/pipeline/decide.c) makes of the results: the strictest author
+ * domain, DMARCEnforce, the action and its reply.
  *
  * A forged "Authentication-Results: ...; spf=pass" or "dkim=pass" header
  * cannot matter by construction: struct am_dmarc_input has no way to carry
@@ -25,6 +27,8 @@
 #include "dns/dns.h"
 #include "core/netaddr.h"
 #include "core/xalloc.h"
+#include "pipeline/policy.h"
+#include "testutil/testdecide.h"
 #include "testutil/testdns.h"
 #include "testutil/testrr.h"
 #include "testutil/testutil.h"
@@ -112,11 +116,12 @@ struct msg {
 	const char *client;	/* NULL: unknown */
 };
 
-/* run - evaluate m into res and dec. */
+/* run - evaluate m into res (the result applied) and dec. */
 static void
 run(const struct msg *m, struct am_dmarc_result *res,
-    struct am_dmarc_decision *dec)
+    struct am_test_dmarc_dec *dec)
 {
+	struct am_dmarc_results all;
 	struct am_str from[3];
 	struct am_spf_result spf;
 	struct am_dkim_sig sigs[2];
@@ -153,7 +158,10 @@ run(const struct msg *m, struct am_dmarc_result *res,
 	}
 	in.deadline_ms = am_dns_deadline(5000);
 	in.sample_draw = m->draw;
-	am_dmarc_evaluate(dm, &in, res, dec);
+	am_dmarc_evaluate(dm, &in, &all);
+	ck_assert_uint_ge(all.n, 1);
+	am_test_dmarc_decide(cfg, &all, in.client, res, dec);
+	am_dmarc_results_release(&all);
 }
 
 static const struct {
@@ -304,7 +312,7 @@ static const struct {
 START_TEST(test_cases)
 {
 	struct am_dmarc_result res;
-	struct am_dmarc_decision dec;
+	struct am_test_dmarc_dec dec;
 
 	run(&cases[_i].m, &res, &dec);
 	ck_assert_msg(res.result == cases[_i].want, "%s: got %s, want %s (%s)",
@@ -328,7 +336,7 @@ END_TEST
 START_TEST(test_details)
 {
 	struct am_dmarc_result res;
-	struct am_dmarc_decision dec;
+	struct am_test_dmarc_dec dec;
 	struct msg m = { { "a@ghost.org.example", NULL }, NULL, 0, { NULL },
 		{ 0 }, -1, NULL };
 
@@ -395,7 +403,7 @@ END_TEST
 START_TEST(test_forged_ar_irrelevant)
 {
 	struct am_dmarc_result res;
-	struct am_dmarc_decision dec;
+	struct am_test_dmarc_dec dec;
 	struct msg m = { { "\"mx.test; spf=pass smtp.mailfrom=strict.example; "
 		"dkim=pass header.d=strict.example\" <a@strict.example>",
 		NULL }, NULL, 0, { NULL }, { 0 }, -1, NULL };
@@ -409,7 +417,7 @@ END_TEST
 START_TEST(test_overrides)
 {
 	struct am_dmarc_result res;
-	struct am_dmarc_decision dec;
+	struct am_test_dmarc_dec dec;
 	struct am_why why;
 	struct msg m = { { "a@strict.example", NULL }, NULL, 0, { NULL },
 		{ 0 }, -1, "192.0.2.77" };
@@ -491,7 +499,7 @@ START_TEST(test_new_errors)
 	cfg->dmarc_orgdomain = AM_ORGDOMAIN_TREEWALK;
 	cfg->quarantine_action = AM_QUARANTINE_HEADER;
 	set_str(&cfg->quarantine_header, "none");
-	ck_assert(am_dmarc_new(dns, cfg, &why) == NULL);
+	ck_assert(am_policy_new(cfg, &why) == NULL);	/* the decision's */
 }
 END_TEST
 
@@ -499,7 +507,7 @@ END_TEST
 START_TEST(test_psl_mode)
 {
 	struct am_dmarc_result res;
-	struct am_dmarc_decision dec;
+	struct am_test_dmarc_dec dec;
 	struct msg m = { { "a@rel.example", NULL }, NULL, 0,
 		{ "sub.rel.example" }, { AM_DKIM_PASS }, -1, NULL };
 
@@ -536,7 +544,7 @@ END_TEST
 START_TEST(test_walk_names_asked_once)
 {
 	struct am_dmarc_result res;
-	struct am_dmarc_decision dec;
+	struct am_test_dmarc_dec dec;
 	struct msg m = { { "a@mail.rel.example", NULL }, "other.rel.example",
 		AM_SPF_PASS, { "sub.rel.example" }, { AM_DKIM_PASS }, -1, NULL };
 	unsigned long before = am_dns_query_count(dns);
@@ -598,7 +606,7 @@ START_TEST(test_walk_failure_above_author)
 	struct am_testdns *t;
 	struct am_dns_opts opts = { 0 };
 	struct am_dmarc_result res;
-	struct am_dmarc_decision dec;
+	struct am_test_dmarc_dec dec;
 	struct am_dmarc *saved = dm;
 	struct am_dns *saved_dns = dns;
 	struct am_why why = { "" };
@@ -659,7 +667,7 @@ START_TEST(test_authres_golden)
 		  NULL },
 	};
 	struct am_dmarc_result res;
-	struct am_dmarc_decision dec;
+	struct am_test_dmarc_dec dec;
 	struct am_authres *ar;
 	struct am_buf got, out;
 	char want[8192];
@@ -701,7 +709,7 @@ START_TEST(test_authres_issue_string)
 	struct msg m = { { "a@example.com", NULL }, NULL, 0, { NULL }, { 0 },
 		-1, NULL };
 	struct am_dmarc_result res;
-	struct am_dmarc_decision dec;
+	struct am_test_dmarc_dec dec;
 	struct am_authres *ar;
 	struct am_buf out;
 	char *p;
@@ -735,7 +743,7 @@ END_TEST
 
 START_TEST(test_null_args)
 {
-	am_dmarc_evaluate(dm, NULL, NULL, NULL);
+	am_dmarc_evaluate(dm, NULL, NULL);
 }
 END_TEST
 
