@@ -31,8 +31,6 @@
  *             (a bad header name) are appended to errs as
  *             "CONFIG: Key: message" lines and the result is NULL.
  *             am_dkim_signer_free() accepts NULL and returns NULL.
- *             am_dkim_sign_daemon_listed() tells whether a {daemon_name}
- *             is in SigningDaemons (ASCII case-insensitive).
  *
  *             am_dkim_sign_new() picks the keys for the From address
  *             (am_keys_lookup) and opens one libopendkim handle per key,
@@ -89,8 +87,6 @@ struct am_dkim_sign;
 struct am_dkim_signer *am_dkim_signer_new(const struct am_config *cfg,
     const struct am_keys *keys, struct am_buf *errs);
 struct am_dkim_signer *am_dkim_signer_free(struct am_dkim_signer *sg);
-bool am_dkim_sign_daemon_listed(const struct am_config *cfg,
-    const char *daemon_name);
 
 struct am_dkim_sign *am_dkim_sign_new(const struct am_dkim_signer *sg,
     const char *jobid, const char *from_local, const char *from_domain);

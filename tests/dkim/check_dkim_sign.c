@@ -532,19 +532,6 @@ START_TEST(test_bad_header_names)
 }
 END_TEST
 
-START_TEST(test_daemon_listed)
-{
-	struct am_config *cfg = load_cfg("SigningDaemons ORIGINATING, sub\n");
-
-	ck_assert(am_dkim_sign_daemon_listed(cfg, "originating"));
-	ck_assert(am_dkim_sign_daemon_listed(cfg, "SUB"));
-	ck_assert(!am_dkim_sign_daemon_listed(cfg, "ORIG"));
-	ck_assert(!am_dkim_sign_daemon_listed(cfg, ""));
-	ck_assert(!am_dkim_sign_daemon_listed(cfg, NULL));
-	am_config_unref(cfg);
-}
-END_TEST
-
 /* ---------------------------------------------------------------- tools */
 
 START_TEST(test_keygen)
@@ -666,7 +653,6 @@ sign_suite(void)
 	tcase_add_test(tc, test_not_twice);
 	tcase_add_test(tc, test_no_key_for_from);
 	tcase_add_test(tc, test_bad_header_names);
-	tcase_add_test(tc, test_daemon_listed);
 	if (am_test_can_fork())
 		tcase_add_test_raise_signal(tc, test_value_out_of_range,
 		    SIGABRT);
