@@ -1,6 +1,9 @@
 /*
  * callbacks.c - libmilter glue: turn callback arguments into am_session_*
- * calls, and the verdict into smfi_* calls. No decisions are made here.
+ * calls, and execute the verdict's plan through smfi_* calls (the header
+ * steps in the plan's order, then the reply). No decisions are made here:
+ * which headers, in which order, with which leading space, and which reply,
+ * are lib/pipeline/decide.c's.
  */
 #include "autoconf.h"
 
@@ -120,6 +123,7 @@ conn_new(SMFICTX *ctx, bool negotiating)
 	else if (!parked_take(ctx, &c->steps))
 		am_log_warn("%s: milter connection reused without its "
 		    "negotiated options: using none", am_session_id(c->s));
+	am_session_set_leadspc(c->s, c->steps.leadspc);
 	(void)smfi_setpriv(ctx, c);
 	return c;
 }
@@ -169,6 +173,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	c->steps.leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	c->steps.noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
 	c->steps.skip = (*pf1 & SMFIP_SKIP) != 0;
+	am_session_set_leadspc(c->s, c->steps.leadspc);
 	if (*pf0 & SMFIF_SETSYMLIST)
 		for (i = 0; i < sizeof(symlists) / sizeof(symlists[0]); i++)
 			(void)smfi_setsymlist(ctx, symlists[i].stage,
@@ -196,23 +201,24 @@ cb_helo(SMFICTX *ctx, char *helo)
 	return SMFIS_CONTINUE;
 }
 
-static sfsistat apply_disposition(SMFICTX *ctx, const struct am_verdict *v);
+static sfsistat execute(SMFICTX *ctx, const struct conn *c,
+    const struct am_verdict *v);
 
-/* cb_envfrom - a RequireTLS rule may refuse the transaction here. */
+/* cb_envfrom - a RequireTLS rule may refuse the transaction here; the
+ * message then has its log line. */
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = conn_get(ctx);
 	struct am_verdict v;
-	sfsistat rc = SMFIS_CONTINUE;
+	sfsistat rc;
 
 	am_verdict_init(&v);
 	am_session_mail(c->s, argv[0], get_macro, ctx, &v);
-	if (v.disp != AM_DISP_ACCEPT) {
-		rc = apply_disposition(ctx, &v);
+	rc = execute(ctx, c, &v);
+	if (v.summary.len > 0)
 		am_log_info("%s: %s", am_session_id(c->s),
 		    am_buf_str(&v.summary));
-	}
 	am_verdict_release(&v);
 	return rc;
 }
@@ -259,35 +265,26 @@ cb_body(SMFICTX *ctx, unsigned char *p, size_t len)
 	return SMFIS_CONTINUE;
 }
 
-/* apply_headers - deletions (already in safe order), then insertions at 0. */
-static void
-apply_headers(SMFICTX *ctx, const struct conn *c, const struct am_verdict *v)
+/* execute - the plan: each header step in order, then the reply. */
+static sfsistat
+execute(SMFICTX *ctx, const struct conn *c, const struct am_verdict *v)
 {
-	char *value;
+	const struct am_hdr_op *op;
 	size_t i;
 
-	for (i = 0; i < v->ndel; i++)
-		if (smfi_chgheader(ctx, v->del[i].name, (int)v->del[i].n,
-		    NULL) != MI_SUCCESS)
-			am_log_warn("%s: cannot delete %s #%zu",
-			    am_session_id(c->s), v->del[i].name, v->del[i].n);
-	for (i = v->nins; i-- > 0;) {
-		if (asprintf(&value, "%s%s", c->steps.leadspc ? " " : "",
-		    v->ins[i].value) < 0)
-			AM_PANIC("out of memory");
-		if (smfi_insheader(ctx, 0, v->ins[i].name, value) != MI_SUCCESS)
+	for (i = 0; i < v->nops; i++) {
+		op = &v->ops[i];
+		if (op->kind == AM_HDR_OP_DELETE) {
+			if (smfi_chgheader(ctx, (char *)op->name, (int)op->n,
+			    NULL) != MI_SUCCESS)
+				am_log_warn("%s: cannot delete %s #%zu",
+				    am_session_id(c->s), op->name, op->n);
+		} else if (smfi_insheader(ctx, (int)op->n, (char *)op->name,
+		    op->value) != MI_SUCCESS) {
 			am_log_warn("%s: cannot insert %s", am_session_id(c->s),
-			    v->ins[i].name);
-		free(value);
+			    op->name);
+		}
 	}
-}
-
-/* apply_disposition - the SMTP outcome. */
-static sfsistat
-apply_disposition(SMFICTX *ctx, const struct am_verdict *v)
-{
-	char text[2 * sizeof(v->reply) + 1];
-
 	switch (v->disp) {
 	case AM_DISP_ACCEPT:
 		return SMFIS_CONTINUE;
@@ -295,12 +292,13 @@ apply_disposition(SMFICTX *ctx, const struct am_verdict *v)
 		(void)smfi_quarantine(ctx, (char *)v->quarantine);
 		return SMFIS_CONTINUE;
 	case AM_DISP_REJECT:
+		(void)smfi_setreply(ctx, (char *)v->rcode, (char *)v->xcode,
+		    v->smtp_text);
+		return SMFIS_REJECT;
 	case AM_DISP_TEMPFAIL:
 		(void)smfi_setreply(ctx, (char *)v->rcode, (char *)v->xcode,
-		    (char *)am_verdict_reply_escape(v->reply, text,
-		    sizeof(text)));
-		return v->disp == AM_DISP_REJECT ? SMFIS_REJECT :
-		    SMFIS_TEMPFAIL;
+		    v->smtp_text);
+		return SMFIS_TEMPFAIL;
 	}
 	return SMFIS_CONTINUE;
 }
@@ -314,9 +312,7 @@ cb_eom(SMFICTX *ctx)
 
 	am_verdict_init(&v);
 	am_session_eom(c->s, get_macro, ctx, &v);
-	if (v.disp == AM_DISP_ACCEPT || v.disp == AM_DISP_QUARANTINE)
-		apply_headers(ctx, c, &v);
-	rc = apply_disposition(ctx, &v);
+	rc = execute(ctx, c, &v);
 	am_log_info("%s: %s", am_session_id(c->s), am_buf_str(&v.summary));
 	am_verdict_release(&v);
 	return rc;
