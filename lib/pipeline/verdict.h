@@ -85,8 +85,9 @@ struct am_hdr_op {
 struct am_verdict {
 	enum am_mode mode;		/* inbound or outbound */
 	enum am_disposition disp;	/* what to tell the MTA */
-	char rcode[4];			/* "550"; "" for accept */
-	char xcode[12];			/* "5.7.1"; "" for accept */
+	char rcode[4];			/* SMTP reply code; "" for accept */
+	char xcode[12];			/* enhanced status code (RFC 3463);
+					 * "" for accept */
 	char reply[512];		/* SMTP text; "" for accept */
 	char quarantine[256];		/* reason given to smfi_quarantine */
 	size_t ndel;

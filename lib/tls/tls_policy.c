@@ -1,7 +1,7 @@
 /*
  * tls_policy.c - RequireTLS rules: parse once at configuration load, check
- * at MAIL FROM. The reply texts follow Postfix's ("Must issue a STARTTLS
- * command first", 530 5.7.0, RFC 3207 §4).
+ * at MAIL FROM. The reason texts follow Postfix's replies ("Must issue a
+ * STARTTLS command first", RFC 3207 §4); the codes are the decision's.
  */
 #include "autoconf.h"
 

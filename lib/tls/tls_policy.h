@@ -10,9 +10,10 @@
  *               min=VERSION     lowest protocol accepted (TLSv1, TLSv1.1,
  *                               TLSv1.2, TLSv1.3); default: the input's
  *                               min_default (MinTLSVersion), else any TLS
- *               action=WORD     reject (530 5.7.0, the default), tempfail
- *                               (450 4.7.0) or tag (accept, mark the trace
- *                               header policy=fail)
+ *               action=WORD     reject (the default), tempfail or tag
+ *                               (accept, mark the trace header
+ *                               policy=fail); what each means on the
+ *                               wire is the decision's (decide.h)
  *             A rule needs at least one of port, daemon, from, client; all
  *             the matchers it has must match. Example:
  *               RequireTLS port=587; from=.partner.example min=TLSv1.2
@@ -20,8 +21,10 @@
  *             am_tls_policy_free(), accepts NULL, returns NULL) or NULL with
  *             the reason in why. An empty value is a valid empty policy.
  *             am_tls_policy_check() evaluates every rule at MAIL FROM and
- *             returns the strictest action among the rules that match and are
- *             not met (AM_TLS_POLICY_OK if none), with the SMTP text in why.
+ *             returns the policy match: the strictest action among the rules
+ *             that match and are not met (AM_TLS_POLICY_OK if none), with
+ *             the reason in why, worded as an SMTP reply text ("Must issue a
+ *             STARTTLS command first", as Postfix says it).
  * THREADS     a parsed policy is immutable and shared read-only.
  */
 #ifndef AM_TLS_POLICY_H
@@ -33,9 +36,9 @@
 
 enum am_tls_policy_action {
 	AM_TLS_POLICY_OK = 0,		/* no rule violated */
-	AM_TLS_POLICY_TAG,		/* accept, mark policy=fail */
-	AM_TLS_POLICY_TEMPFAIL,		/* 450 4.7.0 */
-	AM_TLS_POLICY_REJECT,		/* 530 5.7.0 */
+	AM_TLS_POLICY_TAG,		/* a tag rule is violated */
+	AM_TLS_POLICY_TEMPFAIL,		/* a tempfail rule is violated */
+	AM_TLS_POLICY_REJECT,		/* a reject rule is violated */
 };
 
 struct am_tls_policy_input {
