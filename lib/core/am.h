@@ -49,6 +49,15 @@ enum am_status am_snprintf(char *buf, size_t size, const char *fmt, ...)
 enum am_status am_vsnprintf(char *buf, size_t size, const char *fmt,
     va_list ap) AM_WUR;
 
+/* AM_SNPRINTF_FIT - am_snprintf for a text the caller has bounded to fit
+ * (a copy between fields of one size, "%.100s" precisions that add up to
+ * less than the array): a cut would be a broken invariant, never input, so
+ * it panics, naming the caller's file and line. Evaluates size twice. */
+#define AM_SNPRINTF_FIT(buf, size, ...) do {				\
+	if (am_snprintf((buf), (size), __VA_ARGS__) != AM_OK)		\
+		AM_PANIC("text cut at %zu bytes", (size_t)(size));	\
+} while (0)
+
 /* am_status_name - "ok", "tempfail", "permfail". */
 const char *am_status_name(enum am_status st);
 

@@ -92,12 +92,17 @@ exempt_parse(struct am_dmarc *dm, const char *list, struct am_why *why)
 			list++;
 			continue;
 		}
-		(void)snprintf(tok, sizeof(tok), "%.*s", (int)len, list);
+		if (len >= sizeof(tok) - 1) {
+			am_why_set(why, "DMARCExemptDomains: \"%.*s\": too long",
+			    64, list);
+			return AM_PERMFAIL;
+		}
+		AM_SNPRINTF_FIT(tok, sizeof(tok), "%.*s", (int)len, list);
 		list += len;
-		if (len >= sizeof(tok) - 1 || am_domain_normalise(tok, norm,
-		    sizeof(norm), &lwhy) != AM_OK) {
+		if (am_domain_normalise(tok, norm, sizeof(norm), &lwhy) !=
+		    AM_OK) {
 			am_why_set(why, "DMARCExemptDomains: \"%.64s\": %s", tok,
-			    len >= sizeof(tok) - 1 ? "too long" : lwhy.text);
+			    lwhy.text);
 			return AM_PERMFAIL;
 		}
 		dm->exempt = am_xreallocarray(dm->exempt, dm->nexempt + 1,
@@ -177,7 +182,8 @@ parse_from(const struct am_dmarc_input *in, struct am_dmarc_result *res)
 		return NULL;
 	}
 	if (am_from_parse(in->from[0].p, in->from[0].len, &f, &why) != AM_OK) {
-		(void)snprintf(reason, sizeof(reason), "From: %.180s", why.text);
+		AM_SNPRINTF_FIT(reason, sizeof(reason), "From: %.180s",
+		    why.text);
 		bad_from(res, in->nfrom > 1, in->nfrom > 1 ?
 		    "multiple From headers" : reason);
 		return NULL;
@@ -185,7 +191,7 @@ parse_from(const struct am_dmarc_input *in, struct am_dmarc_result *res)
 	if (in->nfrom > 1) {
 		/* RFC 7489 §6.6.1: never pick one of several. */
 		if (f->n > 0 && !f->mbox[0].is_literal)
-			(void)snprintf(res->header_from,
+			AM_SNPRINTF_FIT(res->header_from,
 			    sizeof(res->header_from), "%s", f->mbox[0].domain);
 		bad_from(res, true, "multiple From headers");
 		return am_from_free(f);
@@ -272,7 +278,7 @@ am_dmarc_add_authres(const struct am_dmarc_result *res, struct am_authres *ar)
 	if (shows_policy) {
 		sp = res->rec.sp != AM_DMARC_POLICY_UNSPEC ? res->rec.sp :
 		    res->rec.p;
-		(void)snprintf(comment, sizeof(comment), "p=%s sp=%s dis=%s",
+		AM_SNPRINTF_FIT(comment, sizeof(comment), "p=%s sp=%s dis=%s",
 		    am_dmarc_policy_name(res->rec.p), am_dmarc_policy_name(sp),
 		    am_dmarc_policy_name(res->result == AM_DMARC_FAIL ?
 		    res->disposition : AM_DMARC_POLICY_NONE));

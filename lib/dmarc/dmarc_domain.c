@@ -65,7 +65,7 @@ static void
 psl_org(struct eval *ev, const char *domain, char *out, size_t len)
 {
 	if (am_psl_orgdomain(ev->dm->psl, domain, out, len) != AM_OK)
-		(void)snprintf(out, len, "%s", domain);
+		AM_SNPRINTF_FIT(out, len, "%s", domain);	/* normalised */
 }
 
 /* author_walk - the tree walk from the author domain, run once. */
@@ -79,7 +79,7 @@ author_walk(struct eval *ev)
 	ev->has_awalk = true;
 	if (am_treewalk_run_memo(ev->dm->dns, &ev->memo, ev->author, NULL,
 	    ev->in->deadline_ms, &ev->awalk, &why) == AM_OK)
-		(void)snprintf(ev->res->orgdomain,
+		AM_SNPRINTF_FIT(ev->res->orgdomain,
 		    sizeof(ev->res->orgdomain), "%s", ev->awalk.orgdomain);
 }
 
@@ -123,8 +123,8 @@ walk_aligned(struct eval *ev, const char *d)
 		cmp = am_treewalk_compare(&ev->awalk, &tw);
 	if (cmp == AM_TREEWALK_UNKNOWN && !ev->is_temperror) {
 		ev->is_temperror = true;
-		(void)snprintf(ev->why, sizeof(ev->why), "%s",
-		    walk_failure(&ev->awalk, &tw));
+		AM_SNPRINTF_FIT(ev->why, sizeof(ev->why), "%s",
+		    walk_failure(&ev->awalk, &tw));	/* 160 into 256 */
 	}
 	am_treewalk_release(&tw);
 	return cmp == AM_TREEWALK_SAME ? ALIGN_YES :
@@ -161,7 +161,7 @@ take(struct eval *ev, struct am_dmarc_fetch *f, const char *domain)
 	char *rec = f->record;
 
 	f->record = NULL;
-	(void)snprintf(ev->res->policy_domain,
+	AM_SNPRINTF_FIT(ev->res->policy_domain,
 	    sizeof(ev->res->policy_domain), "%s", domain);
 	return rec;
 }
@@ -181,7 +181,7 @@ discover_walk(struct eval *ev, struct am_dmarc_fetch *f)
 		am_treewalk_release(&tw);
 		return NULL;
 	}
-	(void)snprintf(ev->res->orgdomain, sizeof(ev->res->orgdomain), "%s",
+	AM_SNPRINTF_FIT(ev->res->orgdomain, sizeof(ev->res->orgdomain), "%s",
 	    tw.orgdomain);
 	/* The Organizational Domain's record, else the PSD's (psd=y). */
 	for (i = 0; i < tw.n && tw.org_step != SIZE_MAX; i++)
@@ -365,7 +365,9 @@ check_alignment(struct eval *ev)
 		    aligned(ev, res->rec.adkim, dkim->sigs[i].domain) ==
 		    ALIGN_YES) {
 			res->dkim_aligned = true;
-			(void)snprintf(res->dkim_domain,
+			/* A passing d= was looked up as s._domainkey.d:
+			 * at most 253 characters in all. */
+			AM_SNPRINTF_FIT(res->dkim_domain,
 			    sizeof(res->dkim_domain), "%s",
 			    dkim->sigs[i].domain);
 			break;
@@ -401,7 +403,7 @@ eval_record(struct eval *ev, const char *author)
 	    &why) != AM_OK) {
 		free(txt);
 		res->result = AM_DMARC_NONE;
-		(void)snprintf(res->reason, sizeof(res->reason),
+		AM_SNPRINTF_FIT(res->reason, sizeof(res->reason),
 		    "invalid DMARC record at _dmarc.%.100s: %.60s",
 		    res->policy_domain, why.text);
 		memset(&res->rec, 0, sizeof(res->rec));
@@ -423,8 +425,8 @@ am_dmarc_eval_domain(const struct am_dmarc *dm,
 {
 	struct eval ev = { .dm = dm, .in = in, .res = res };
 
-	(void)snprintf(res->header_from, sizeof(res->header_from), "%s",
-	    author);
+	AM_SNPRINTF_FIT(res->header_from, sizeof(res->header_from), "%s",
+	    author);	/* normalised by lib/msg/from */
 	ev.author = res->header_from;
 	am_dmarc_memo_init(&ev.memo);
 	eval_record(&ev, author);

@@ -19,13 +19,14 @@ struct am_dmarc {
 	size_t nexempt;
 };
 
-/* set_result - a temperror/permerror/none result with a reason. */
+/* set_result - a temperror/permerror/none result with a reason (every
+ * reason passed is an am_why text or shorter: it fits). */
 static inline void
 set_result(struct am_dmarc_result *res, enum am_dmarc_res r,
     const char *reason)
 {
 	res->result = r;
-	(void)snprintf(res->reason, sizeof(res->reason), "%s", reason);
+	AM_SNPRINTF_FIT(res->reason, sizeof(res->reason), "%s", reason);
 }
 
 /* am_dmarc_eval_domain - evaluate one author domain into res: policy

@@ -53,6 +53,7 @@ static const char *const policy_names[] = {
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define TAG_SHOWN 64	/* bytes of a tag name or value in a reason */
 
 /* am_dmarc_policy_name - none, quarantine, reject, or "" (unspecified). */
 const char *
@@ -205,6 +206,19 @@ record_tag(struct am_str n, struct am_str v, struct am_dmarc_record *rec)
 	return true;
 }
 
+/* invalid_tag - "invalid NAME=VALUE", each cut at TAG_SHOWN bytes with the
+ * cut marked "...", so a long tag cannot fill the reason. */
+static void
+invalid_tag(struct am_str n, struct am_str v, char *why, size_t whylen)
+{
+	int nl = n.len > TAG_SHOWN ? TAG_SHOWN : (int)n.len;
+	int vl = v.p == NULL ? 0 : v.len > TAG_SHOWN ? TAG_SHOWN : (int)v.len;
+
+	AM_SNPRINTF_FIT(why, whylen, "invalid %.*s%s=%.*s%s", nl, n.p,
+	    n.len > TAG_SHOWN ? "..." : "", vl, v.p ? v.p : "",
+	    v.p != NULL && v.len > TAG_SHOWN ? "..." : "");
+}
+
 /* record_parse - validate a record that starts with v=DMARC1. */
 static bool
 record_parse(const char *txt, struct am_dmarc_record *rec, char *why,
@@ -220,13 +234,13 @@ record_parse(const char *txt, struct am_dmarc_record *rec, char *why,
 	rec->pct = 100;
 	rec->adkim = rec->aspf = 'r';
 	rec->psd = 'u';
-	(void)snprintf(rec->fo, sizeof(rec->fo), "0");
+	AM_SNPRINTF_FIT(rec->fo, sizeof(rec->fo), "0");
 	while (am_dmarc_tag_next(&pos, &n, &v)) {
 		for (i = 0; i < NELEM(known_tags); i++)
 			if (is_tag(n, known_tags[i]))
 				break;
 		if (i < NELEM(known_tags) && (seen & (1u << i))) {
-			(void)snprintf(why, whylen, "duplicate tag %s",
+			AM_SNPRINTF_FIT(why, whylen, "duplicate tag %s",
 			    known_tags[i]);
 			return false;
 		}
@@ -237,9 +251,7 @@ record_parse(const char *txt, struct am_dmarc_record *rec, char *why,
 			continue;
 		}
 		if (!record_tag(n, v, rec)) {
-			(void)snprintf(why, whylen, "invalid %.*s=%.*s",
-			    (int)n.len, n.p, v.p ? (int)v.len : 0,
-			    v.p ? v.p : "");
+			invalid_tag(n, v, why, whylen);
 			bad = true;
 		}
 	}
@@ -282,14 +294,14 @@ lib_parse(struct am_dmarc_record *rec, const char *author,
 	int st, p = 0, s = 0, adkim = 0, aspf = 0, pct = 0;
 
 	if (rec->sp != AM_DMARC_POLICY_UNSPEC)
-		(void)snprintf(sp, sizeof(sp), "; sp=%s",
+		AM_SNPRINTF_FIT(sp, sizeof(sp), "; sp=%s",
 		    policy_names[rec->sp]);
-	(void)snprintf(canon, sizeof(canon),
+	AM_SNPRINTF_FIT(canon, sizeof(canon),
 	    "v=DMARC1; p=%s%s; adkim=%c; aspf=%c; pct=%d",
 	    policy_names[rec->p], sp, rec->adkim, rec->aspf, rec->pct);
 	if ((pctx = opendmarc_policy_connect_init((u_char *)"0.0.0.0", 0)) ==
 	    NULL) {
-		(void)snprintf(why, whylen, "libopendmarc: no memory");
+		AM_SNPRINTF_FIT(why, whylen, "libopendmarc: no memory");
 		return false;
 	}
 	st = opendmarc_policy_store_dmarc(pctx, (u_char *)canon,
@@ -307,7 +319,7 @@ lib_parse(struct am_dmarc_record *rec, const char *author,
 		rec->aspf = aspf == DMARC_RECORD_A_STRICT ? 's' : 'r';
 		rec->pct = pct;
 	} else
-		(void)snprintf(why, whylen, "libopendmarc: %s",
+		AM_SNPRINTF_FIT(why, whylen, "libopendmarc: %.100s",
 		    opendmarc_policy_status_to_str(st));
 	(void)opendmarc_policy_connect_shutdown(pctx);
 	return st == DMARC_PARSE_OKAY && rec->p != AM_DMARC_POLICY_UNSPEC;
@@ -337,7 +349,7 @@ am_dmarc_record_parse(const char *txt, const char *author,
 	    rec == NULL)
 		AM_PANIC("am_dmarc_record_parse: NULL argument");
 	if (!am_dmarc_is_record(txt, strlen(txt)))
-		(void)snprintf(reason, sizeof(reason), "no v=DMARC1");
+		AM_SNPRINTF_FIT(reason, sizeof(reason), "no v=DMARC1");
 	else if (record_parse(txt, rec, reason, sizeof(reason)) &&
 	    am_dmarc_lib_init(why) == AM_OK &&
 	    lib_parse(rec, author, policy_domain, reason, sizeof(reason)))

@@ -383,14 +383,18 @@ am_dmarc_fetch(struct am_dns *dns, const char *domain, uint64_t deadline_ms,
 		AM_PANIC("am_dmarc_fetch: NULL argument");
 	memset(f, 0, sizeof(*f));
 	f->psd = 'u';
-	(void)snprintf(name, sizeof(name), "_dmarc.%s", domain);
+	if (am_snprintf(name, sizeof(name), "_dmarc.%s", domain) != AM_OK) {
+		f->dns = AM_DNS_NXDOMAIN;	/* what the resolver says of a
+						 * name over 253 characters */
+		return;
+	}
 	memset(&ans, 0, sizeof(ans));
 	q = am_dns_start_by(dns, name, ns_t_txt, deadline_ms);
 	am_dns_wait(q, deadline_ms, &ans);
 	q = am_dns_query_free(q);
 	f->dns = ans.result;
 	if (ans.result == AM_DNS_TEMPERROR)
-		(void)snprintf(f->why, sizeof(f->why), "%.100s: %.50s", name,
+		AM_SNPRINTF_FIT(f->why, sizeof(f->why), "%.100s: %.50s", name,
 		    ans.why);
 	else if (ans.result == AM_DNS_OK)
 		fetch_select(&ans, f);
@@ -436,8 +440,8 @@ am_dmarc_fetch_memo(struct am_dns *dns, struct am_dmarc_memo *m,
 	am_dmarc_fetch(dns, domain, deadline_ms, f);
 	if (m != NULL && m->n < AM_DMARC_MEMO_MAX &&
 	    strlen(domain) < sizeof(m->e[0].domain)) {
-		(void)snprintf(m->e[m->n].domain, sizeof(m->e[0].domain), "%s",
-		    domain);
+		AM_SNPRINTF_FIT(m->e[m->n].domain, sizeof(m->e[0].domain),
+		    "%s", domain);
 		fetch_copy(&m->e[m->n].f, f);
 		m->n++;
 	}
@@ -479,7 +483,7 @@ walk_select(struct am_treewalk *tw, const char *dom)
 		org = tw->step[i].domain;
 	}
 	tw->org_step = last;
-	(void)snprintf(tw->orgdomain, sizeof(tw->orgdomain), "%s", org);
+	AM_SNPRINTF_FIT(tw->orgdomain, sizeof(tw->orgdomain), "%s", org);
 }
 
 /* am_treewalk_run - RFC 9989 §4.10 DNS Tree Walk from domain. */
@@ -514,7 +518,7 @@ am_treewalk_run_memo(struct am_dns *dns, struct am_dmarc_memo *m,
 	x = label_count(dom);
 	for (;;) {
 		st = &tw->step[tw->n];
-		(void)snprintf(st->domain, sizeof(st->domain), "%s", target);
+		AM_SNPRINTF_FIT(st->domain, sizeof(st->domain), "%s", target);
 		if (tw->n == 0 && first != NULL) {
 			st->f = *first;		/* moved */
 			first->record = NULL;
