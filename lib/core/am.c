@@ -42,21 +42,45 @@ am_snprintf(char *buf, size_t size, const char *fmt, ...)
 	return st;
 }
 
+/* am_vsnprintf_cut - a text that does not fit ends in "..." (header). */
+enum am_status
+am_vsnprintf_cut(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	enum am_status st;
+
+	if (size < sizeof(CUT_MARK))
+		AM_PANIC("am_vsnprintf_cut: %zu-byte buffer", size);
+	st = am_vsnprintf(buf, size, fmt, ap);
+	if (st != AM_OK && strlen(buf) == size - 1)
+		memcpy(buf + size - sizeof(CUT_MARK), CUT_MARK,
+		    sizeof(CUT_MARK));
+	return st;
+}
+
+/* am_snprintf_cut - see am_vsnprintf_cut. */
+enum am_status
+am_snprintf_cut(char *buf, size_t size, const char *fmt, ...)
+{
+	enum am_status st;
+	va_list ap;
+
+	va_start(ap, fmt);
+	st = am_vsnprintf_cut(buf, size, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
 /* am_why_set - format a reason; NULL why is allowed and ignored. A reason
  * that does not fit ends in "...", so the cut shows. */
 void
 am_why_set(struct am_why *why, const char *fmt, ...)
 {
-	size_t len = sizeof(why->text);
 	va_list ap;
 
 	if (why == NULL)
 		return;
 	va_start(ap, fmt);
-	if (am_vsnprintf(why->text, len, fmt, ap) != AM_OK &&
-	    strlen(why->text) == len - 1)
-		memcpy(why->text + len - sizeof(CUT_MARK), CUT_MARK,
-		    sizeof(CUT_MARK));
+	(void)am_vsnprintf_cut(why->text, sizeof(why->text), fmt, ap);
 	va_end(ap);
 }
 

@@ -49,6 +49,15 @@ enum am_status am_snprintf(char *buf, size_t size, const char *fmt, ...)
 enum am_status am_vsnprintf(char *buf, size_t size, const char *fmt,
     va_list ap) AM_WUR;
 
+/* am_snprintf_cut - for a reason or a note meant for people: like
+ * am_snprintf, but a text that does not fit is cut and its last bytes made
+ * "..." so the cut shows (returns AM_PERMFAIL then, which the caller may
+ * ignore: the cut is marked, not silent). size must be at least 4. */
+enum am_status am_snprintf_cut(char *buf, size_t size, const char *fmt, ...)
+    AM_FMT(3, 4);
+enum am_status am_vsnprintf_cut(char *buf, size_t size, const char *fmt,
+    va_list ap);
+
 /* AM_SNPRINTF_FIT - am_snprintf for a text the caller has bounded to fit
  * (a copy between fields of one size, "%.100s" precisions that add up to
  * less than the array): a cut would be a broken invariant, never input, so

@@ -36,17 +36,6 @@
 /* Default explanation libspf2 falls back to; never shown (see get_exp). */
 #define NO_EXP "authmilter-no-explanation"
 
-/* settext - format into a fixed field; these texts may be cut short. */
-static void AM_FMT(3, 4)
-settext(char *dst, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(dst, size, fmt, ap);
-	va_end(ap);
-}
-
 static const char *const res_names[] = {
 	[AM_SPF_NONE] = "none", [AM_SPF_NEUTRAL] = "neutral",
 	[AM_SPF_PASS] = "pass", [AM_SPF_FAIL] = "fail",
@@ -94,8 +83,13 @@ am_spf_new(struct am_dns *dns, const struct am_config *cfg, struct am_why *why)
 	}
 	spf->void_limit = cfg->spf_void_lookup_limit < 0 ? 0 :
 	    (unsigned)cfg->spf_void_lookup_limit;
-	settext(spf->receiver, sizeof(spf->receiver), "%s",
-	    cfg->authserv_id && *cfg->authserv_id ? cfg->authserv_id : "unknown");
+	if (am_snprintf(spf->receiver, sizeof(spf->receiver), "%s",
+	    cfg->authserv_id && *cfg->authserv_id ? cfg->authserv_id :
+	    "unknown") != AM_OK) {
+		am_why_set(why, "AuthservID: longer than %zu bytes",
+		    sizeof(spf->receiver) - 1);
+		return am_spf_free(spf);
+	}
 	if (SPF_server_set_rec_dom(spf->server, spf->receiver) != SPF_E_SUCCESS ||
 	    SPF_server_set_explanation(spf->server, NO_EXP, &resp) !=
 	    SPF_E_SUCCESS) {
@@ -136,13 +130,18 @@ is_domain_name(const char *d)
 	return dot != NULL && dot[1] != '\0';
 }
 
-/* set_identity - fill r's identity and domain from sender (local@domain). */
-static void
+/* set_identity - fill r's identity and domain from sender (local@domain);
+ * false when the address does not fit (it is never evaluated cut). */
+static bool
 set_identity(struct am_spf_result *r, const char *local, const char *domain)
 {
-	settext(r->identity, sizeof(r->identity), "%s@%s",
-	    *local ? local : "postmaster", domain);
-	settext(r->domain, sizeof(r->domain), "%s", domain);
+	if (am_snprintf(r->identity, sizeof(r->identity), "%s@%s",
+	    *local ? local : "postmaster", domain) != AM_OK) {
+		r->identity[0] = '\0';
+		return false;
+	}
+	AM_SNPRINTF_FIT(r->domain, sizeof(r->domain), "%s", domain);
+	return true;
 }
 
 /* result_init - an unchecked "none" for scope. */
@@ -203,7 +202,8 @@ copy_explanation(struct am_spf_result *r, SPF_response_t *resp)
 
 	if (r->result != AM_SPF_FAIL || e == NULL || strcmp(e, NO_EXP) == 0)
 		return;
-	settext(r->explanation, sizeof(r->explanation), "%s", e);
+	/* the reply text: a longer one is cut, and the cut shown */
+	(void)am_snprintf_cut(r->explanation, sizeof(r->explanation), "%s", e);
 }
 
 /* take_response - libspf2's response and the layer's flags into r. */
@@ -217,18 +217,18 @@ take_response(struct am_spf_result *r, const struct check *chk,
 	if (chk->dns.is_limit_hit) {
 		/* RFC 7208 §4.6.4; the layer made libspf2 stop early */
 		r->result = AM_SPF_PERMERROR;
-		settext(r->reason, sizeof(r->reason), "%s",
-		    chk->dns.why);
+		AM_SNPRINTF_FIT(r->reason, sizeof(r->reason), "%s",
+		    chk->dns.why);	/* 128 into 192 */
 		return;
 	}
 	if (SPF_response_reason(resp) == SPF_REASON_LOCALHOST)
 		AM_PANIC("libspf2 localhost pass for a non-loopback client");
 	if (r->result == AM_SPF_TEMPERROR && chk->dns.has_temperror)
-		settext(r->reason, sizeof(r->reason), "%s",
+		AM_SNPRINTF_FIT(r->reason, sizeof(r->reason), "%s",
 		    chk->dns.why);
 	else if (r->result == AM_SPF_PERMERROR ||
 	    r->result == AM_SPF_TEMPERROR || r->result == AM_SPF_NONE)
-		settext(r->reason, sizeof(r->reason), "%s",
+		(void)am_snprintf_cut(r->reason, sizeof(r->reason), "%s",
 		    err != SPF_E_SUCCESS ? SPF_strerror(err) : "no SPF record");
 	copy_explanation(r, resp);
 }
@@ -278,32 +278,32 @@ set_comment(struct am_spf_result *r, const struct am_addr *client)
 	(void)am_addr_format(client, ip, sizeof(ip));
 	switch (r->is_checked ? r->result : AM_SPF_NONE) {
 	case AM_SPF_PASS:
-		settext(r->comment, sizeof(r->comment), "domain of %s "
+		AM_SNPRINTF_FIT(r->comment, sizeof(r->comment), "domain of %s "
 		    "designates %s as permitted sender", id, ip);
 		break;
 	case AM_SPF_FAIL:
-		settext(r->comment, sizeof(r->comment), "domain of %s "
+		AM_SNPRINTF_FIT(r->comment, sizeof(r->comment), "domain of %s "
 		    "does not designate %s as permitted sender", id, ip);
 		break;
 	case AM_SPF_SOFTFAIL:
-		settext(r->comment, sizeof(r->comment), "domain of "
+		AM_SNPRINTF_FIT(r->comment, sizeof(r->comment), "domain of "
 		    "transitioning %s does not designate %s as permitted "
 		    "sender", id, ip);
 		break;
 	case AM_SPF_NEUTRAL:
-		settext(r->comment, sizeof(r->comment), "%s is neither "
+		AM_SNPRINTF_FIT(r->comment, sizeof(r->comment), "%s is neither "
 		    "permitted nor denied by domain of %s", ip, id);
 		break;
 	case AM_SPF_TEMPERROR:
-		settext(r->comment, sizeof(r->comment), "temporary "
+		AM_SNPRINTF_FIT(r->comment, sizeof(r->comment), "temporary "
 		    "error checking domain of %s: %s", id, r->reason);
 		break;
 	case AM_SPF_PERMERROR:
-		settext(r->comment, sizeof(r->comment), "permanent "
+		AM_SNPRINTF_FIT(r->comment, sizeof(r->comment), "permanent "
 		    "error checking domain of %s: %s", id, r->reason);
 		break;
 	default:
-		settext(r->comment, sizeof(r->comment), "%s%s: %s",
+		AM_SNPRINTF_FIT(r->comment, sizeof(r->comment), "%s%s: %s",
 		    r->is_checked ? "domain of " : "", *id ? id : "no identity",
 		    r->reason[0] ? r->reason : "no SPF record");
 		break;
@@ -318,13 +318,13 @@ check_helo(struct am_spf *spf, const struct am_addr *client,
 	char sender[AM_SPF_IDENTITY_MAX];
 
 	if (!is_domain_name(helo) || strlen(helo) > AM_DNS_MAX_NAME + 1) {
-		settext(r->reason, sizeof(r->reason),
+		AM_SNPRINTF_FIT(r->reason, sizeof(r->reason),
 		    "HELO is not a domain name");
 		return;
 	}
-	settext(r->identity, sizeof(r->identity), "%s", helo);
-	settext(r->domain, sizeof(r->domain), "%s", helo);
-	settext(sender, sizeof(sender), "postmaster@%s", helo);
+	AM_SNPRINTF_FIT(r->identity, sizeof(r->identity), "%s", helo);
+	AM_SNPRINTF_FIT(r->domain, sizeof(r->domain), "%s", helo);
+	AM_SNPRINTF_FIT(sender, sizeof(sender), "postmaster@%s", helo);
 	evaluate(spf, client, helo, sender, deadline_ms, r);
 }
 
@@ -341,7 +341,7 @@ check_mfrom(struct am_spf *spf, const struct am_addr *client,
 
 	if (*mail_from == '\0') {
 		if (!is_domain_name(helo)) {
-			settext(r->reason, sizeof(r->reason), "null "
+			AM_SNPRINTF_FIT(r->reason, sizeof(r->reason), "null "
 			    "sender and HELO is not a domain name");
 			return;
 		}
@@ -349,16 +349,21 @@ check_mfrom(struct am_spf *spf, const struct am_addr *client,
 	}
 	if (llen >= sizeof(local) - 12 || strlen(domain) > AM_DNS_MAX_NAME + 1) {
 		r->is_checked = true;
-		settext(r->reason, sizeof(r->reason),
+		AM_SNPRINTF_FIT(r->reason, sizeof(r->reason),
 		    "sender address too long");
 		return;
 	}
 	memcpy(local, mail_from, llen);
 	local[llen] = '\0';
-	set_identity(r, local, domain);
+	if (!set_identity(r, local, domain)) {
+		r->is_checked = true;
+		AM_SNPRINTF_FIT(r->reason, sizeof(r->reason),
+		    "sender address too long");
+		return;
+	}
 	if (!is_domain_name(domain)) {
 		r->is_checked = true;
-		settext(r->reason, sizeof(r->reason),
+		(void)am_snprintf_cut(r->reason, sizeof(r->reason),
 		    "not a domain name: %s", domain);
 		return;
 	}
@@ -383,9 +388,9 @@ am_spf_check(struct am_spf *spf, const struct am_addr *client,
 	result_init(helo_result, AM_SPF_SCOPE_HELO);
 	if (am_addr_is_loopback(client)) {
 		/* libspf2 passes every loopback client: don't ask it */
-		settext(mfrom->reason, sizeof(mfrom->reason),
+		AM_SNPRINTF_FIT(mfrom->reason, sizeof(mfrom->reason),
 		    "loopback client");
-		settext(helo_result->reason,
+		AM_SNPRINTF_FIT(helo_result->reason,
 		    sizeof(helo_result->reason), "loopback client");
 	} else {
 		check_helo(spf, client, helo, deadline_ms, helo_result);

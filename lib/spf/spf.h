@@ -89,7 +89,9 @@ struct am_spf_result {
 						 * or the HELO name */
 	char domain[256];		/* domain checked (<= 253 chars) */
 	char reason[192];		/* why, for errors/none; may be "" */
-	char comment[384];		/* "domain of X designates IP as ..." */
+	char comment[1024];		/* "domain of X designates IP as ...":
+					 * sized for the longest identity and
+					 * reason, never cut */
 	char explanation[512];		/* expanded exp= text for fail, or "" */
 };
 

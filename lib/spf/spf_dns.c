@@ -49,16 +49,6 @@ enum tag_kind { TAG_NONE = -1, TAG_TERM = 0, TAG_ZERO = 1, TAG_SUB = 2 };
 /* The check running on this thread, between begin and end; NULL otherwise. */
 static _Thread_local struct am_spf_dns_check *current;
 
-/* settext - format into a fixed field; these texts may be cut short. */
-static void AM_FMT(3, 4)
-settext(char *dst, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(dst, size, fmt, ap);
-	va_end(ap);
-}
 
 /* am_spf_dns_begin - make chk the current check of this thread. */
 void
@@ -208,7 +198,7 @@ static void
 hit_limit(struct am_spf_dns_check *chk, const char *what)
 {
 	if (!chk->is_limit_hit)
-		settext(chk->why, sizeof(chk->why), "%s", what);
+		AM_SNPRINTF_FIT(chk->why, sizeof(chk->why), "%s", what);
 	chk->is_limit_hit = true;
 }
 
@@ -328,8 +318,8 @@ query_chased(struct am_dns *dns, struct am_spf_dns_check *chk,
 		am_dns_answer_release(ans);
 		if (++links > MAX_CNAME_LINKS) {
 			ans->rcode = -1;
-			settext(ans->why, sizeof(ans->why), "CNAME loop at %s",
-			    name);
+			(void)am_snprintf_cut(ans->why, sizeof(ans->why),
+			    "CNAME loop at %s", name);
 			break;	/* released: an empty TEMPERROR answer */
 		}
 		am_buf_reset(&cur);
@@ -363,7 +353,7 @@ resolve(SPF_dns_server_t *srv, struct am_spf_dns_check *chk,
 		break;
 	default:
 		chk->has_temperror = true;
-		settext(chk->why, sizeof(chk->why), "DNS %s: %s",
+		(void)am_snprintf_cut(chk->why, sizeof(chk->why), "DNS %s: %s",
 		    name, ans.why[0] ? ans.why : "temporary failure");
 		rr = new_rr(srv, domain, type, 0, TRY_AGAIN);
 		break;
@@ -408,20 +398,24 @@ cut253(const char *name)
 	return name;
 }
 
-/* untag - which tag of ours ends domain (spf_rewrite.h); the name without
- * it into name (domain itself when untagged or too long). */
+/* untag - which tag of ours ends domain (spf_rewrite.h); *qname is the
+ * name to look up: domain without the tag (copied into name), or domain
+ * itself when untagged or too long for name (never a cut copy). */
 static enum tag_kind
-untag(const struct layer *ly, const char *domain, char *name, size_t size)
+untag(const struct layer *ly, const char *domain, char *name, size_t size,
+    const char **qname)
 {
 	size_t len = strlen(domain);
 	int k;
 
-	settext(name, size, "%s", domain);
+	*qname = domain;
 	if (len <= TAG_LEN || len >= size)
 		return TAG_NONE;
 	for (k = TAG_TERM; k <= TAG_SUB; k++)
 		if (strcasecmp(domain + len - TAG_LEN, ly->tag[k]) == 0) {
-			name[len - TAG_LEN] = '\0';
+			AM_SNPRINTF_FIT(name, size, "%.*s",
+			    (int)(len - TAG_LEN), domain);
+			*qname = name;
 			return (enum tag_kind)k;
 		}
 	return TAG_NONE;
@@ -447,9 +441,11 @@ collapse(const struct layer *ly, const struct am_spf_dns_check *chk,
 		rr->num_rr = 1;
 	} else if (rr->rr_type == ns_t_mx) {
 		for (i = 0; i < rr->num_rr; i++) {
-			settext(name, sizeof(name), "%s%s", rr->rr[i]->mx,
-			    ly->tag[TAG_SUB]);
-			put_text(rr, i, name, strlen(name));
+			/* An MX name too long to tag stays as it is: too
+			 * long for a DNS name too, its lookup fails. */
+			if (am_snprintf(name, sizeof(name), "%s%s",
+			    rr->rr[i]->mx, ly->tag[TAG_SUB]) == AM_OK)
+				put_text(rr, i, name, strlen(name));
 		}
 	}
 }
@@ -465,6 +461,7 @@ layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
 	struct am_spf_dns_check *chk = current;
 	SPF_dns_rr_t *rr;
 	enum tag_kind kind;
+	const char *qname;
 	char name[1100];
 
 	(void)should_cache;
@@ -475,7 +472,7 @@ layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
 		return new_rr(srv, domain, type, 0, NO_DATA);
 	if (chk == NULL || chk->is_limit_hit)
 		return new_rr(srv, domain, type, 0, TRY_AGAIN);
-	kind = untag(ly, domain, name, sizeof(name));
+	kind = untag(ly, domain, name, sizeof(name), &qname);
 	if ((kind == TAG_TERM || kind == TAG_ZERO ||
 	    (kind == TAG_NONE && type == ns_t_ptr)) && !count_term(chk))
 		return new_rr(srv, domain, type, 0, TRY_AGAIN);
@@ -483,7 +480,7 @@ layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
 		hit_limit(chk, "too many DNS queries");
 		return new_rr(srv, domain, type, 0, TRY_AGAIN);
 	}
-	rr = resolve(srv, chk, domain, cut253(name), type);
+	rr = resolve(srv, chk, domain, cut253(qname), type);
 	check_answer(chk, rr);
 	if (kind == TAG_ZERO || kind == TAG_SUB)
 		collapse(ly, chk, rr);
@@ -674,7 +671,7 @@ am_spf_dns_new(struct am_dns *dns)
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		AM_PANIC("getrandom failed");
 	for (k = TAG_TERM; k <= TAG_SUB; k++)
-		settext(ly->tag[k], sizeof(ly->tag[k]),
+		AM_SNPRINTF_FIT(ly->tag[k], sizeof(ly->tag[k]),
 		    "._am%c%02x%02x%02x%02x%02x%02x", "tzs"[k], rnd[0], rnd[1],
 		    rnd[2], rnd[3], rnd[4], rnd[5]);
 	srv = &ly->srv;

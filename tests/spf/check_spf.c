@@ -27,6 +27,8 @@
 #include "testutil/testrr.h"
 #include "testutil/testutil.h"
 
+#define LABEL "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
 static const char *const fixture_rrs[] = {
 	"pass.example. 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"",
 	"fail.example. 300 IN TXT \"v=spf1 -all exp=exp.fail.example\"",
@@ -340,6 +342,26 @@ START_TEST(test_reasons)
 }
 END_TEST
 
+/* A sender that does not fit the identity is never evaluated cut (the cut
+ * would name another domain): too long, as a long local part is. */
+START_TEST(test_long_identity)
+{
+	struct am_spf_result mf, he;
+	char from[600];
+
+	memset(from, 'a', 320);
+	ck_assert(snprintf(from + 320, sizeof(from) - 320, "@%.63s.%.63s.%.63s"
+	    ".fail.example", LABEL, LABEL, LABEL) < (int)sizeof(from) - 320);
+	ck_assert_uint_gt(strlen(from), sizeof(mf.identity));
+	check("192.0.2.5", "h.example", from, &mf, &he);
+	ck_assert(mf.is_checked);
+	ck_assert_int_eq(mf.result, AM_SPF_NONE);
+	ck_assert_str_eq(mf.reason, "sender address too long");
+	ck_assert_str_eq(mf.identity, "");
+	ck_assert(he.is_checked);
+}
+END_TEST
+
 START_TEST(test_authres_golden)
 {
 	struct am_spf_result mf, he;
@@ -571,6 +593,7 @@ main(void)
 	tcase_add_test(tc, test_loopback);
 	tcase_add_test(tc, test_explanation);
 	tcase_add_test(tc, test_reasons);
+	tcase_add_test(tc, test_long_identity);
 	tcase_add_test(tc, test_authres_golden);
 	tcase_add_test(tc, test_received_spf_golden);
 	tcase_add_test(tc, test_names);
