@@ -43,6 +43,8 @@ static const char *const default_sign[] = {
 	"list-archive", "list-unsubscribe-post", NULL,
 };
 
+#define NOTE_CUT ",..."	/* ends a note with more claims than fit */
+
 struct am_dkim_signer {
 	DKIM_LIB *lib;			/* owned; options fixed at creation */
 	const struct am_keys *keys;	/* borrowed */
@@ -75,6 +77,8 @@ struct am_dkim_sign {
 					 * NULL (none seen by eoh, or done) */
 	struct am_dkim_mem vmem;	/* vdk's allocations */
 	char note[256];			/* claims found, for the log line */
+	bool is_note_cut;		/* note ends in "..." (more claims
+					 * than it can hold) */
 };
 
 /* is_field_name - RFC 5322 §3.6.8 ftext. */
@@ -521,14 +525,21 @@ am_dkim_sign_body(struct am_dkim_sign *s, const void *p, size_t len)
 		(void)dkim_body(s->vdk, (u_char *)(uintptr_t)p, len);
 }
 
-/* add_note - "example.com/sel:verified" to the note, comma-separated. */
+/* add_note - "example.com/sel:verified" to the note, comma-separated; the
+ * entries that do not fit are one "..." (NOTE_CUT is kept free for it). */
 static void
 add_note(struct am_dkim_sign *s, const struct slot *sl, const char *what)
 {
-	size_t n = strlen(s->note);
+	size_t n = strlen(s->note), room = sizeof(s->note) - sizeof(NOTE_CUT);
 
-	(void)snprintf(s->note + n, sizeof(s->note) - n, "%s%s/%s:%s",
-	    n ? "," : "", sl->domain, sl->key->selector, what);
+	if (s->is_note_cut)
+		return;
+	if (n < room && am_snprintf(s->note + n, room - n, "%s%s/%s:%s",
+	    n ? "," : "", sl->domain, sl->key->selector, what) == AM_OK)
+		return;
+	s->is_note_cut = true;
+	AM_SNPRINTF_FIT(s->note + n, sizeof(s->note) - n, "%s",
+	    n ? NOTE_CUT : NOTE_CUT + 1);
 }
 
 /* settle_claims - a key whose existing signature verifies does not sign

@@ -351,7 +351,7 @@ policy_check(struct am_dkim_verify *v, DKIM_SIGINFO *sig,
 	}
 	if (s->key_type != NULL && strcmp(s->key_type, "rsa") == 0 &&
 	    s->key_bits < p->min_key_bits) {
-		(void)snprintf(reason, sizeof(reason),
+		AM_SNPRINTF_FIT(reason, sizeof(reason),
 		    "key too small (%u bits, minimum %u)", s->key_bits,
 		    p->min_key_bits);
 		set_result(s, AM_DKIM_POLICY, reason);
@@ -361,7 +361,7 @@ policy_check(struct am_dkim_verify *v, DKIM_SIGINFO *sig,
 	    dkim_sig_getcanonlen(v->d, sig, &msglen, &canonlen, &signlen) !=
 	    DKIM_STAT_OK || signlen < 0 || signlen >= msglen)
 		return;
-	(void)snprintf(reason, sizeof(reason),
+	AM_SNPRINTF_FIT(reason, sizeof(reason),
 	    "body length limit (l=) covers only %zd of %zd bytes", signlen,
 	    msglen);
 	set_result(s, AM_DKIM_POLICY, reason);
@@ -585,7 +585,7 @@ add_one(const struct am_dkim_results *res, size_t i, struct am_authres *ar)
 	size_t bl = b_prefix_len(res, i);
 
 	if (s->key_type != NULL)
-		(void)snprintf(comment, sizeof(comment), "%u-bit %s key; %s",
+		AM_SNPRINTF_FIT(comment, sizeof(comment), "%u-bit %s key; %s",
 		    s->key_bits, s->key_type,
 		    s->dnssec == AM_DKIM_DNSSEC_SECURE ? "secure" :
 		    "unprotected");
