@@ -258,7 +258,7 @@ peer_text(int fd, char *buf, size_t len)
 	else
 		(void)inet_ntop(AF_INET6,
 		    &((struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof(a));
-	(void)snprintf(buf, len, "%s:%u", a, ntohs(ss.ss_family == AF_INET ?
+	AM_SNPRINTF_FIT(buf, len, "%s:%u", a, ntohs(ss.ss_family == AF_INET ?
 	    ((struct sockaddr_in *)&ss)->sin_port :
 	    ((struct sockaddr_in6 *)&ss)->sin6_port));
 	return buf;

@@ -158,8 +158,10 @@ lookup_user(const char *spec, uid_t *uid, gid_t *gid, char *name, size_t len)
 	struct passwd *pw;
 	struct group *gr;
 
-	(void)snprintf(name, len, "%.*s", colon ? (int)(colon - spec) :
-	    (int)strlen(spec), spec);
+	/* a cut name could be someone else's */
+	if (am_snprintf(name, len, "%.*s", colon ? (int)(colon - spec) :
+	    (int)strlen(spec), spec) != AM_OK)
+		am_fatal("UserID: user name \"%.64s...\" too long", spec);
 	if ((pw = getpwnam(name)) == NULL)
 		am_fatal("UserID: no such user \"%s\"", name);
 	*uid = pw->pw_uid;

@@ -100,7 +100,12 @@ am_buf_vprintf(struct am_buf *b, const char *fmt, va_list ap)
 	va_end(ap2);
 	if (n < 0 || reserve(b, (size_t)n) != AM_OK)
 		return AM_PERMFAIL;
-	(void)vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	/* The space was measured with the same arguments; a different
+	 * length (a locale changed meanwhile) leaves the buffer as it was. */
+	if (vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap) != n) {
+		b->data[b->len] = '\0';
+		return AM_PERMFAIL;
+	}
 	b->len += (size_t)n;
 	return AM_OK;
 }

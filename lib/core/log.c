@@ -18,6 +18,9 @@
 
 #include "core/log.h"
 
+#define LINE_MAX_BYTES 8190	/* a log line without its newline (a summary
+				 * is at most 4096 bytes plus the queue id) */
+
 static enum am_log_sink log_sink = AM_LOG_STDERR;	/* set once at start */
 static int log_fd = 2;					/* stderr or LogFile */
 static bool log_debug;					/* set once at start */
@@ -31,7 +34,8 @@ am_log_open(enum am_log_sink sink, const char *ident, const char *path,
 	int fd;
 
 	if (ident != NULL)
-		(void)snprintf(log_ident, sizeof(log_ident), "%s", ident);
+		(void)am_snprintf_cut(log_ident, sizeof(log_ident), "%s",
+		    ident);
 	if (sink == AM_LOG_FILE) {
 		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (fd < 0) {
@@ -72,11 +76,13 @@ am_log_is_debug(void)
 	return log_debug;
 }
 
-/* vlog - format one line and write it to the sink, preserving errno. */
+/* vlog - format one line and write it to the sink, preserving errno. A
+ * line longer than LINE_MAX_BYTES is cut, and ends in "..." (syslog cuts
+ * on its own). */
 static void
 vlog(int prio, const char *tag, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char line[LINE_MAX_BYTES + 2];	/* with the newline and a NUL */
 	int saved = errno, n = 0;
 	struct tm tm;
 	time_t now;
@@ -95,8 +101,10 @@ vlog(int prio, const char *tag, const char *fmt, va_list ap)
 	    log_ident, (long)getpid(), tag);
 	if (n < (int)sizeof(line) - 1)
 		n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	if (n > (int)sizeof(line) - 2)
+	if (n > (int)sizeof(line) - 2) {
 		n = (int)sizeof(line) - 2;
+		memcpy(line + n - 3, "...", 3);
+	}
 	line[n++] = '\n';
 	(void)!write(log_fd, line, (size_t)n);
 	errno = saved;
@@ -128,7 +136,7 @@ am_panic(const char *file, int line, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	(void)am_vsnprintf_cut(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	am_log_err("panic: %s:%d: %s", file, line, text);
 	abort();
@@ -142,7 +150,7 @@ am_fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	(void)am_vsnprintf_cut(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	am_log_err("fatal: %s", text);
 	exit(1);

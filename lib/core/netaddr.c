@@ -122,8 +122,11 @@ am_addr_format(const struct am_addr *a, char *buf, size_t len)
 	if (len == 0)
 		AM_PANIC("am_addr_format: zero-length buffer");
 	if ((a->family != AF_INET && a->family != AF_INET6) ||
-	    inet_ntop(a->family, a->bytes, buf, (socklen_t)len) == NULL)
-		(void)snprintf(buf, len, "?");
+	    inet_ntop(a->family, a->bytes, buf, (socklen_t)len) == NULL) {
+		buf[0] = '\0';		/* "" when not even "?" fits */
+		if (len >= 2)
+			AM_SNPRINTF_FIT(buf, len, "?");
+	}
 	return buf;
 }
 
@@ -221,7 +224,7 @@ cidr_parse(const char *text, struct cidr *c, struct am_why *why)
 		am_why_set(why, "\"%.40s...\": too long for an address", text);
 		return AM_PERMFAIL;
 	}
-	(void)snprintf(tmp, sizeof(tmp), "%s", text);
+	AM_SNPRINTF_FIT(tmp, sizeof(tmp), "%s", text);	/* length checked */
 	if ((slash = strchr(tmp, '/')) != NULL)
 		*slash++ = '\0';
 	if (am_addr_parse(tmp, &a) != AM_OK) {

@@ -149,7 +149,7 @@ query_fail(struct am_dns_query *q, enum am_dns_result result, const char *why)
 {
 	q->state = Q_FAILED;
 	q->fail_result = result;
-	(void)snprintf(q->fail_why, sizeof(q->fail_why), "%s", why);
+	AM_SNPRINTF_FIT(q->fail_why, sizeof(q->fail_why), "%s", why);
 	(void)pthread_cond_broadcast(&q->cond);
 }
 
@@ -251,7 +251,7 @@ am_dns_start(struct am_dns *dns, const char *name, int rrtype)
 	    dns_callback, &q->async_id);
 	if (r != 0) {
 		/* Every failure return leaves the callback unscheduled. */
-		(void)snprintf(why, sizeof(why), "resolver: %s",
+		(void)am_snprintf_cut(why, sizeof(why), "resolver: %s",
 		    ub_strerror(r));
 		(void)pthread_mutex_lock(&dns->lock);
 		q->refs = 1;
@@ -317,8 +317,9 @@ answer_from_result(const struct ub_result *res, struct am_dns_answer *ans)
 	}
 	ans->result = AM_DNS_TEMPERROR;
 	if (res->bogus)
-		(void)snprintf(ans->why, sizeof(ans->why), "DNSSEC bogus: %s",
-		    res->why_bogus ? res->why_bogus : "no reason given");
+		(void)am_snprintf_cut(ans->why, sizeof(ans->why),
+		    "DNSSEC bogus: %s", res->why_bogus ? res->why_bogus :
+		    "no reason given");
 	else if (res->rcode == 0 && res->havedata) {
 		ans->result = AM_DNS_OK;
 		answer_copy_records(res, ans);
@@ -327,11 +328,11 @@ answer_from_result(const struct ub_result *res, struct am_dns_answer *ans)
 	else if (res->rcode == 3)
 		ans->result = AM_DNS_NXDOMAIN;
 	else if (res->rcode == 2)
-		(void)snprintf(ans->why, sizeof(ans->why), "SERVFAIL");
+		AM_SNPRINTF_FIT(ans->why, sizeof(ans->why), "SERVFAIL");
 	else if (res->rcode == 5)
-		(void)snprintf(ans->why, sizeof(ans->why), "REFUSED");
+		AM_SNPRINTF_FIT(ans->why, sizeof(ans->why), "REFUSED");
 	else
-		(void)snprintf(ans->why, sizeof(ans->why), "rcode %d",
+		AM_SNPRINTF_FIT(ans->why, sizeof(ans->why), "rcode %d",
 		    res->rcode);
 }
 
@@ -341,10 +342,10 @@ answer_fill(const struct am_dns_query *q, struct am_dns_answer *ans)
 {
 	if (q->state == Q_FAILED) {
 		ans->result = q->fail_result;
-		(void)snprintf(ans->why, sizeof(ans->why), "%s", q->fail_why);
+		AM_SNPRINTF_FIT(ans->why, sizeof(ans->why), "%s", q->fail_why);
 	} else if (q->err != 0 || q->res == NULL) {
 		ans->result = AM_DNS_TEMPERROR;
-		(void)snprintf(ans->why, sizeof(ans->why), "resolver: %s",
+		(void)am_snprintf_cut(ans->why, sizeof(ans->why), "resolver: %s",
 		    ub_strerror(q->err));
 	} else
 		answer_from_result(q->res, ans);

@@ -92,7 +92,7 @@ set_forwarders(struct ub_ctx *ctx, const char *list, struct am_why *why)
 			    (int)n, list);
 			return AM_PERMFAIL;
 		}
-		(void)snprintf(addr, sizeof(addr), "%.*s", (int)n, list);
+		AM_SNPRINTF_FIT(addr, sizeof(addr), "%.*s", (int)n, list);
 		if ((r = ub_ctx_set_fwd(ctx, addr)) != 0) {
 			am_why_set(why, "nameserver \"%s\": %s", addr,
 			    ub_strerror(r));
@@ -166,7 +166,7 @@ am_dns_new(const struct am_dns_opts *opts, struct am_why *why)
 
 	dns->wake[0] = dns->wake[1] = -1;
 	dns->is_local_only = opts->local_only;
-	(void)snprintf(dns->root_type, sizeof(dns->root_type), "static");
+	AM_SNPRINTF_FIT(dns->root_type, sizeof(dns->root_type), "static");
 	(void)pthread_mutex_init(&dns->lock, NULL);
 	(void)pthread_mutex_init(&dns->local_lock, NULL);
 	(void)pthread_condattr_init(&dns->condattr);
@@ -251,8 +251,9 @@ am_dns_add_local_zone(struct am_dns *dns, const char *zone, const char *type,
 
 	(void)pthread_mutex_lock(&dns->local_lock);
 	r = ub_ctx_zone_add(dns->ctx, zone, type);
+	/* unbound took it: one of its zone types, all shorter than 32 */
 	if (r == 0 && is_root)
-		(void)snprintf(dns->root_type, sizeof(dns->root_type), "%s",
+		AM_SNPRINTF_FIT(dns->root_type, sizeof(dns->root_type), "%s",
 		    type);
 	else if (r == 0 && dns->is_local_only)
 		r = root_relink(dns);

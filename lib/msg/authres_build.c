@@ -379,8 +379,8 @@ cut_init(const struct am_authres *ar, const char *method, size_t keep,
 	}
 	cut->note_at = kept != SIZE_MAX ? kept : before != SIZE_MAX ? before :
 	    after;
-	(void)snprintf(cut->note, sizeof(cut->note), "(%zu %s%s results not "
-	    "shown)", total - keep, keep > 0 ? "more " : "", method);
+	AM_SNPRINTF_FIT(cut->note, sizeof(cut->note), "(%zu %s%.32s results "
+	    "not shown)", total - keep, keep > 0 ? "more " : "", method);
 }
 
 /* am_authres_format_fit - am_authres_format(), leaving out trailing

@@ -58,12 +58,12 @@ author(struct am_outbound *out, const struct am_msg *msg)
 	struct am_why why;
 
 	if (h == NULL) {
-		(void)snprintf(out->why, sizeof(out->why), "no From header");
+		AM_SNPRINTF_FIT(out->why, sizeof(out->why), "no From header");
 		return NULL;
 	}
 	if (am_from_parse(h->value, h->value_len, &from, &why) != AM_OK ||
 	    from->n == 0) {
-		(void)snprintf(out->why, sizeof(out->why), "unusable From: %.100s",
+		AM_SNPRINTF_FIT(out->why, sizeof(out->why), "unusable From: %.100s",
 		    from == NULL ? why.text : "no mailbox");
 		return am_from_free(from);
 	}
@@ -83,7 +83,7 @@ am_outbound_eoh(struct am_outbound *out, const struct am_msg *msg)
 	    from->mbox[0].local, from->mbox[0].domain);
 	out->has_keys = am_dkim_sign_keys(out->sign) > 0;
 	if (!out->has_keys)
-		(void)snprintf(out->why, sizeof(out->why), "no key for %.100s",
+		AM_SNPRINTF_FIT(out->why, sizeof(out->why), "no key for %.100s",
 		    from->mbox[0].domain);
 	from = am_from_free(from);
 	if (!out->has_keys)
@@ -117,10 +117,7 @@ am_outbound_eom(struct am_outbound *out)
 	}
 	if (am_dkim_sign_eom(out->sign, &why) != AM_OK) {
 		out->status = AM_SIGN_FAILED;
-		if (am_snprintf(out->why, sizeof(out->why), "%s", why.text) !=
-		    AM_OK)
-			AM_PANIC("am_outbound_eom: why over %zu bytes",
-			    sizeof(out->why));
+		AM_SNPRINTF_FIT(out->why, sizeof(out->why), "%s", why.text);
 		return;
 	}
 	out->status = AM_SIGN_DONE;

@@ -65,7 +65,7 @@ parse_min(struct rule *r, const char *v, struct am_why *why)
 		    "TLSv1.2, TLSv1.3)", v);
 		return false;
 	}
-	(void)snprintf(r->min_name, sizeof(r->min_name), "%s", v);
+	AM_SNPRINTF_FIT(r->min_name, sizeof(r->min_name), "%s", v);	/* known */
 	return true;
 }
 

@@ -261,7 +261,7 @@ am_tls_format_header(const struct am_tls_status *st, const char *receiver,
 			rc = put_item(out, &col, "version", st->version);
 		if (rc == AM_OK && st->cipher[0])
 			rc = put_item(out, &col, "cipher", st->cipher);
-		(void)snprintf(num, sizeof(num), "%d", st->bits);
+		AM_SNPRINTF_FIT(num, sizeof(num), "%d", st->bits);
 		if (rc == AM_OK && st->bits > 0)
 			rc = put_item(out, &col, "bits", num);
 		if (rc == AM_OK)
@@ -274,7 +274,7 @@ am_tls_format_header(const struct am_tls_status *st, const char *receiver,
 		if (rc == AM_OK && st->sni[0])
 			rc = put_item(out, &col, "sni", st->sni);
 	}
-	(void)snprintf(num, sizeof(num), "%d", st->port);
+	AM_SNPRINTF_FIT(num, sizeof(num), "%d", st->port);
 	if (rc == AM_OK && st->port > 0)
 		rc = put_item(out, &col, "port", num);
 	if (rc == AM_OK && st->daemon[0])
@@ -301,7 +301,7 @@ am_tls_add_authres(const struct am_tls_status *st, struct am_authres *ar)
 	if (st->cipher[0])
 		am_authres_add_prop(ar, "smtp", "cipher", st->cipher);
 	if (st->bits > 0) {
-		(void)snprintf(bits, sizeof(bits), "%d", st->bits);
+		AM_SNPRINTF_FIT(bits, sizeof(bits), "%d", st->bits);
 		am_authres_add_prop(ar, "smtp", "bits", bits);
 	}
 }

@@ -10,7 +10,11 @@
 #    "451 4.7.1" pair anywhere else, code or comment. config_keys.def is
 #    left out: its doc strings (conf/authmilter.conf and the man page are
 #    generated from them) tell the administrator which codes the decision
-#    uses; they choose none.
+#    uses; they choose none;
+#  - no (void)snprintf or (void)vsnprintf in lib/ or milter/: a text that
+#    would be cut is an error or a marked cut (am_snprintf, am_snprintf_cut,
+#    AM_SNPRINTF_FIT in lib/core/am.h, or struct am_buf), never a silent
+#    one (issue 20).
 set -u
 src=${top_srcdir:-$(dirname "$0")/../..}
 fail=0; pass=0
@@ -35,5 +39,9 @@ check "no SMTP reply code outside lib/pipeline/decide.[ch]" \
 	"$src"/lib/*/*.c "$src"/lib/*/*.h "$src"/milter/*.c "$src"/milter/*.h \
 	"$src"/milter/*/*.c "$src"/milter/*/*.h 2>/dev/null |
 	grep -v '/lib/pipeline/decide\.[ch]:')"
+check "no (void)snprintf/(void)vsnprintf in lib/ and milter/" \
+    "$(grep -nE '\(void\)[[:space:]]*v?snprintf[[:space:]]*\(' \
+	"$src"/lib/*/*.c "$src"/lib/*/*.h "$src"/milter/*.c "$src"/milter/*.h \
+	"$src"/milter/*/*.c "$src"/milter/*/*.h 2>/dev/null)"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
