@@ -44,7 +44,8 @@ fail(struct scan *s, const char *fmt, ...)
 	if (s->has_error)
 		return;
 	va_start(ap, fmt);
-	(void)vsnprintf(s->c->reason, sizeof(s->c->reason), fmt, ap);
+	/* a reason for people: cut with "..." when it does not fit */
+	(void)am_vsnprintf_cut(s->c->reason, sizeof(s->c->reason), fmt, ap);
 	va_end(ap);
 	s->has_error = true;
 }
