@@ -5,7 +5,7 @@
  * is scanned even after a problem so that max_instance and the newest cv=
  * are known to a sealer (bounded by 3 * AM_ARC_MAX_SETS ARC headers). Field
  * syntax follows RFC 6376 §3.5 (DKIM-Signature), which §4.1.2 and §4.1.3
- * borrow. Contract in arc_parse.h.
+ * borrow: lib/dkim/dkim_sig.c checks it. Contract in arc_parse.h.
  */
 #include "autoconf.h"
 
@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "core/xalloc.h"
+#include "dkim/dkim_sig.h"
 #include "arc/arc_parse.h"
 
 enum kind { K_AAR = 0, K_AMS, K_AS, K_NONE };
@@ -266,31 +267,6 @@ am_arc_cv_name(enum am_arc_cv cv)
 	return "?";
 }
 
-/* name_ok - a domain or selector: labels of 1..63 LDH or '_' bytes. */
-static bool
-name_ok(struct am_str v)
-{
-	size_t i, label = 0;
-
-	if (v.len == 0 || v.len > AM_DNS_MAX_NAME)
-		return false;
-	for (i = 0; i < v.len; i++) {
-		char c = v.p[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_') {
-			if (++label > 63)
-				return false;
-		} else
-			return false;
-	}
-	return label > 0;
-}
-
 /* need - the tag named name, or NULL with the error set. */
 static const struct am_dkim_tag *
 need(struct am_arc_sig *g, const struct am_dkim_tags *t, const char *name)
@@ -312,74 +288,20 @@ bad(struct am_arc_sig *g, const struct am_dkim_tag *tag, const char *what)
 	return false;
 }
 
-/* common_fields - a=, b=, d=, s=, t= of an AS or AMS. */
+/* ams_hlist_ok - §4.1.2: an AMS never signs ARC-Seal. */
 static bool
-common_fields(struct am_arc_sig *g, const struct am_dkim_tags *t)
+ams_hlist_ok(struct am_arc_sig *g, const struct am_dkim_tags *t)
 {
-	const struct am_dkim_tag *a, *b, *d, *s, *ts;
-	unsigned char sig[AM_DKIM_SIG_MAX_BYTES];
-	uint64_t n64;
-	size_t n;
-
-	if ((a = need(g, t, "a")) == NULL || (b = need(g, t, "b")) == NULL ||
-	    (d = need(g, t, "d")) == NULL || (s = need(g, t, "s")) == NULL)
-		return false;
-	if (!am_dkim_alg_parse(a->value, &g->alg))
-		return bad(g, a, "unsupported algorithm");
-	if (am_dkim_b64_decode(b->value, sig, sizeof(sig), &n, NULL) !=
-	    AM_OK || n == 0)
-		return bad(g, b, "invalid signature");
-	if (!name_ok(d->value))
-		return bad(g, d, "invalid domain");
-	if (!name_ok(s->value))
-		return bad(g, s, "invalid selector");
-	ts = am_dkim_tags_find(t, "t");
-	if (ts != NULL && !am_dkim_str_uint(ts->value, 12, &n64))
-		return bad(g, ts, "invalid timestamp");
-	g->b = *b;
-	g->d = d->value;
-	g->s = s->value;
-	return true;
-}
-
-/* ams_fields - bh=, c=, h=, l=, x= of an AMS. */
-static bool
-ams_fields(struct am_arc_sig *g, const struct am_dkim_tags *t)
-{
-	const struct am_dkim_tag *bh, *c, *h, *l, *x;
 	struct am_str names[AM_ARC_MAX_HNAMES];
-	unsigned char digest[AM_DKIM_SHA256_LEN + 3];
-	uint64_t n64;
 	size_t n, i;
 
-	if ((bh = need(g, t, "bh")) == NULL || (h = need(g, t, "h")) == NULL)
-		return false;
-	if (am_dkim_b64_decode(bh->value, digest, sizeof(digest), &n, NULL) !=
-	    AM_OK || n != AM_DKIM_SHA256_LEN)
-		return bad(g, bh, "invalid body hash");
-	/* no c=: relaxed/relaxed, as dkimpy and the ARC test suite read an
-	 * AMS (RFC 6376's default, which RFC 8617 §4.1.2 inherits on paper,
-	 * is simple/simple; every sealer seen writes c=) */
-	g->hcanon = g->bcanon = AM_DKIM_CANON_RELAXED;
-	if ((c = am_dkim_tags_find(t, "c")) != NULL &&
-	    am_dkim_canon_parse(c->value, &g->hcanon, &g->bcanon) != AM_OK)
-		return bad(g, c, "invalid canonicalization");
-	if (am_dkim_hlist_parse(h->value, names, AM_ARC_MAX_HNAMES, &n,
-	    NULL) != AM_OK)
-		return bad(g, h, "invalid header list");
+	if (am_dkim_hlist_parse(g->h, names, AM_ARC_MAX_HNAMES, &n, NULL) !=
+	    AM_OK)
+		return false;	/* checked by am_dkim_sig_parse() */
 	for (i = 0; i < n; i++)
 		if (am_dkim_str_caseeq(names[i], "ARC-Seal"))
-			return bad(g, h, "ARC-Seal signed in");
-	if ((l = am_dkim_tags_find(t, "l")) != NULL) {
-		if (!am_dkim_str_uint(l->value, 18, &n64))
-			return bad(g, l, "invalid body length");
-		g->body_limit = (int64_t)n64;
-	}
-	x = am_dkim_tags_find(t, "x");
-	if (x != NULL && !am_dkim_str_uint(x->value, 12, &n64))
-		return bad(g, x, "invalid expiry");
-	g->bh = bh->value;
-	g->h = h->value;
+			return bad(g, am_dkim_tags_find(t, "h"),
+			    "ARC-Seal signed in");
 	return true;
 }
 
@@ -409,8 +331,21 @@ as_fields(struct am_arc_sig *g, const struct am_dkim_tags *t)
 static void
 sig_fields(struct am_arc_sig *g, const struct am_dkim_tags *t, bool is_as)
 {
+	struct am_dkim_sig_fields f;
+
 	g->is_present = true;
 	g->body_limit = -1;
-	g->is_valid = common_fields(g, t) &&
-	    (is_as ? as_fields(g, t) : ams_fields(g, t));
+	if (!am_dkim_sig_parse(t, is_as ? AM_DKIM_SIG_SEAL : AM_DKIM_SIG_AMS,
+	    AM_ARC_MAX_HNAMES, &f, g->error, sizeof(g->error)))
+		return;
+	g->b = f.b;
+	g->alg = f.alg;
+	g->d = f.d;
+	g->s = f.s;
+	g->h = f.h;
+	g->bh = f.bh;
+	g->hcanon = f.hcanon;
+	g->bcanon = f.bcanon;
+	g->body_limit = f.body_limit;
+	g->is_valid = is_as ? as_fields(g, t) : ams_hlist_ok(g, t);
 }

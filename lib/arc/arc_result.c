@@ -48,9 +48,9 @@ remote_ip(const struct am_authres_parsed *p)
 	return NULL;
 }
 
-/* arc_result_fill - see arc_verify_impl.h. */
+/* am_arc_result_fill - see arc_verify_impl.h. */
 void
-arc_result_fill(const struct am_arc_verify *v, const enum am_arc_check *ams,
+am_arc_result_fill(const struct am_arc_verify *v, const enum am_arc_check *ams,
     const enum am_arc_check *as, struct am_arc_result *out)
 {
 	const struct am_arc_chain *c = v->chain;

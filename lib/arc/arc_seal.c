@@ -283,6 +283,15 @@ hash_msg(EVP_MD_CTX *ctx, const struct am_msg *m, size_t idx,
 	    h->value, h->value_len, NULL, false, scratch) == AM_OK;
 }
 
+/* sign_hash - the base64 signature over hash into b64 (reset first). */
+static bool
+sign_hash(const struct am_arc_seal *s, const unsigned char *hash,
+    struct am_buf *b64)
+{
+	am_buf_reset(b64);
+	return am_dkim_key_sign(s->o.key->pkey, s->alg, hash, b64) == AM_OK;
+}
+
 /* sign_ctx - finish ctx and append the base64 signature to b64. */
 static bool
 sign_ctx(const struct am_arc_seal *s, EVP_MD_CTX *ctx, bool ok,
@@ -294,9 +303,7 @@ sign_ctx(const struct am_arc_seal *s, EVP_MD_CTX *ctx, bool ok,
 	ok = ok && EVP_DigestFinal_ex(ctx, hash, &n) == 1 &&
 	    n == AM_DKIM_SHA256_LEN;
 	EVP_MD_CTX_free(ctx);
-	am_buf_reset(b64);
-	return ok && am_dkim_key_sign(s->o.key->pkey, s->alg, hash, b64) ==
-	    AM_OK;
+	return ok && sign_hash(s, hash, b64);
 }
 
 static EVP_MD_CTX *
@@ -314,17 +321,16 @@ struct bufs {
 	struct am_buf h, bh, b64, aar, ams, as, scratch;
 };
 
-/* make_ams - ARC-Message-Signature of instance inst into w->ams. */
+/* make_ams - ARC-Message-Signature of instance inst into w->ams: the
+ * DKIM-style header hash (dkim_canon.c) signed with the key. */
 static bool
 make_ams(const struct am_arc_seal *s, const struct am_msg *m, unsigned inst,
     struct bufs *w)
 {
 	struct am_str names[AM_ARC_MAX_HNAMES];
-	size_t idx[AM_ARC_MAX_HNAMES], n, j;
-	unsigned char digest[AM_DKIM_SHA256_LEN];
+	unsigned char digest[AM_DKIM_SHA256_LEN], hash[AM_DKIM_SHA256_LEN];
 	struct am_str hv;
-	EVP_MD_CTX *ctx;
-	bool ok;
+	size_t n;
 
 	am_dkim_body_final(s->body, digest);
 	hlist(s, m, &w->h);
@@ -335,15 +341,11 @@ make_ams(const struct am_arc_seal *s, const struct am_msg *m, unsigned inst,
 	    AM_OK || !ams_value(s, inst, am_buf_str(&w->bh), hv.p, "",
 	    &w->ams))
 		return false;
-	am_dkim_select(m, names, n, true, idx);
-	ctx = hash_open();
-	for (ok = true, j = 0; j < n && ok; j++)
-		if (idx[j] != AM_DKIM_NO_HEADER)
-			ok = hash_msg(ctx, m, idx[j], &w->scratch);
-	ok = ok && hash_text(ctx, "ARC-Message-Signature", &w->ams, true,
-	    &w->scratch);
-	return sign_ctx(s, ctx, ok, &w->b64) && ams_value(s, inst,
-	    am_buf_str(&w->bh), hv.p, am_buf_str(&w->b64), &w->ams);
+	return am_dkim_hash_signed(m, names, n, true, AM_DKIM_CANON_RELAXED,
+	    "ARC-Message-Signature", am_buf_str(&w->ams), w->ams.len, NULL,
+	    &w->scratch, hash) == AM_OK && sign_hash(s, hash, &w->b64) &&
+	    ams_value(s, inst, am_buf_str(&w->bh), hv.p, am_buf_str(&w->b64),
+	    &w->ams);
 }
 
 /* make_as - ARC-Seal of instance inst over sets 1..n_prev and the new one. */

@@ -266,10 +266,9 @@ ams_ok(struct am_arc_verify *v, unsigned i, struct am_why *why, bool *is_temp)
 {
 	const struct am_arc_sig *g = &v->chain->set[i - 1].ams;
 	struct am_str names[AM_ARC_MAX_HNAMES];
-	size_t idx[AM_ARC_MAX_HNAMES], n, j;
 	unsigned char hash[AM_DKIM_SHA256_LEN];
-	EVP_MD_CTX *ctx;
-	bool ok = true;
+	const struct am_header *h;
+	size_t n;
 
 	*is_temp = false;
 	if (!g->is_valid) {
@@ -281,13 +280,9 @@ ams_ok(struct am_arc_verify *v, unsigned i, struct am_why *why, bool *is_temp)
 	if (am_dkim_hlist_parse(g->h, names, AM_ARC_MAX_HNAMES, &n, why) !=
 	    AM_OK)
 		return false;	/* checked at parse: cannot happen */
-	am_dkim_select(v->m, names, n, false, idx);
-	ctx = hash_open();
-	for (j = 0; j < n && ok; j++)
-		if (idx[j] != AM_DKIM_NO_HEADER)
-			ok = hash_one(v, ctx, g->hcanon, idx[j], NULL);
-	ok = ok && hash_one(v, ctx, g->hcanon, g->idx, &g->b);
-	if (!hash_close(ctx, ok, hash)) {
+	h = am_msg_header(v->m, g->idx);
+	if (am_dkim_hash_signed(v->m, names, n, false, g->hcanon, h->name,
+	    h->value, h->value_len, &g->b, &v->scratch, hash) != AM_OK) {
 		am_why_set(why, "header too long to hash");
 		return false;
 	}
@@ -396,5 +391,5 @@ am_arc_verify_eom(struct am_arc_verify *v, struct am_arc_result *out)
 	run_steps(v, ams, as, out);
 	if (out->status != AM_ARC_PASS)
 		out->oldest_pass = 0;
-	arc_result_fill(v, ams, as, out);
+	am_arc_result_fill(v, ams, as, out);
 }

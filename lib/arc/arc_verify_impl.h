@@ -52,8 +52,9 @@ struct am_arc_verify {
 	struct am_buf scratch;		/* one canonical header at a time */
 };
 
-/* arc_result_fill - sealers and remote_ip of a valid structure (arc_result.c). */
-void arc_result_fill(const struct am_arc_verify *v,
+/* am_arc_result_fill - sealers and remote_ip of a valid structure
+ * (arc_result.c). */
+void am_arc_result_fill(const struct am_arc_verify *v,
     const enum am_arc_check *ams, const enum am_arc_check *as,
     struct am_arc_result *out);
 

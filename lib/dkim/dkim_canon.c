@@ -2,7 +2,8 @@
  * dkim_canon.c - RFC 6376 canonicalisation: header fields (§3.4.1 simple,
  * §3.4.2 relaxed), the signature header with its b= value deleted (§3.7),
  * header selection for h= bottom-up (§5.4.2), and the body (§3.4.3,
- * §3.4.4) as a streaming SHA-256 hasher with the l= limit (§3.5).
+ * §3.4.4) as a streaming SHA-256 hasher with the l= limit (§3.5), and the
+ * header hash a signature covers (§3.7), for ARC and the DKIM signer.
  *
  * The body hasher is a small state machine fed byte by byte: line ends are
  * deferred (a run of empty lines is only written once a non-empty line
@@ -278,6 +279,38 @@ am_dkim_select(const struct am_msg *m, const struct am_str *names, size_t n,
 			}
 		}
 	}
+}
+
+/* am_dkim_hash_signed - §3.7: the selected fields, then the signature. */
+enum am_status
+am_dkim_hash_signed(const struct am_msg *m, const struct am_str *names,
+    size_t n, bool skip_deleted, enum am_dkim_canon c, const char *signame,
+    const char *sigvalue, size_t siglen, const struct am_dkim_tag *b,
+    struct am_buf *scratch, unsigned char out[AM_DKIM_SHA256_LEN])
+{
+	size_t *idx = am_xreallocarray(NULL, n ? n : 1, sizeof(*idx)), j;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = 0;
+	bool ok;
+
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		AM_PANIC("SHA-256 unavailable");
+	am_dkim_select(m, names, n, skip_deleted, idx);
+	for (ok = true, j = 0; j < n && ok; j++) {
+		const struct am_header *h;
+
+		if (idx[j] == AM_DKIM_NO_HEADER)
+			continue;
+		h = am_msg_header(m, idx[j]);
+		ok = am_dkim_hash_header(ctx, c, h->name, h->value,
+		    h->value_len, NULL, false, scratch) == AM_OK;
+	}
+	ok = ok && am_dkim_hash_header(ctx, c, signame, sigvalue, siglen, b,
+	    true, scratch) == AM_OK && EVP_DigestFinal_ex(ctx, out, &len) ==
+	    1 && len == AM_DKIM_SHA256_LEN;
+	EVP_MD_CTX_free(ctx);
+	free(idx);
+	return ok ? AM_OK : AM_PERMFAIL;
 }
 
 /* am_dkim_body_new - a streaming body hasher. */

@@ -13,6 +13,9 @@
  *                 NULL, &buf);
  *             am_dkim_hash_header(h, c, signame, sigvalue, siglen, b_tag,
  *                 &buf);   // the signature itself: b= emptied, no CRLF
+ *             // or both steps at once, to a digest:
+ *             am_dkim_hash_signed(m, names, n, false, c, signame,
+ *                 sigvalue, siglen, b_tag, &buf, digest);
  * DESCRIPTION am_dkim_canon_parse() reads a c= value ("relaxed/simple";
  *             "relaxed" alone means relaxed/simple, §3.5; case-insensitive)
  *             into *hdr and *body; AM_PERMFAIL for anything else, empty
@@ -52,6 +55,13 @@
  *             (a name signed more often than it occurs hashes nothing).
  *             With skip_deleted, headers the milter deletes
  *             (is_deleted) do not count (a signer's view of the message).
+ *             am_dkim_hash_signed() is the header hash of a signature
+ *             (§3.7) into out: the fields am_dkim_select() picks for the n
+ *             names, in h= order, each canonicalised with c and ended by
+ *             CRLF, then the signature header signame/sigvalue (siglen
+ *             bytes) itself with b's value deleted (b may be NULL when b=
+ *             is already empty) and no CRLF, all SHA-256. AM_PERMFAIL when
+ *             a field outgrows scratch.
  *
  *             Body (§3.4.3, §3.4.4): am_dkim_body_new() returns an owned
  *             streaming SHA-256 body hasher (never NULL) for canon c and the
@@ -106,6 +116,11 @@ enum am_status am_dkim_hlist_parse(struct am_str h, struct am_str *names,
     size_t max, size_t *n, struct am_why *why);
 void am_dkim_select(const struct am_msg *m, const struct am_str *names,
     size_t n, bool skip_deleted, size_t *idx);
+enum am_status am_dkim_hash_signed(const struct am_msg *m,
+    const struct am_str *names, size_t n, bool skip_deleted,
+    enum am_dkim_canon c, const char *signame, const char *sigvalue,
+    size_t siglen, const struct am_dkim_tag *b, struct am_buf *scratch,
+    unsigned char out[AM_DKIM_SHA256_LEN]);
 
 struct am_dkim_body *am_dkim_body_new(enum am_dkim_canon c, int64_t limit);
 void am_dkim_body_update(struct am_dkim_body *b, const void *p, size_t len);

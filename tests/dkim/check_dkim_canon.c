@@ -1,8 +1,9 @@
 /*
  * check_dkim_canon.c - lib/dkim/dkim_canon.c: RFC 6376 header and body
  * canonicalisation (the §3.4.6 example, both algorithms), the b= deletion
- * of §3.7, c= values, h= lists, bottom-up header selection (§5.4.2), and
- * the streaming body hash: every chunking gives the same digest, l= cuts
+ * of §3.7, c= values, h= lists, bottom-up header selection (§5.4.2), the
+ * header hash of a signature (am_dkim_hash_signed), and the streaming body
+ * hash: every chunking gives the same digest, l= cuts
  * the hashed bytes, and the RFC 8463 A.3 body hash is reproduced.
  */
 #include "autoconf.h"
@@ -196,6 +197,56 @@ sha256(const char *p, size_t len, unsigned char out[AM_DKIM_SHA256_LEN])
 	ck_assert(EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) == 1);
 }
 
+/* §3.7: the fields h= picks, bottom-up, then the signature without its
+ * b= value and final CRLF; simple keeps the names and spacing. */
+START_TEST(test_hash_signed)
+{
+	static const char sig[] = " v=1; d=x;\n\tb=AB\n\t CD; s=y";
+	static const char relaxed[] = "from:c\r\nto:b x\r\nfrom:a\r\n"
+	    "dkim-signature:v=1; d=x; b=; s=y";
+	static const char simple[] = "From: c\r\nTo: b  x\r\nFrom: a\r\n"
+	    "DKIM-Signature: v=1; d=x;\r\n\tb=; s=y";
+	struct am_str names[4] = { { "from", 4 }, { "TO", 2 }, { "from", 4 },
+	    { "from", 4 } };
+	struct am_msg *m = am_msg_new();
+	struct am_dkim_tags t;
+	struct am_buf scratch;
+	unsigned char got[AM_DKIM_SHA256_LEN], want[AM_DKIM_SHA256_LEN];
+
+	(void)am_msg_add_header(m, "From", " a", 2, 100, 1000);
+	(void)am_msg_add_header(m, "To", " b  x", 5, 100, 1000);
+	(void)am_msg_add_header(m, "From", " c", 2, 100, 1000);
+	ck_assert(am_dkim_tags_parse(sig, strlen(sig), &t, NULL) == AM_OK);
+	am_buf_init(&scratch, 4096);
+	ck_assert(am_dkim_hash_signed(m, names, 4, false,
+	    AM_DKIM_CANON_RELAXED, "DKIM-Signature", sig, strlen(sig),
+	    am_dkim_tags_find(&t, "b"), &scratch, got) == AM_OK);
+	sha256(relaxed, strlen(relaxed), want);
+	ck_assert(memcmp(got, want, sizeof(got)) == 0);
+	ck_assert(am_dkim_hash_signed(m, names, 4, false,
+	    AM_DKIM_CANON_SIMPLE, "DKIM-Signature", sig, strlen(sig),
+	    am_dkim_tags_find(&t, "b"), &scratch, got) == AM_OK);
+	sha256(simple, strlen(simple), want);
+	ck_assert(memcmp(got, want, sizeof(got)) == 0);
+	/* a deleted field does not count for a signer's view */
+	(void)am_msg_add_header(m, "From", " d", 2, 100, 1000);
+	am_msg_mark_deleted(m);
+	ck_assert(am_dkim_hash_signed(m, names, 4, true,
+	    AM_DKIM_CANON_RELAXED, "DKIM-Signature", sig, strlen(sig),
+	    am_dkim_tags_find(&t, "b"), &scratch, got) == AM_OK);
+	sha256(relaxed, strlen(relaxed), want);
+	ck_assert(memcmp(got, want, sizeof(got)) == 0);
+	/* a field over the scratch cap */
+	am_buf_release(&scratch);
+	am_buf_init(&scratch, 8);
+	ck_assert(am_dkim_hash_signed(m, names, 4, true,
+	    AM_DKIM_CANON_RELAXED, "DKIM-Signature", sig, strlen(sig),
+	    am_dkim_tags_find(&t, "b"), &scratch, got) == AM_PERMFAIL);
+	am_buf_release(&scratch);
+	am_msg_free(m);
+}
+END_TEST
+
 static const struct {
 	enum am_dkim_canon c;
 	const char *body, *want;
@@ -312,6 +363,7 @@ main(void)
 	tcase_add_test(tc, test_canon_parse);
 	tcase_add_test(tc, test_hlist);
 	tcase_add_test(tc, test_select);
+	tcase_add_test(tc, test_hash_signed);
 	tcase_add_loop_test(tc, test_body, 0,
 	    sizeof(body_cases) / sizeof(body_cases[0]));
 	tcase_add_test(tc, test_rfc8463_bh);
