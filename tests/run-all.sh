@@ -3,7 +3,7 @@
 #   1. build/plain: make check (Check unit suites, static checks, Postfix e2e)
 #   2. build/asan:  the same suite built with -fsanitize=address,undefined
 #   3. valgrind --leak-check=full over the Check unit suites of build/plain
-#      (one suppression: libopendkim 2.11's Ed25519 key leak, README "DKIM")
+#      (no suppression)
 #   4. build/dist: make distcheck (the tarball builds and passes make check,
 #      e2e suites included, from a read-only source tree, and installs and
 #      uninstalls cleanly), then make install DESTDIR=build/dist/destdir as

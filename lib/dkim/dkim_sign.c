@@ -1,37 +1,43 @@
 /*
- * dkim_sign.c - outbound DKIM signing through libopendkim, one handle per
- * key (RFC 8463 §3: dual RSA + Ed25519 signatures), relaxed/relaxed.
+ * dkim_sign.c - outbound DKIM signing (RFC 6376 §5, RFC 8463 §3: dual RSA +
+ * Ed25519 signatures), relaxed/relaxed, with the keys the key store decoded
+ * once at load (keys_pkey.c): no key is parsed per message.
  *
- * LIBRARY-NOTES §2 "Sign" traps handled here: the canonicalizations are
- * always given (-1 aborts), key/selector/domain are never NULL, the key is
- * the PKCS#8 PEM string the key store made, SIGNHDRS is always set (else
- * Received and every other header are signed), OVERSIGNHDRS names are added
- * to SIGNHDRS, and dkim_getsighdr_d()'s "\r\n\t" folding loses its CRs.
+ * The headers are kept in a private struct am_msg as they are fed; the body
+ * is hashed as it streams (dkim_canon.c). At end of message h= is the name
+ * of each header in the signing list (not in the skip list), in message
+ * order, then the oversigned names once more; the header hash is
+ * am_dkim_hash_signed() over exactly that list (§5.4.2 picks instances
+ * bottom-up), so what h= says and what is hashed cannot disagree. The
+ * primitive is am_dkim_key_sign() (dkim_key.c: RSASSA-PKCS1-v1_5 with a
+ * SHA-256 DigestInfo; PureEdDSA over the 32-byte SHA-256 hash, RFC 8463
+ * §3), the one ARC signs with. The text of the header is
+ * dkim_sign_text.c's.
  *
- * A DKIM-Signature already in the message that names one of our keys (d=
- * and s=) is verified, not believed: one verify handle on the signer's own
- * library sees the same headers and body as the signing handles, and its key
- * lookup (dkim_set_key_lookup) answers from our key store, never from DNS,
- * and only for our keys. Only a signature that verifies stops that key from
- * signing again (issue 21: a client forging d=/s= suppressed our signature).
+ * A DKIM-Signature already in the message that names one of our keys is
+ * verified against that key (dkim_sign_claim.c); only one that verifies
+ * stops that key from signing again.
  */
 #include "autoconf.h"
 
 #include <ctype.h>
-#include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <opendkim/dkim.h>
+#include <time.h>
 
 #include "core/xalloc.h"
-#include "dkim/dkim_mem.h"
+#include "msg/msg.h"
+#include "dkim/dkim_canon.h"
+#include "dkim/dkim_key.h"
 #include "dkim/dkim_sign.h"
+#include "dkim/dkim_sign_impl.h"
 
 #define HDR_MAX		(1024 * 1024)	/* one header fed, bytes */
-#define NAMES_MAX	64		/* header names in a list */
+#define VALUE_MAX	(64 * 1024)	/* one DKIM-Signature value, bytes */
+#define SCRATCH_MAX	(HDR_MAX + 256)	/* one canonical header */
 
 /* RFC 6376 §5.4.1 plus the RFC 2369/2919 list fields (signed, never
  * oversigned: rspamd #2905). */
@@ -43,42 +49,10 @@ static const char *const default_sign[] = {
 	"list-archive", "list-unsubscribe-post", NULL,
 };
 
-#define NOTE_CUT ",..."	/* ends a note with more claims than fit */
-
-struct am_dkim_signer {
-	DKIM_LIB *lib;			/* owned; options fixed at creation */
-	const struct am_keys *keys;	/* borrowed */
-};
-
-#define CLAIMS_MAX	AM_KEYS_MAX_PER_MSG	/* existing signatures checked */
-
-/* One key's signature in progress. */
-struct slot {
-	DKIM *dk;			/* owned handle; NULL once dropped */
-	struct am_dkim_mem mem;		/* dk's allocations (dkim_mem.h) */
-	const struct am_key *key;	/* borrowed from the key store */
-	const char *domain;		/* d=: borrowed (key or s->from_domain) */
-	char *value;			/* owned result, after eom */
-	bool is_claimed;		/* a DKIM-Signature names this key */
-};
-
-struct am_dkim_sign {
-	const struct am_dkim_signer *sg; /* borrowed */
-	char *jobid;			/* owned */
-	char *from_domain;		/* owned */
-	struct slot slot[AM_KEYS_MAX_PER_MSG]; /* keys for this message */
-	size_t nslots;			/* used entries of slot[] */
-	size_t done[AM_KEYS_MAX_PER_MSG]; /* slot index of signature i */
-	size_t ndone;			/* signatures produced */
-	struct am_buf hdr;		/* scratch: "Name:value" with CRLF */
-	enum am_status st;		/* first error while feeding */
-	struct am_why why;		/* its reason */
-	DKIM *vdk;			/* owned verify handle for claims, or
-					 * NULL (none seen by eoh, or done) */
-	struct am_dkim_mem vmem;	/* vdk's allocations */
-	char note[256];			/* claims found, for the log line */
-	bool is_note_cut;		/* note ends in "..." (more claims
-					 * than it can hold) */
+/* §5.4: fields never signed even when listed (libopendkim's
+ * dkim_should_not_signhdrs, which the signer used to apply). */
+static const char *const never_sign[] = {
+	"return-path", "received", "comments", "keywords", NULL,
 };
 
 /* is_field_name - RFC 5322 §3.6.8 ftext. */
@@ -93,13 +67,32 @@ is_field_name(const char *s)
 	return true;
 }
 
+/* is_never_signed - one of never_sign[]? */
+static bool
+is_never_signed(const char *name)
+{
+	for (size_t i = 0; never_sign[i] != NULL; i++)
+		if (strcasecmp(never_sign[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* in_list - is name (ASCII case-insensitive) one of v[0..n)? */
+static bool
+in_list(char *const *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(v[i], name) == 0)
+			return true;
+	return false;
+}
+
 /* add_name - append a lower-cased name unless present; false when full. */
 static bool
 add_name(char **v, size_t *n, const char *name)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (strcasecmp(v[i], name) == 0)
-			return true;
+	if (in_list(v, *n, name))
+		return true;
 	if (*n == NAMES_MAX)
 		return false;
 	v[*n] = am_xstrdup(name);
@@ -121,112 +114,39 @@ parse_names(const char *list, const char *cfgkey, const char *source,
 	for (p = strtok_r(copy, ", \t", &save); p != NULL;
 	    p = strtok_r(NULL, ", \t", &save))
 		if (!is_field_name(p) || !add_name(v, n, p)) {
-			am_buf_line(errs, "%s: %s: bad or too many header names at "
-			    "\"%s\"", source, cfgkey, p);
+			am_buf_line(errs, "%s: %s: bad or too many header "
+			    "names at \"%s\"", source, cfgkey, p);
 			ok = false;
 		}
 	free(copy);
 	return ok;
 }
 
-/* free_names - release a list built by add_name. */
-static void
-free_names(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-}
-
-/* set_lists - SIGNHDRS, OVERSIGNHDRS, SKIPHDRS; false on a config error.
- * libopendkim copies the lists (dkim_options compiles/copies them). */
+/* set_lists - the names to sign and to oversign; false on a config error.
+ * Oversigned names are signed too. */
 static bool
-set_lists(DKIM_LIB *lib, const struct am_config *cfg, struct am_buf *errs)
+set_lists(struct am_dkim_signer *sg, const struct am_config *cfg,
+    struct am_buf *errs)
 {
-	char *sign[NAMES_MAX + 1] = { 0 }, *over[NAMES_MAX + 1] = { 0 };
-	size_t ns = 0, no = 0;
 	bool ok;
 
-	ok = parse_names(cfg->sign_headers, "SignHeaders", cfg->source, sign,
-	    &ns, errs);
-	if (ns == 0)
+	ok = parse_names(cfg->sign_headers, "SignHeaders", cfg->source,
+	    sg->sign, &sg->nsign, errs);
+	if (sg->nsign == 0)
 		for (size_t i = 0; default_sign[i] != NULL; i++)
-			add_name(sign, &ns, default_sign[i]);
-	add_name(sign, &ns, "from");	/* RFC 6376 §5.4: MUST */
+			add_name(sg->sign, &sg->nsign, default_sign[i]);
+	add_name(sg->sign, &sg->nsign, "from");	/* RFC 6376 §5.4: MUST */
 	ok = parse_names(cfg->oversign_headers, "OversignHeaders",
-	    cfg->source, over, &no, errs) && ok;
-	for (size_t i = 0; i < no; i++)
-		if (!add_name(sign, &ns, over[i]))
+	    cfg->source, sg->over, &sg->nover, errs) && ok;
+	for (size_t i = 0; i < sg->nover; i++)
+		if (!add_name(sg->sign, &sg->nsign, sg->over[i])) {
+			am_buf_line(errs, "%s: SignHeaders/OversignHeaders: "
+			    "more than %d header names", cfg->source,
+			    NAMES_MAX);
 			ok = false;
-	if (ok && (dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS, sign,
-	    sizeof(char **)) != DKIM_STAT_OK ||
-	    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS, over,
-	    sizeof(char **)) != DKIM_STAT_OK ||
-	    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SKIPHDRS,
-	    dkim_should_not_signhdrs, sizeof(char **)) != DKIM_STAT_OK)) {
-		am_buf_line(errs, "%s: SignHeaders/OversignHeaders: libopendkim "
-		    "refused the header lists", cfg->source);
-		ok = false;
-	}
-	free_names(sign, ns);
-	free_names(over, no);
+			break;
+		}
 	return ok;
-}
-
-/* slot_named - the slot whose key is d=/s=, or NULL. */
-static struct slot *
-slot_named(struct am_dkim_sign *s, const char *d, const char *sel)
-{
-	for (size_t i = 0; i < s->nslots; i++)
-		if (strcasecmp(s->slot[i].domain, d) == 0 &&
-		    strcasecmp(s->slot[i].key->selector, sel) == 0)
-			return &s->slot[i];
-	return NULL;
-}
-
-/* sig_slot - the slot a siginfo of the verify handle names, or NULL. */
-static struct slot *
-sig_slot(DKIM *dkim, DKIM_SIGINFO *sig)
-{
-	struct am_dkim_sign *s = dkim_get_user_context(dkim);
-	const u_char *d = dkim_sig_getdomain(sig);
-	const u_char *sel = dkim_sig_getselector(sig);
-
-	if (s == NULL || d == NULL || sel == NULL)
-		return NULL;
-	return slot_named(s, (const char *)d, (const char *)sel);
-}
-
-/* own_key - key lookup of the verify handle: our own key record, from the
- * key store, for our keys only (no DNS). */
-static DKIM_STAT
-own_key(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
-{
-	struct slot *sl = sig_slot(dkim, sig);
-	struct am_buf rec;
-	DKIM_STAT st = DKIM_STAT_NOKEY;
-
-	if (sl == NULL)
-		return st;
-	am_buf_init(&rec, 8192);
-	if (am_key_record(sl->key, &rec) == AM_OK && rec.len < buflen) {
-		memcpy(buf, rec.data, rec.len + 1);
-		st = DKIM_STAT_OK;
-	}
-	am_buf_release(&rec);
-	return st;
-}
-
-/* own_only - prescreen of the verify handle: only signatures naming one
- * of our keys are checked, CLAIMS_MAX at most. */
-static DKIM_CBSTAT
-own_only(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
-{
-	int i, n = 0;
-
-	for (i = 0; i < nsigs; i++)
-		if (sig_slot(dkim, sigs[i]) == NULL || n++ >= CLAIMS_MAX)
-			dkim_sig_ignore(sigs[i]);
-	return DKIM_CBSTAT_CONTINUE;
 }
 
 /* am_dkim_signer_new - per-configuration signing context (see header). */
@@ -234,31 +154,22 @@ struct am_dkim_signer *
 am_dkim_signer_new(const struct am_config *cfg, const struct am_keys *keys,
     struct am_buf *errs)
 {
-	struct am_dkim_signer *sg;
-	uint64_t ttl = (uint64_t)cfg->signature_ttl;
+	struct am_dkim_signer *sg = am_xcalloc(1, sizeof(*sg));
 
-	sg = am_xcalloc(1, sizeof(*sg));
 	sg->keys = keys;
-	sg->lib = dkim_init(am_dkim_mem_alloc, am_dkim_mem_release);
-	if (sg->lib == NULL) {
-		am_buf_line(errs, "%s: libopendkim: dkim_init failed", cfg->source);
+	sg->ttl = (uint64_t)cfg->signature_ttl;
+	sg->max_headers = cfg->max_headers > 0 ? (size_t)cfg->max_headers :
+	    1000;
+	if (!set_lists(sg, cfg, errs))
 		return am_dkim_signer_free(sg);
-	}
-	if (!set_lists(sg->lib, cfg, errs))
-		return am_dkim_signer_free(sg);
-	if (dkim_set_key_lookup(sg->lib, own_key) != DKIM_STAT_OK ||
-	    dkim_set_prescreen(sg->lib, own_only) != DKIM_STAT_OK) {
-		am_buf_line(errs, "%s: libopendkim: cannot set the key lookup",
-		    cfg->source);
-		return am_dkim_signer_free(sg);
-	}
-	if (ttl > 0 && dkim_options(sg->lib, DKIM_OP_SETOPT,
-	    DKIM_OPTS_SIGNATURETTL, &ttl, sizeof(ttl)) != DKIM_STAT_OK) {
-		am_buf_line(errs, "%s: SignatureTTL: libopendkim refused it",
-		    cfg->source);
-		return am_dkim_signer_free(sg);
-	}
 	return sg;
+}
+
+/* am_dkim_signer_fix_time - tests: every t= is t (see header). */
+void
+am_dkim_signer_fix_time(struct am_dkim_signer *sg, uint64_t t)
+{
+	sg->fixed_time = t;
 }
 
 /* am_dkim_signer_free - release (see header). */
@@ -267,10 +178,32 @@ am_dkim_signer_free(struct am_dkim_signer *sg)
 {
 	if (sg == NULL)
 		return NULL;
-	if (sg->lib != NULL)
-		dkim_close(sg->lib);
+	for (size_t i = 0; i < sg->nsign; i++)
+		free(sg->sign[i]);
+	for (size_t i = 0; i < sg->nover; i++)
+		free(sg->over[i]);
 	free(sg);
 	return NULL;
+}
+
+/* am_dkim_sign_daemon_listed - daemon_name in SigningDaemons? */
+bool
+am_dkim_sign_daemon_listed(const struct am_config *cfg,
+    const char *daemon_name)
+{
+	const char *p = cfg->signing_daemons;
+	size_t n, len;
+
+	if (daemon_name == NULL || (len = strlen(daemon_name)) == 0)
+		return false;
+	while (*p != '\0') {
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if (n == len && strncasecmp(p, daemon_name, n) == 0)
+			return true;
+		p += n;
+	}
+	return false;
 }
 
 /* latch - remember the first failure. */
@@ -287,19 +220,19 @@ latch(struct am_dkim_sign *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* within - is signer's domain d or a subdomain of d (RFC 6376 §3.5 i=)? */
-static bool
-within(const char *signer, const char *d)
+/* am_dkim_sign_within - see dkim_sign_impl.h. */
+bool
+am_dkim_sign_within(const char *addr, size_t len, const char *d)
 {
-	const char *at = strrchr(signer, '@');
+	const char *at = memrchr(addr, '@', len);
 	size_t sl, dl = strlen(d);
 
 	if (at == NULL)
 		return false;
 	at++;
-	sl = strlen(at);
-	return strcasecmp(at, d) == 0 || (sl > dl && at[sl - dl - 1] == '.' &&
-	    strcasecmp(at + sl - dl, d) == 0);
+	sl = len - (size_t)(at - addr);
+	return (sl == dl && strncasecmp(at, d, dl) == 0) || (sl > dl &&
+	    at[sl - dl - 1] == '.' && strncasecmp(at + sl - dl, d, dl) == 0);
 }
 
 /* set_signer - i= from the signing table's signer field, "%" = From
@@ -317,46 +250,24 @@ set_signer(struct slot *sl, const char *tmpl, const char *from_domain)
 		else
 			buf[n++] = *tmpl;
 	buf[n] = '\0';
-	if (within(buf, sl->domain))
-		(void)dkim_set_signer(sl->dk, (const u_char *)buf);
+	if (n < sizeof(sl->signer) && am_dkim_sign_within(buf, n, sl->domain))
+		memcpy(sl->signer, buf, n + 1);
 }
 
-/* open_slot - start one libopendkim signing handle; false on error. */
-static bool
-open_slot(struct am_dkim_sign *s, const struct am_key *k, const char *signer)
+/* am_dkim_sign_body_for - see dkim_sign_impl.h. */
+size_t
+am_dkim_sign_body_for(struct am_dkim_sign *s, enum am_dkim_canon c,
+    int64_t limit)
 {
-	struct slot *sl = &s->slot[s->nslots];
-	DKIM_STAT st;
-
-	sl->key = k;
-	sl->domain = am_key_domain(k, s->from_domain);
-	am_dkim_mem_init(&sl->mem);
-	sl->dk = dkim_sign(s->sg->lib, (const u_char *)s->jobid, &sl->mem,
-	    (dkim_sigkey_t)k->pem, (const u_char *)k->selector,
-	    (const u_char *)sl->domain, DKIM_CANON_RELAXED, DKIM_CANON_RELAXED,
-	    k->alg == AM_KEY_ED25519_SHA256 ? DKIM_SIGN_ED25519SHA256 :
-	    DKIM_SIGN_RSASHA256, -1, &st);
-	if (sl->dk == NULL) {
-		(void)am_dkim_mem_drain(&sl->mem);
-		latch(s, "dkim_sign(%s, s=%s): %s", sl->domain, k->selector,
-		    dkim_getresultstr(st));
-		return false;
-	}
-	if (signer != NULL)
-		set_signer(sl, signer, s->from_domain);
-	s->nslots++;
-	return true;
-}
-
-/* close_slot - free the handle and whatever libopendkim left of it. */
-static void
-close_slot(struct slot *sl)
-{
-	if (sl->dk != NULL) {
-		dkim_free(sl->dk);
-		sl->dk = NULL;
-	}
-	(void)am_dkim_mem_drain(&sl->mem);
+	for (size_t i = 0; i < s->nbody; i++)
+		if (s->body[i].canon == c && s->body[i].limit == limit)
+			return i;
+	if (s->nbody == BODIES_MAX)
+		return SIZE_MAX;
+	s->body[s->nbody].canon = c;
+	s->body[s->nbody].limit = limit;
+	s->body[s->nbody].h = am_dkim_body_new(c, limit);
+	return s->nbody++;
 }
 
 /* am_dkim_sign_new - one message's signer (see header). */
@@ -367,83 +278,43 @@ am_dkim_sign_new(const struct am_dkim_signer *sg, const char *jobid,
 	struct am_dkim_sign *s = am_xcalloc(1, sizeof(*s));
 	const struct am_key *k[AM_KEYS_MAX_PER_MSG];
 	const char *signer;
-	DKIM_STAT st;
 	size_t n;
 
+	(void)jobid;
 	s->sg = sg;
-	s->jobid = am_xstrdup(jobid ? jobid : "authmilter");
+	s->t = sg->fixed_time ? sg->fixed_time : (uint64_t)time(NULL);
 	s->from_domain = am_xstrdup(from_domain ? from_domain : "");
-	am_buf_init(&s->hdr, HDR_MAX);
+	am_buf_init(&s->scratch, SCRATCH_MAX);
 	n = am_keys_lookup(sg->keys, from_local, s->from_domain, k,
 	    AM_KEYS_MAX_PER_MSG, &signer);
-	for (size_t i = 0; i < n; i++)
-		if (!open_slot(s, k[i], signer))
-			break;
-	am_dkim_mem_init(&s->vmem);
-	if (s->nslots > 0 && (s->vdk = dkim_verify(sg->lib,
-	    (const u_char *)s->jobid, &s->vmem, &st)) != NULL)
-		(void)dkim_set_user_context(s->vdk, s);
+	for (size_t i = 0; i < n; i++) {
+		struct slot *sl = &s->slot[s->nslots++];
+
+		sl->key = k[i];
+		sl->domain = am_key_domain(k[i], s->from_domain);
+		sl->alg = k[i]->alg == AM_KEY_ED25519_SHA256 ?
+		    AM_DKIM_ALG_ED25519_SHA256 : AM_DKIM_ALG_RSA_SHA256;
+		sl->is_active = true;
+		if (signer != NULL)
+			set_signer(sl, signer, s->from_domain);
+	}
+	if (s->nslots > 0) {
+		s->m = am_msg_new();
+		/* body[0]: ours */
+		(void)am_dkim_sign_body_for(s, AM_DKIM_CANON_RELAXED, -1);
+	}
 	return s;
 }
 
-/* am_dkim_sign_keys - handles still signing. */
+/* am_dkim_sign_keys - keys still to sign with. */
 size_t
 am_dkim_sign_keys(const struct am_dkim_sign *s)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->nslots; i++)
-		n += s->slot[i].dk != NULL;
+		n += s->slot[i].is_active;
 	return n;
-}
-
-/* tag_value - value of tag in a tag=value list, trimmed, into buf. */
-static bool
-tag_value(const char *v, size_t len, const char *tag, char *buf,
-    size_t buflen)
-{
-	const char *end = v + len, *p = v, *q, *e;
-	size_t tl = strlen(tag);
-
-	while (p < end) {
-		while (p < end && isspace((unsigned char)*p))
-			p++;
-		q = memchr(p, ';', (size_t)(end - p));
-		e = q ? q : end;
-		if ((size_t)(e - p) > tl && strncasecmp(p, tag, tl) == 0) {
-			const char *a = p + tl;
-
-			while (a < e && isspace((unsigned char)*a))
-				a++;
-			if (a < e && *a == '=') {
-				for (a++; a < e && isspace((unsigned char)*a);)
-					a++;
-				while (e > a && isspace((unsigned char)e[-1]))
-					e--;
-				if ((size_t)(e - a) >= buflen)
-					return false;
-				memcpy(buf, a, (size_t)(e - a));
-				buf[e - a] = '\0';
-				return true;
-			}
-		}
-		p = q ? q + 1 : end;
-	}
-	return false;
-}
-
-/* note_claim - an existing signature with one of our d=/s= pairs: to be
- * verified at end of message. */
-static void
-note_claim(struct am_dkim_sign *s, const char *value, size_t len)
-{
-	char d[256], sel[256];
-	struct slot *sl;
-
-	if (tag_value(value, len, "d", d, sizeof(d)) &&
-	    tag_value(value, len, "s", sel, sizeof(sel)) &&
-	    (sl = slot_named(s, d, sel)) != NULL)
-		sl->is_claimed = true;
 }
 
 /* am_dkim_sign_header - feed one header (see header). */
@@ -451,155 +322,144 @@ void
 am_dkim_sign_header(struct am_dkim_sign *s, const char *name,
     const char *value, size_t value_len)
 {
-	DKIM_STAT st;
-
 	if (am_dkim_sign_keys(s) == 0 || s->st != AM_OK)
 		return;
-	if (strcasecmp(name, "DKIM-Signature") == 0)
-		note_claim(s, value, value_len);
-	am_buf_reset(&s->hdr);
-	if (am_buf_printf(&s->hdr, "%s:", name) != AM_OK) {
-		latch(s, "header %.64s too long to sign", name);
+	if (!am_msg_add_header(s->m, name, value, value_len,
+	    s->sg->max_headers, HDR_MAX)) {
+		latch(s, "header %.64s: more than %zu header fields, or one "
+		    "over %d bytes, to sign", name, s->sg->max_headers,
+		    HDR_MAX);
 		return;
 	}
-	/* libmilter joins folded lines with "\n"; libopendkim wants CRLF. */
-	for (size_t i = 0; i < value_len; i++)
-		if ((value[i] == '\n' && (i == 0 || value[i - 1] != '\r') &&
-		    am_buf_putc(&s->hdr, '\r') != AM_OK) ||
-		    am_buf_putc(&s->hdr, value[i]) != AM_OK) {
-			latch(s, "header %.64s too long to sign", name);
-			return;
-		}
-	for (size_t i = 0; i < s->nslots; i++)
-		if (s->slot[i].dk != NULL && (st = dkim_header(s->slot[i].dk,
-		    (u_char *)s->hdr.data, s->hdr.len)) != DKIM_STAT_OK)
-			latch(s, "header %.64s: %s", name,
-			    dkim_getresultstr(st));
-	if (s->vdk != NULL)
-		(void)dkim_header(s->vdk, (u_char *)s->hdr.data, s->hdr.len);
+	if (strcasecmp(name, "DKIM-Signature") == 0)
+		am_dkim_sign_claim(s, am_msg_header_kept(s->m) - 1);
 }
 
-/* drop_verifier - free the verify handle and what libopendkim left. */
-static void
-drop_verifier(struct am_dkim_sign *s)
-{
-	if (s->vdk != NULL)
-		(void)dkim_free(s->vdk);
-	s->vdk = NULL;
-	(void)am_dkim_mem_drain(&s->vmem);
-}
-
-/* am_dkim_sign_eoh - end of headers. */
+/* am_dkim_sign_eoh - end of headers (nothing to do: the headers are
+ * hashed at end of message, when the signature's own header exists). */
 void
 am_dkim_sign_eoh(struct am_dkim_sign *s)
 {
-	DKIM_STAT st;
-
-	bool claimed = false;
-
-	am_buf_release(&s->hdr);
-	for (size_t i = 0; i < s->nslots; i++)
-		claimed |= s->slot[i].is_claimed;
-	if (!claimed || s->vdk == NULL || dkim_eoh(s->vdk) != DKIM_STAT_OK)
-		drop_verifier(s);	/* nothing to check, or nothing valid */
-	for (size_t i = 0; i < s->nslots && s->st == AM_OK; i++)
-		if (s->slot[i].dk != NULL &&
-		    (st = dkim_eoh(s->slot[i].dk)) != DKIM_STAT_OK)
-			latch(s, "end of headers: %s (%s)",
-			    dkim_getresultstr(st),
-			    dkim_geterror(s->slot[i].dk) ?
-			    dkim_geterror(s->slot[i].dk) : "");
+	(void)s;
 }
 
-/* am_dkim_sign_body - one body chunk. */
+/* am_dkim_sign_body - one body chunk into every body hash. */
 void
 am_dkim_sign_body(struct am_dkim_sign *s, const void *p, size_t len)
 {
-	DKIM_STAT st;
-
-	for (size_t i = 0; i < s->nslots && s->st == AM_OK; i++)
-		if (s->slot[i].dk != NULL && (st = dkim_body(s->slot[i].dk,
-		    (u_char *)(uintptr_t)p, len)) != DKIM_STAT_OK)
-			latch(s, "body: %s", dkim_getresultstr(st));
-	if (s->vdk != NULL)
-		(void)dkim_body(s->vdk, (u_char *)(uintptr_t)p, len);
-}
-
-/* add_note - "example.com/sel:verified" to the note, comma-separated; the
- * entries that do not fit are one "..." (NOTE_CUT is kept free for it). */
-static void
-add_note(struct am_dkim_sign *s, const struct slot *sl, const char *what)
-{
-	size_t n = strlen(s->note), room = sizeof(s->note) - sizeof(NOTE_CUT);
-
-	if (s->is_note_cut)
+	if (s->is_eom)
+		AM_PANIC("am_dkim_sign_body after eom");
+	if (s->st != AM_OK)
 		return;
-	if (n < room && am_snprintf(s->note + n, room - n, "%s%s/%s:%s",
-	    n ? "," : "", sl->domain, sl->key->selector, what) == AM_OK)
-		return;
-	s->is_note_cut = true;
-	AM_SNPRINTF_FIT(s->note + n, sizeof(s->note) - n, "%s",
-	    n ? NOTE_CUT : NOTE_CUT + 1);
+	for (size_t i = 0; i < s->nbody; i++)
+		am_dkim_body_update(s->body[i].h, p, len);
 }
 
-/* settle_claims - a key whose existing signature verifies does not sign
- * again; one whose claimed signature does not verify signs anyway. */
-static void
-settle_claims(struct am_dkim_sign *s)
-{
-	DKIM_SIGINFO **sigs = NULL;
-	struct slot *sl;
-	int n = 0, i;
-
-	if (s->vdk != NULL) {
-		(void)dkim_eom(s->vdk, NULL);
-		if (dkim_getsiglist(s->vdk, &sigs, &n) != DKIM_STAT_OK)
-			n = 0;
-	}
-	for (i = 0; i < n; i++)
-		if (DKIM_SIG_CHECK(sigs[i]) &&
-		    (sl = sig_slot(s->vdk, sigs[i])) != NULL && sl->dk != NULL) {
-			add_note(s, sl, "verified");
-			close_slot(sl);
-		}
-	for (size_t j = 0; j < s->nslots; j++)
-		if (s->slot[j].is_claimed && s->slot[j].dk != NULL)
-			add_note(s, &s->slot[j], "unverified");
-	drop_verifier(s);
-}
-
-/* finish - eom and the header value for one slot; false on error. */
+/* hlist - h=: each signed field present, in message order, named as it
+ * is written, then each oversigned name; names[] views into s->m and the
+ * signer. false (latched) when there are too many, or no From. */
 static bool
-finish(struct am_dkim_sign *s, struct slot *sl)
+hlist(struct am_dkim_sign *s, struct am_str *names, size_t *n,
+    struct am_buf *h)
 {
-	u_char *buf;
-	size_t len, n = 0;
-	DKIM_STAT st;
+	const struct am_dkim_signer *sg = s->sg;
+	size_t kept = am_msg_header_kept(s->m), i;
 
-	if ((st = dkim_eom(sl->dk, NULL)) != DKIM_STAT_OK ||
-	    (st = dkim_getsighdr_d(sl->dk, strlen(DKIM_SIGNHEADER) + 2, &buf,
-	    &len)) != DKIM_STAT_OK) {
-		latch(s, "signing d=%s s=%s: %s (%s)", sl->domain,
-		    sl->key->selector, dkim_getresultstr(st),
-		    dkim_geterror(sl->dk) ? dkim_geterror(sl->dk) : "");
-		return false;
+	*n = 0;
+	for (i = 0; i < kept + sg->nover; i++) {
+		const char *name = i < kept ? am_msg_header(s->m, i)->name :
+		    sg->over[i - kept];
+
+		if (i < kept && (!in_list(sg->sign, sg->nsign, name) ||
+		    is_never_signed(name)))
+			continue;
+		if (*n == AM_DKIM_SIG_MAX_HNAMES) {
+			latch(s, "more than %d header fields to sign",
+			    AM_DKIM_SIG_MAX_HNAMES);
+			return false;
+		}
+		names[(*n)++] = (struct am_str){ name, strlen(name) };
+		if ((h->len > 0 && am_buf_putc(h, ':') != AM_OK) ||
+		    am_buf_puts(h, name) != AM_OK) {
+			latch(s, "h= longer than %d bytes", VALUE_MAX);
+			return false;
+		}
 	}
-	sl->value = am_xmalloc(len + 1);
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] != '\r')
-			sl->value[n++] = (char)buf[i];
-	sl->value[n] = '\0';
-	return true;
+	if (!am_dkim_sign_has_from(names, *n))
+		latch(s, "no From header field to sign (RFC 6376 §5.4)");
+	return s->st == AM_OK;
+}
+
+/* sign_slot - the DKIM-Signature of one key into sl->value. */
+static bool
+sign_slot(struct am_dkim_sign *s, struct slot *sl, const struct am_str *names,
+    size_t n, const char *h, const char *bh, struct am_buf *v)
+{
+	struct am_dkim_sign_tags t = { sl->alg, sl->domain,
+	    sl->key->selector, s->t, s->sg->ttl ? s->t + s->sg->ttl : 0,
+	    sl->signer, bh, h, sl->alg == AM_DKIM_ALG_RSA_SHA256 ?
+	    sl->key->bits : 0 };
+	unsigned char hash[AM_DKIM_SHA256_LEN];
+	struct am_buf b64;
+	bool ok;
+
+	am_buf_init(&b64, 4 * AM_DKIM_SIG_MAX_BYTES);
+	ok = am_dkim_sign_text(&t, "", v) == AM_OK &&
+	    am_dkim_hash_signed(s->m, names, n, false, AM_DKIM_CANON_RELAXED,
+	    "DKIM-Signature", am_buf_str(v), v->len, NULL, &s->scratch,
+	    hash) == AM_OK && am_dkim_key_sign(sl->key->pkey, sl->alg, hash,
+	    &b64) == AM_OK && am_dkim_sign_text(&t, am_buf_str(&b64), v) ==
+	    AM_OK;
+	if (ok)
+		sl->value = am_xstrdup(am_buf_str(v));
+	else
+		latch(s, "signing d=%s s=%s: a header outgrew its cap or "
+		    "OpenSSL failed", sl->domain, sl->key->selector);
+	am_buf_release(&b64);
+	return ok;
+}
+
+/* sign_all - a signature for every key still active. */
+static void
+sign_all(struct am_dkim_sign *s)
+{
+	struct am_str *names = am_xcalloc(AM_DKIM_SIG_MAX_HNAMES,
+	    sizeof(*names));
+	unsigned char digest[AM_DKIM_SHA256_LEN];
+	struct am_buf h, bh, v;
+	size_t n;
+
+	if (am_dkim_sign_keys(s) == 0) {
+		free(names);
+		return;		/* every key had signed already */
+	}
+	am_buf_init(&h, VALUE_MAX);
+	am_buf_init(&bh, 64);
+	am_buf_init(&v, VALUE_MAX);
+	am_dkim_body_final(s->body[0].h, digest);
+	if (am_dkim_b64_encode(digest, sizeof(digest), &bh) == AM_OK &&
+	    hlist(s, names, &n, &h))
+		for (size_t i = 0; i < s->nslots && s->st == AM_OK; i++)
+			if (s->slot[i].is_active && sign_slot(s, &s->slot[i],
+			    names, n, am_buf_str(&h), am_buf_str(&bh), &v))
+				s->done[s->ndone++] = i;
+	am_buf_release(&h);
+	am_buf_release(&bh);
+	am_buf_release(&v);
+	free(names);
 }
 
 /* am_dkim_sign_eom - produce the signatures (see header). */
 enum am_status
 am_dkim_sign_eom(struct am_dkim_sign *s, struct am_why *why)
 {
-	settle_claims(s);
-	for (size_t i = 0; i < s->nslots && s->st == AM_OK; i++)
-		if (s->slot[i].dk != NULL && finish(s, &s->slot[i]))
-			s->done[s->ndone++] = i;
+	if (!s->is_eom && am_dkim_sign_keys(s) > 0 && s->st == AM_OK) {
+		for (size_t i = 0; i < s->nbody; i++)
+			am_dkim_body_final(s->body[i].h, s->body[i].digest);
+		am_dkim_sign_settle(s);
+		sign_all(s);
+	}
+	s->is_eom = true;
 	if (s->st != AM_OK) {
 		s->ndone = 0;
 		if (why != NULL)
@@ -658,12 +518,13 @@ am_dkim_sign_free(struct am_dkim_sign *s)
 {
 	if (s == NULL)
 		return NULL;
-	for (size_t i = 0; i < s->nslots; i++) {
-		close_slot(&s->slot[i]);
+	for (size_t i = 0; i < s->nslots; i++)
 		free(s->slot[i].value);
-	}
-	drop_verifier(s);
-	am_buf_release(&s->hdr);
-	free(s->jobid), free(s->from_domain), free(s);
+	for (size_t i = 0; i < s->nbody; i++)
+		s->body[i].h = am_dkim_body_free(s->body[i].h);
+	s->m = am_msg_free(s->m);
+	am_buf_release(&s->scratch);
+	free(s->from_domain);
+	free(s);
 	return NULL;
 }

@@ -16,29 +16,33 @@
  *                 }
  *                 s = am_dkim_sign_free(s);
  * DESCRIPTION am_dkim_signer_new() builds the per-configuration signing
- *             context: its own libopendkim DKIM_LIB (signing does no DNS, so
- *             it does not share the verifier's; its options are set once
- *             here and never change, so a reload builds a new one; its
- *             allocations are tracked per handle by dkim_mem, which frees
- *             what libopendkim 2.11 leaks per Ed25519 signature; the keys
- *             come decoded from pkey_cache):
- *             SIGNHDRS from SignHeaders (empty: the default list in
- *             config_keys.def, From always included), OVERSIGNHDRS from
- *             OversignHeaders (each also added to SIGNHDRS, as libopendkim
- *             requires), SKIPHDRS libopendkim's dkim_should_not_signhdrs
- *             (Received, Return-Path, ...), SIGNATURETTL from SignatureTTL.
- *             keys is borrowed and must outlive the signer. Problems
- *             (a bad header name) are appended to errs as
- *             "CONFIG: Key: message" lines and the result is NULL.
- *             am_dkim_signer_free() accepts NULL and returns NULL.
+ *             context: the header fields to sign from SignHeaders (empty:
+ *             the default list in config_keys.def; From always included),
+ *             the fields to oversign from OversignHeaders (each also
+ *             signed), x= from SignatureTTL, and MaxHeaders (the most
+ *             fields one message may feed). Return-Path, Received,
+ *             Comments and Keywords are never signed, even when listed
+ *             (RFC 6376 §5.4). keys is borrowed and must outlive the
+ *             signer: signatures are made with the EVP_PKEYs it decoded at
+ *             load, never with key text parsed per message. Problems (a
+ *             bad header name) are appended to errs as "CONFIG: Key:
+ *             message" lines and the result is NULL.
+ *             am_dkim_signer_fix_time() is for tests: every signature made
+ *             afterwards gets t= t (and x= t + SignatureTTL), and existing
+ *             signatures are judged at that time; call it before the signer
+ *             is shared. am_dkim_signer_free() accepts NULL and returns
+ *             NULL.
+ *             am_dkim_sign_daemon_listed() tells whether a {daemon_name}
+ *             is in SigningDaemons (ASCII case-insensitive).
  *
  *             am_dkim_sign_new() picks the keys for the From address
- *             (am_keys_lookup) and opens one libopendkim handle per key,
- *             relaxed/relaxed, the algorithm from the key type; it never
- *             returns NULL. am_dkim_sign_keys() is the number of keys still
- *             to sign with; when it is 0 nothing else needs calling (but
- *             free). from_domain must be lower-case; jobid is for
- *             libopendkim's messages (NULL: "authmilter").
+ *             (am_keys_lookup): one signature per key, relaxed/relaxed, the
+ *             algorithm from the key type (rsa-sha256, RFC 6376; or
+ *             ed25519-sha256, RFC 8463), t= now; it never returns NULL.
+ *             am_dkim_sign_keys() is the number of keys still to sign
+ *             with; when it is 0 nothing else needs calling (but free).
+ *             from_domain must be lower-case; jobid is not used (NULL is
+ *             fine).
  *             am_dkim_sign_header() takes one header exactly as libmilter
  *             delivers it (name, value with SMFIP_HDR_LEADSPC white space
  *             kept, folded lines joined by "\n"). A DKIM-Signature whose d=
@@ -47,34 +51,41 @@
  *             verifies, the message was already signed with that key and
  *             that key does not sign it again; a claim that does not verify
  *             (forged, or the message changed since) is signed anyway. At
- *             most AM_KEYS_MAX_PER_MSG such signatures are checked.
+ *             most AM_KEYS_MAX_PER_MSG such signatures are checked; one
+ *             whose x= has passed, or whose h= leaves out From, does not
+ *             verify.
  *             am_dkim_sign_note() tells, after eom, what was found for the
  *             log line: "" or "example.com/sel:verified" and
  *             "example.com/sel:unverified" items, comma-separated (borrowed
  *             until am_dkim_sign_free()). Feed every header the
  *             MTA will deliver, in order, but not ones the milter is going
  *             to delete. am_dkim_sign_body() takes body chunks as they
- *             stream (CRLF line ends, as from the MTA).
- *             Errors while feeding are latched and reported by
- *             am_dkim_sign_eom(): AM_PERMFAIL with the reason in why (no
- *             signature is produced then). On AM_OK, am_dkim_sign_count()
- *             signatures are ready (0 if every key had already signed);
- *             am_dkim_sign_value(s, i) is the DKIM-Signature header value,
- *             without a leading space, folded with "\n\t" (no CRs), borrowed
- *             until am_dkim_sign_free(); am_dkim_sign_domain()/
+ *             stream (CRLF line ends, as from the MTA; a last line without
+ *             CRLF is signed as if it had one, RFC 6376 §3.4.4).
+ *             Errors while feeding (more than MaxHeaders fields, one over
+ *             1 MiB) and at the end (more than AM_DKIM_SIG_MAX_HNAMES
+ *             fields to sign, no From field to sign) are latched and
+ *             reported by am_dkim_sign_eom(): AM_PERMFAIL with the reason
+ *             in why (no signature is produced then). On AM_OK,
+ *             am_dkim_sign_count() signatures are ready (0 if every key
+ *             had already signed); am_dkim_sign_value(s, i) is the
+ *             DKIM-Signature header value, tags v, a, c, d, s, t, x, i, bh,
+ *             h, b in that order, folded as libopendkim 2.11 folded it, with
+ *             "\n\t" (no CRs), without a leading space, borrowed until
+ *             am_dkim_sign_free(); am_dkim_sign_domain()/
  *             am_dkim_sign_selector() name its d= and s=.
  *             am_dkim_sign_free() accepts NULL and returns NULL.
  * THREADS     a signer (per configuration) is immutable and shared; a
  *             message's am_dkim_sign is used by one thread at a time.
- * DIAGNOSTICS am_dkim_sign_value() out of range panics.
+ * DIAGNOSTICS am_dkim_sign_value() out of range and am_dkim_sign_body() after
+ *             eom panic.
  */
 #ifndef AM_DKIM_SIGN_H
 #define AM_DKIM_SIGN_H
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#include <opendkim/dkim.h>
+#include <stdint.h>
 
 #include "core/am.h"
 #include "core/buf.h"
@@ -86,7 +97,10 @@ struct am_dkim_sign;
 
 struct am_dkim_signer *am_dkim_signer_new(const struct am_config *cfg,
     const struct am_keys *keys, struct am_buf *errs);
+void am_dkim_signer_fix_time(struct am_dkim_signer *sg, uint64_t t);
 struct am_dkim_signer *am_dkim_signer_free(struct am_dkim_signer *sg);
+bool am_dkim_sign_daemon_listed(const struct am_config *cfg,
+    const char *daemon_name);
 
 struct am_dkim_sign *am_dkim_sign_new(const struct am_dkim_signer *sg,
     const char *jobid, const char *from_local, const char *from_domain);

@@ -6,7 +6,8 @@
  * entries (pattern -> key indices). A plain SigningTable is sorted for the
  * bsearch of keys_lookup.c; a refile keeps file order. Every problem is one
  * "FILE:LINE: message" line, and loading goes on to find them all.
- * am_keys_free() wipes the PEM text (STYLE.md §5, §16).
+ * am_keys_free() frees each EVP_PKEY (OpenSSL clears the private parts;
+ * STYLE.md §5, §16).
  */
 #include "autoconf.h"
 
@@ -17,12 +18,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
 
 #include "core/xalloc.h"
 #include "dkim/keys.h"
 #include "dkim/keys_impl.h"
-#include "dkim/pkey_cache.h"
 
 #define LINE_MAX_LEN	8192	/* table line, bytes */
 
@@ -340,13 +339,8 @@ am_keys_free(struct am_keys *ks)
 	for (size_t i = 0; i < ks->nkeys; i++) {
 		struct am_key *k = &ks->keys[i];
 
-		if (k->pkey != NULL) {
-			am_pkey_cache_remove(k->pem);
-			EVP_PKEY_free(k->pkey);
-		}
-		if (k->pem != NULL)
-			OPENSSL_cleanse(k->pem, strlen(k->pem));
-		free(k->pem), free(k->pub), free(k->name), free(k->domain);
+		EVP_PKEY_free(k->pkey);
+		free(k->pub), free(k->name), free(k->domain);
 		free(k->selector), free(k->path), free(k->where);
 	}
 	for (size_t i = 0; i < ks->nents; i++)

@@ -58,8 +58,14 @@
  *             am_key_pubdata() gives the p= bytes of an OpenSSL key: the
  *             SubjectPublicKeyInfo DER for RSA, the raw 32 bytes for
  *             Ed25519 (RFC 8463 §4); owned, free() it.
- *             am_keys_free() wipes the key material (OPENSSL_cleanse),
- *             accepts NULL and returns NULL.
+ *             am_keys_free() frees the keys (EVP_PKEY_free, which clears
+ *             the private parts; the key file's bytes were wiped with
+ *             OPENSSL_cleanse as soon as they were decoded), accepts NULL
+ *             and returns NULL. A store belongs to one configuration
+ *             snapshot (lib/pipeline/ctx.c: the runtime of a config holds
+ *             it and frees it with the runtime, so a reload that replaces
+ *             the runtime frees the old keys once the last connection on
+ *             it ends); nothing outside the store keeps a key.
  * THREADS     a store is immutable after load and may be shared by any
  *             number of threads.
  */
@@ -92,10 +98,10 @@ struct am_key {
 	char *where;		/* "FILE:LINE" that defined the key */
 	enum am_key_alg alg;	/* derived from the key type */
 	unsigned bits;		/* RSA modulus bits; 256 for Ed25519 */
-	char *pem;		/* unencrypted PKCS#8 PEM, NUL-terminated (what
-				 * libopendkim wants); wiped at free */
-	EVP_PKEY *pkey;		/* the decoded key, registered in pkey_cache
-				 * under pem for libopendkim; owned */
+	EVP_PKEY *pkey;		/* the private key, decoded once at load; the
+				 * DKIM signer and the ARC sealer sign with
+				 * it; owned, freed (and its private parts
+				 * cleared by OpenSSL) by am_keys_free() */
 	unsigned char *pub;	/* p= bytes (see am_key_pubdata) */
 	size_t pub_len;		/* bytes in pub */
 };

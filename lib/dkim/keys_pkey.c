@@ -2,12 +2,11 @@
  * keys_pkey.c - one DKIM private key, read and checked once with OpenSSL:
  * the file's type, size and mode on the open descriptor, then a PEM or DER
  * private key, RSA of at least 1024 bits (RFC 8301 §3.2) or Ed25519
- * (RFC 8463). Private keys are re-encoded as PKCS#8 PEM (libopendkim takes
- * a NUL-terminated string and needs PKCS#8 for Ed25519) in OpenSSL's secure
- * heap; keys.c wipes it at free (STYLE.md §5, §16). The decoded EVP_PKEY is
- * kept and registered with pkey_cache under that text, so libopendkim signs
- * with it instead of decoding the text per message. The public side too: the
- * p= bytes and the DNS TXT record (RFC 6376 §3.6.1, RFC 8463 §4).
+ * (RFC 8463). The file's bytes are wiped as soon as they are decoded
+ * (STYLE.md §5, §16); the decoded EVP_PKEY is what every signature is made
+ * with (dkim_sign.c, lib/arc/arc_seal.c), so no key is parsed after load.
+ * The public side too: the p= bytes and the DNS TXT record (RFC 6376
+ * §3.6.1, RFC 8463 §4).
  */
 #include "autoconf.h"
 
@@ -29,7 +28,6 @@
 #include "core/xalloc.h"
 #include "dkim/keys.h"
 #include "dkim/keys_impl.h"
-#include "dkim/pkey_cache.h"
 
 #define KEY_FILE_MAX	65536	/* bytes; a 16384-bit RSA PEM is ~13 KiB */
 
@@ -163,26 +161,6 @@ check_type(struct am_key *k, EVP_PKEY *pk, const char *where,
 	}
 }
 
-/* export_pem - k->pem = the key as unencrypted PKCS#8 PEM. */
-static bool
-export_pem(struct am_key *k, EVP_PKEY *pk)
-{
-	BIO *out;
-	char *p;
-	long n;
-
-	if ((out = BIO_new(BIO_s_secmem())) == NULL)
-		return false;
-	if (!PEM_write_bio_PrivateKey(out, pk, NULL, NULL, 0, NULL, NULL) ||
-	    (n = BIO_get_mem_data(out, &p)) <= 0) {
-		BIO_free(out);
-		return false;
-	}
-	k->pem = am_xmemdup(p, (size_t)n);
-	BIO_free(out);
-	return true;
-}
-
 /* am_key_load - read, check and convert k->path; false on error. */
 bool
 am_key_load(struct am_key *k, bool require_safe, struct am_buf *errs,
@@ -206,8 +184,7 @@ am_key_load(struct am_key *k, bool require_safe, struct am_buf *errs,
 		return false;
 	}
 	ok = check_type(k, pk, k->where, errs, warns);
-	if (ok && (!export_pem(k, pk) ||
-	    am_key_pubdata(pk, &k->pub, &k->pub_len) != AM_OK)) {
+	if (ok && am_key_pubdata(pk, &k->pub, &k->pub_len) != AM_OK) {
 		am_buf_line(errs, "%s: %s: cannot convert the key (%s)", k->where,
 		    k->path, ossl_why(why, sizeof(why)));
 		ok = false;
@@ -217,7 +194,6 @@ am_key_load(struct am_key *k, bool require_safe, struct am_buf *errs,
 		return false;
 	}
 	k->pkey = pk;
-	am_pkey_cache_add(k->pem, pk);
 	return true;
 }
 

@@ -43,7 +43,7 @@ static const struct hdr hdrs[] = {
 	{ "From", " Alice Example <alice@sign.bench.example>" },
 	{ "To", " Bob <bob@rcpt.example>, carol@rcpt.example" },
 	{ "Cc", " dave@rcpt.example" },
-	{ "Subject", " Quarterly figures and the plan for the next\n\tquarter" },
+	{ "Subject", " Quarterly figures and the plan for\n\tthe next quarter" },
 	{ "Date", " Mon, 01 Jan 2024 00:00:00 +0000" },
 	{ "Message-ID", " <20240101000000.12345@sign.bench.example>" },
 	{ "MIME-Version", " 1.0" },

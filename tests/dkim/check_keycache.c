@@ -1,231 +1,254 @@
 /*
- * check_keycache.c - pkey_cache (libopendkim's key decode answered from
- * keys loaded once) and dkim_mem (per-handle allocation lists): the hook
- * answers only libopendkim's call shape and falls through to OpenSSL for
- * everything else, a removed key is no longer answered, a real
- * libopendkim signing handle goes through both, and nothing is left.
+ * check_keycache.c - the key cache is the key store (issue 20): every
+ * private key is decoded once, when its configuration is loaded, and every
+ * signature is made with that EVP_PKEY. Shown here by what can be seen
+ * from outside: the store holds decoded keys of the right type; signing
+ * goes on after the key files are deleted and replaced by other keys, and
+ * what it signs verifies against the store's keys (the signer's own check
+ * of an existing signature) but not against the keys now in the files;
+ * and a reload (a new runtime swapped into the context while a message is
+ * in flight on the old one) leaves the old keys working until their last
+ * user lets go, which frees them. tests/dkim/keycache_valgrind.sh runs the
+ * reload case under valgrind: nothing may be left.
  */
 #include "autoconf.h"
 
 #include <check.h>
-#include <signal.h>
-#include <stdint.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include <openssl/bio.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <opendkim/dkim.h>
 
-#include "dkim/dkim_mem.h"
-#include "dkim/pkey_cache.h"
+#include "core/buf.h"
 #include "core/xalloc.h"
+#include "config/config.h"
+#include "dkim/dkim_sign.h"
+#include "dkim/keys.h"
+#include "pipeline/ctx.h"
 #include "testutil/testutil.h"
 
-/* new_key - a fresh key of this type and its PKCS#8 PEM (owned). */
-static EVP_PKEY *
-new_key(const char *type, char **pem)
-{
-	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, type, (size_t)2048);
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p;
-	long n;
+#define RELOADS 6	/* reload cycles (valgrind runs them too) */
 
-	ck_assert_ptr_nonnull(pk);
-	ck_assert_ptr_nonnull(b);
-	ck_assert_int_eq(PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL,
-	    NULL), 1);
-	n = BIO_get_mem_data(b, &p);
-	*pem = am_xmemdup(p, (size_t)n);
-	BIO_free(b);
-	return pk;
+static const char *const hdrs[][2] = {
+	{ "From", " Alice <alice@example.com>" },
+	{ "To", " bob@example.net" },
+	{ "Subject", " keys" },
+	{ "Date", " Mon, 01 Jan 2024 00:00:00 +0000" },
+};
+static const char body[] = "body\r\n";
+
+/* new_keys - fresh rsa.key (2048) and ed.key in the test directory, 0600
+ * (openssl(1): key generation stays out of a valgrind run). */
+static void
+new_keys(void)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && rm -f rsa.key ed.key && "
+	    "umask 077 && openssl genpkey -algorithm RSA -pkeyopt "
+	    "rsa_keygen_bits:2048 -out rsa.key 2>/dev/null && "
+	    "openssl genpkey -algorithm ED25519 -out ed.key 2>/dev/null",
+	    am_test_dir);
+	ck_assert_int_eq(system(cmd), 0);
 }
 
-/* decode - PEM_read_bio_PrivateKey on a memory BIO holding text. */
-static EVP_PKEY *
-decode(const char *text, pem_password_cb *cb)
+/* load_cfg - dual signing with the two key files. */
+static struct am_config *
+load_cfg(void)
 {
-	BIO *b = BIO_new_mem_buf(text, -1);
-	EVP_PKEY *pk;
+	struct am_buf errs;
+	struct am_config *cfg;
+	char text[1024];
 
-	ck_assert_ptr_nonnull(b);
-	pk = PEM_read_bio_PrivateKey(b, NULL, cb, NULL);
-	BIO_free(b);
-	return pk;
+	snprintf(text, sizeof(text), "Domain example.com\nSelector rsa, ed\n"
+	    "KeyFile %s/rsa.key, %s/ed.key\n", am_test_dir, am_test_dir);
+	am_test_put(am_test_path(0, "t.conf"), text);
+	am_buf_init(&errs, 4096);
+	cfg = am_config_load(am_test_path(0, "t.conf"), &errs, NULL);
+	ck_assert_msg(cfg != NULL, "%s", am_buf_str(&errs));
+	am_buf_release(&errs);
+	return cfg;
 }
 
-static int
-no_pass(char *buf, int size, int rw, void *u)
+/* start - a message with the test headers (prior signatures first). */
+static struct am_dkim_sign *
+start(const struct am_dkim_signer *sg, char *const *prior, size_t nprior)
 {
-	(void)buf, (void)size, (void)rw, (void)u;
-	return -1;
+	struct am_dkim_sign *s = am_dkim_sign_new(sg, NULL, "alice",
+	    "example.com");
+
+	for (size_t i = 0; i < nprior; i++)
+		am_dkim_sign_header(s, "DKIM-Signature", prior[i],
+		    strlen(prior[i]));
+	for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++)
+		am_dkim_sign_header(s, hdrs[i][0], hdrs[i][1],
+		    strlen(hdrs[i][1]));
+	am_dkim_sign_eoh(s);
+	return s;
 }
 
-START_TEST(test_hook_shape)
+/* finish - body and eom; the signatures (owned, NULL-terminated) and the
+ * note into note. */
+static char **
+finish(struct am_dkim_sign *s, char *note, size_t len)
 {
-	char *pem, *copy;
-	EVP_PKEY *pk = new_key("RSA", &pem), *got;
-	unsigned long hits;
+	struct am_why why;
+	char **v;
+	size_t n;
 
-	am_pkey_cache_add(pem, pk);
-	copy = am_xstrdup(pem);		/* libopendkim copies the text */
-	hits = am_pkey_cache_hits();
-	got = decode(copy, NULL);
-	ck_assert_ptr_eq(got, pk);	/* the very key, one more reference */
-	ck_assert_uint_eq(am_pkey_cache_hits(), hits + 1);
-	EVP_PKEY_free(got);
-	/* another call shape: OpenSSL decodes, an equal but distinct key */
-	got = decode(copy, no_pass);
-	ck_assert_ptr_nonnull(got);
-	ck_assert_ptr_ne(got, pk);
-	ck_assert_int_eq(EVP_PKEY_eq(got, pk), 1);
-	ck_assert_uint_eq(am_pkey_cache_hits(), hits + 1);
-	EVP_PKEY_free(got);
-	/* one byte different: not ours, so OpenSSL's answer (none here) */
-	copy[120] ^= 1;		/* in the modulus */
-	got = decode(copy, NULL);
-	ck_assert(got == NULL || EVP_PKEY_eq(got, pk) != 1);
-	ck_assert_uint_eq(am_pkey_cache_hits(), hits + 1);
-	EVP_PKEY_free(got);
-	/* removed: decoded by OpenSSL again */
-	copy[120] ^= 1;		/* in the modulus */
-	am_pkey_cache_remove(pem);
-	got = decode(copy, NULL);
-	ck_assert_ptr_nonnull(got);
-	ck_assert_ptr_ne(got, pk);
-	ck_assert_uint_eq(am_pkey_cache_hits(), hits + 1);
-	EVP_PKEY_free(got);
-	EVP_PKEY_free(pk);
-	free(copy);
-	free(pem);
+	am_dkim_sign_body(s, body, strlen(body));
+	ck_assert_int_eq(am_dkim_sign_eom(s, &why), AM_OK);
+	n = am_dkim_sign_count(s);
+	v = am_xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = am_xstrdup(am_dkim_sign_value(s, i));
+	snprintf(note, len, "%s", am_dkim_sign_note(s));
+	am_dkim_sign_free(s);
+	return v;
 }
-END_TEST
 
-START_TEST(test_same_text_twice)
-{
-	char *pem, *pem2;
-	EVP_PKEY *pk = new_key("RSA", &pem), *got;
-
-	/* a reload holds the same key text in two stores */
-	pem2 = am_xstrdup(pem);
-	am_pkey_cache_add(pem, pk);
-	am_pkey_cache_add(pem2, pk);
-	am_pkey_cache_remove(pem);
-	got = decode(pem2, NULL);
-	ck_assert_ptr_eq(got, pk);
-	EVP_PKEY_free(got);
-	am_pkey_cache_remove(pem2);
-	am_pkey_cache_remove(pem2);	/* unknown: nothing happens */
-	EVP_PKEY_free(pk);
-	free(pem);
-	free(pem2);
-}
-END_TEST
-
-/* sign_once - one relaxed/relaxed signature through libopendkim with the
- * tracked allocator; the blocks left after dkim_free (drained). */
 static size_t
-sign_once(DKIM_LIB *lib, const char *pem, dkim_alg_t alg, char *out,
-    size_t outlen)
+count(char **v)
 {
-	static const char *hdrs[] = { "From: a@example.com",
-	    "Subject: hello", "Date: Mon, 23 Nov 2026 00:00:00 +0000" };
-	static const char body[] = "body line\r\n";
-	struct am_dkim_mem m;
-	DKIM_STAT st;
-	u_char *sig;
-	size_t len;
-	DKIM *dk;
+	size_t n = 0;
 
-	am_dkim_mem_init(&m);
-	dk = dkim_sign(lib, (const u_char *)"t", &m, (dkim_sigkey_t)pem,
-	    (const u_char *)"sel", (const u_char *)"example.com",
-	    DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, alg, -1, &st);
-	ck_assert_ptr_nonnull(dk);
-	ck_assert_uint_gt(m.live, 0);	/* the handle's blocks are listed */
-	for (size_t i = 0; i < 3; i++)
-		ck_assert_int_eq(dkim_header(dk, (u_char *)(uintptr_t)hdrs[i],
-		    strlen(hdrs[i])), DKIM_STAT_OK);
-	ck_assert_int_eq(dkim_eoh(dk), DKIM_STAT_OK);
-	ck_assert_int_eq(dkim_body(dk, (u_char *)(uintptr_t)body,
-	    sizeof(body) - 1), DKIM_STAT_OK);
-	ck_assert_int_eq(dkim_eom(dk, NULL), DKIM_STAT_OK);
-	ck_assert_int_eq(dkim_getsighdr_d(dk, 16, &sig, &len), DKIM_STAT_OK);
-	snprintf(out, outlen, "%.*s", (int)len, (const char *)sig);
-	dkim_free(dk);
-	return am_dkim_mem_drain(&m);
+	while (v[n] != NULL)
+		n++;
+	return n;
 }
 
-START_TEST(test_libopendkim_signs_through_both)
+static void
+free_sigs(char **v)
 {
-	DKIM_LIB *lib = dkim_init(am_dkim_mem_alloc, am_dkim_mem_release);
-	char *pem_ed, *pem_rsa, sig[2048];
-	EVP_PKEY *ed = new_key("ED25519", &pem_ed);
-	EVP_PKEY *rsa = new_key("RSA", &pem_rsa);
-	unsigned long hits;
-	size_t left;
+	for (size_t i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
 
-	ck_assert_ptr_nonnull(lib);
-	am_pkey_cache_add(pem_ed, ed);
-	am_pkey_cache_add(pem_rsa, rsa);
-	hits = am_pkey_cache_hits();
-	for (int i = 0; i < 3; i++) {
-		left = sign_once(lib, pem_ed, DKIM_SIGN_ED25519SHA256, sig,
-		    sizeof(sig));
-		ck_assert_msg(strstr(sig, "a=ed25519-sha256") != NULL, "%s", sig);
-		/* libopendkim 2.11 leaves its Ed25519 output buffer; if it
-		 * stops doing so, 0 is fine too: drain only frees leftovers */
-		ck_assert_uint_le(left, 1);
-		left = sign_once(lib, pem_rsa, DKIM_SIGN_RSASHA256, sig,
-		    sizeof(sig));
-		ck_assert_msg(strstr(sig, "a=rsa-sha256") != NULL, "%s", sig);
-		ck_assert_uint_eq(left, 0);
+START_TEST(test_store_holds_decoded_keys)
+{
+	struct am_config *cfg;
+	struct am_keys *ks;
+	const struct am_key *k;
+
+	new_keys();
+	cfg = load_cfg();
+	ks = am_keys_load(cfg, NULL, NULL);
+	ck_assert_ptr_nonnull(ks);
+	ck_assert_uint_eq(am_keys_count(ks), 2);
+	k = am_keys_get(ks, 0);
+	ck_assert_ptr_nonnull(k->pkey);
+	ck_assert_int_eq(EVP_PKEY_get_base_id(k->pkey), EVP_PKEY_RSA);
+	ck_assert_int_eq(EVP_PKEY_get_bits(k->pkey), 2048);
+	ck_assert_int_eq(k->alg, AM_KEY_RSA_SHA256);
+	k = am_keys_get(ks, 1);
+	ck_assert_ptr_nonnull(k->pkey);
+	ck_assert_int_eq(EVP_PKEY_get_base_id(k->pkey), EVP_PKEY_ED25519);
+	ck_assert_int_eq(k->alg, AM_KEY_ED25519_SHA256);
+	am_keys_free(ks);
+	am_config_unref(cfg);
+}
+END_TEST
+
+/* The store signs with what it loaded: the files may go or change. */
+START_TEST(test_signs_with_loaded_keys)
+{
+	struct am_config *cfg;
+	struct am_keys *ks, *ks2;
+	struct am_dkim_signer *sg, *sg2;
+	char note[256], **sigs, **again;
+
+	new_keys();
+	cfg = load_cfg();
+	ks = am_keys_load(cfg, NULL, NULL);
+	sg = am_dkim_signer_new(cfg, ks, NULL);
+	ck_assert_ptr_nonnull(sg);
+	new_keys();			/* the files now hold other keys */
+	sigs = finish(start(sg, NULL, 0), note, sizeof(note));
+	ck_assert_uint_eq(count(sigs), 2);
+	/* what the store signed verifies with the store's keys... */
+	again = finish(start(sg, sigs, 2), note, sizeof(note));
+	ck_assert_uint_eq(count(again), 0);
+	ck_assert_str_eq(note,
+	    "example.com/rsa:verified,example.com/ed:verified");
+	free_sigs(again);
+	/* ...and not with the keys in the files now */
+	ks2 = am_keys_load(cfg, NULL, NULL);
+	sg2 = am_dkim_signer_new(cfg, ks2, NULL);
+	again = finish(start(sg2, sigs, 2), note, sizeof(note));
+	ck_assert_uint_eq(count(again), 2);
+	ck_assert_str_eq(note,
+	    "example.com/rsa:unverified,example.com/ed:unverified");
+	free_sigs(again);
+	/* no file at all: still signing */
+	ck_assert_int_eq(unlink(am_test_path(0, "rsa.key")), 0);
+	ck_assert_int_eq(unlink(am_test_path(0, "ed.key")), 0);
+	again = finish(start(sg, NULL, 0), note, sizeof(note));
+	ck_assert_uint_eq(count(again), 2);
+	free_sigs(again);
+	free_sigs(sigs);
+	am_dkim_signer_free(sg2);
+	am_keys_free(ks2);
+	am_dkim_signer_free(sg);
+	am_keys_free(ks);
+	am_config_unref(cfg);
+}
+END_TEST
+
+/* runtime - a runtime (local DNS) for cfg, whose reference it takes. */
+static struct am_runtime *
+runtime(struct am_config *cfg)
+{
+	struct am_runtime_opts o = { .local_dns = true };
+	struct am_buf errs;
+	struct am_runtime *rt;
+
+	am_buf_init(&errs, 65536);
+	rt = am_runtime_new(cfg, &o, &errs, NULL);
+	ck_assert_msg(rt != NULL, "%s", am_buf_str(&errs));
+	am_buf_release(&errs);
+	return rt;
+}
+
+/* A reload swaps in a runtime with freshly loaded keys; a message in
+ * flight finishes with the old ones, and the old runtime (its keys with
+ * it) goes when that connection lets go of it. */
+START_TEST(test_reload_frees_old_keys)
+{
+	struct am_ctx *ctx;
+	struct am_runtime *conn, *next;
+	struct am_dkim_sign *s;
+	char note[256], **sigs, **check;
+
+	new_keys();
+	ctx = am_ctx_new(runtime(load_cfg()));
+	for (int i = 0; i < RELOADS; i++) {
+		conn = am_ctx_acquire(ctx);	/* a connection pins it */
+		s = start(conn->signer, NULL, 0);
+		new_keys();			/* new keys, then reload */
+		next = runtime(load_cfg());
+		am_ctx_swap(ctx, next);
+		/* only the connection holds the old runtime now */
+		ck_assert_int_eq(atomic_load(&conn->refs), 1);
+		sigs = finish(s, note, sizeof(note));
+		ck_assert_uint_eq(count(sigs), 2);
+		/* the old keys made it: the new runtime's keys do not verify
+		 * it, the old runtime's do */
+		check = finish(start(next->signer, sigs, 2), note,
+		    sizeof(note));
+		ck_assert_uint_eq(count(check), 2);
+		free_sigs(check);
+		check = finish(start(conn->signer, sigs, 2), note,
+		    sizeof(note));
+		ck_assert_uint_eq(count(check), 0);
+		free_sigs(check);
+		free_sigs(sigs);
+		ck_assert_ptr_null(am_runtime_unref(conn));	/* freed */
 	}
-	ck_assert_uint_eq(am_pkey_cache_hits() - hits, 6);
-	am_pkey_cache_remove(pem_ed);
-	am_pkey_cache_remove(pem_rsa);
-	EVP_PKEY_free(ed);
-	EVP_PKEY_free(rsa);
-	free(pem_ed);
-	free(pem_rsa);
-	dkim_close(lib);
-}
-END_TEST
-
-START_TEST(test_mem_lists)
-{
-	struct am_dkim_mem m;
-	void *a, *b, *c, *lib_block;
-
-	am_dkim_mem_init(&m);
-	a = am_dkim_mem_alloc(&m, 10);
-	b = am_dkim_mem_alloc(&m, 100);
-	c = am_dkim_mem_alloc(&m, 1);
-	lib_block = am_dkim_mem_alloc(NULL, 24);
-	ck_assert_ptr_nonnull(a);
-	ck_assert_uint_eq((uintptr_t)b % _Alignof(max_align_t), 0);
-	memset(b, 0xaa, 100);
-	ck_assert_uint_eq(m.live, 3);
-	am_dkim_mem_release(&m, b);	/* from the middle of the list */
-	ck_assert_uint_eq(m.live, 2);
-	am_dkim_mem_release(NULL, NULL);
-	am_dkim_mem_release(NULL, lib_block); /* not listed */
-	ck_assert_uint_eq(am_dkim_mem_drain(&m), 2);
-	ck_assert_uint_eq(m.live, 0);
-	ck_assert_ptr_null(m.head);
-	ck_assert_uint_eq(am_dkim_mem_drain(&m), 0);
-	ck_assert_ptr_null(am_dkim_mem_alloc(&m, SIZE_MAX - 8));
-	(void)c;
-}
-END_TEST
-
-START_TEST(test_mem_foreign_pointer)
-{
-	char *p = am_xcalloc(1, 256);
-
-	am_dkim_mem_release(NULL, p + 128);	/* aborts: not ours */
+	am_ctx_free(ctx);
 }
 END_TEST
 
@@ -233,18 +256,17 @@ static Suite *
 keycache_suite(void)
 {
 	Suite *s = suite_create("keycache");
-	TCase *tc = tcase_create("pkey_cache");
+	TCase *tc = tcase_create("store");
 
-	tcase_add_test(tc, test_hook_shape);
-	tcase_add_test(tc, test_same_text_twice);
-	tcase_add_test(tc, test_libopendkim_signs_through_both);
-	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, am_test_dir_make, am_test_dir_remove);
+	tcase_add_test(tc, test_store_holds_decoded_keys);
+	tcase_add_test(tc, test_signs_with_loaded_keys);
+	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
-	tc = tcase_create("dkim_mem");
-	tcase_add_test(tc, test_mem_lists);
-	if (am_test_can_fork())
-		tcase_add_test_raise_signal(tc, test_mem_foreign_pointer,
-		    SIGABRT);
+	tc = tcase_create("reload");
+	tcase_add_checked_fixture(tc, am_test_dir_make, am_test_dir_remove);
+	tcase_add_test(tc, test_reload_frees_old_keys);
+	tcase_set_timeout(tc, 300);
 	suite_add_tcase(s, tc);
 	return s;
 }
