@@ -9,7 +9,9 @@
  * Reference: libopendkim, driven here exactly as the old signer drove it
  * (the same header lists, relaxed/relaxed, dkim_getsighdr_d() with
  * strlen("DKIM-Signature") + 2), with DKIM_OPTS_FIXEDTIME at the t= the
- * signer is given (am_dkim_signer_fix_time()). RSASSA-PKCS1-v1_5 and
+ * signer is given (am_dkim_signer_fix_time()), in a process of its own
+ * (this program run with --reference; libopendkim's Ed25519 leak stays
+ * there). RSASSA-PKCS1-v1_5 and
  * Ed25519 signatures are deterministic, so the header values must be equal
  * byte for byte. libopendkim refuses to sign a body whose last line lacks
  * its CRLF ("CRLF at end of body missing"); RFC 6376 §3.4.4 adds one, as
@@ -28,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <opendkim/dkim.h>
 
@@ -46,6 +49,7 @@ static uint64_t t0;	/* t= of every signature here: a minute ago (x=
 			 * must still be ahead for the verifiers) */
 
 static char tmpdir[] = "/tmp/check_dkim_sign_ref.XXXXXX";
+static char self[4096];		/* this program, for --reference */
 static struct am_testdns *tdns;
 static char rsa_txt[1024], ed_txt[256];	/* the two key records */
 
@@ -188,55 +192,6 @@ ours(const struct msg_case *c, const struct am_config *cfg, struct sigs *out)
 
 /* ------------------------------------------- reference: libopendkim */
 
-/* libopendkim 2.11 leaks one block per Ed25519 signature: every block of
- * a handle is listed here and what is left after dkim_free() is freed. */
-struct blk {
-	struct blk *next;	/* on the handle's list */
-	struct blk **list;	/* that list, NULL: the library's own */
-};
-
-static void *
-ref_alloc(void *closure, size_t len)
-{
-	struct blk *b = malloc(sizeof(struct blk) + 16 + len);
-
-	if (b == NULL)
-		return NULL;
-	b->list = closure;
-	b->next = closure ? *b->list : NULL;
-	if (closure)
-		*b->list = b;
-	return (char *)b + sizeof(struct blk) + 16;
-}
-
-static void
-ref_free(void *closure, void *p)
-{
-	struct blk *b, **pp;
-
-	(void)closure;
-	if (p == NULL)
-		return;
-	b = (struct blk *)((char *)p - 16 - sizeof(struct blk));
-	for (pp = b->list; pp != NULL && *pp != NULL; pp = &(*pp)->next)
-		if (*pp == b) {
-			*pp = b->next;
-			break;
-		}
-	free(b);
-}
-
-static void
-ref_drain(struct blk **list)
-{
-	while (*list != NULL) {
-		struct blk *b = *list;
-
-		*list = b->next;
-		free(b);
-	}
-}
-
 /* ref_lists - the lists the old signer gave libopendkim. */
 static void
 ref_lists(DKIM_LIB *lib, const struct msg_case *c)
@@ -254,78 +209,121 @@ ref_lists(DKIM_LIB *lib, const struct msg_case *c)
 	bool is_more = strstr(c->conf, "SignHeaders") != NULL;
 	uint64_t ttl = 3600, t = t0;
 
-	ck_assert(dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS,
+	AM_TEST_NEED(dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS,
 	    is_more ? more : def, sizeof(char **)) == DKIM_STAT_OK);
-	ck_assert(dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS,
+	AM_TEST_NEED(dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS,
 	    is_more ? over2 : over1, sizeof(char **)) == DKIM_STAT_OK);
-	ck_assert(dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SKIPHDRS,
+	AM_TEST_NEED(dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SKIPHDRS,
 	    dkim_should_not_signhdrs, sizeof(char **)) == DKIM_STAT_OK);
-	ck_assert(dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FIXEDTIME, &t,
+	AM_TEST_NEED(dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FIXEDTIME, &t,
 	    sizeof(t)) == DKIM_STAT_OK);
 	if (strstr(c->conf, "SignatureTTL") != NULL)
-		ck_assert(dkim_options(lib, DKIM_OP_SETOPT,
+		AM_TEST_NEED(dkim_options(lib, DKIM_OP_SETOPT,
 		    DKIM_OPTS_SIGNATURETTL, &ttl, sizeof(ttl)) ==
 		    DKIM_STAT_OK);
 }
 
-/* ref_feed - the header "Name:value" with CRLF line breaks. */
+/* ref_header - the header "Name:value" with CRLF line breaks. */
 static void
 ref_header(DKIM *dk, const char *name, const char *value)
 {
 	struct am_buf b;
 
 	am_buf_init(&b, 1 << 20);
-	ck_assert(am_buf_printf(&b, "%s:", name) == AM_OK);
+	AM_TEST_NEED(am_buf_printf(&b, "%s:", name) == AM_OK);
 	for (; *value; value++)
-		ck_assert((*value == '\n' ? am_buf_puts(&b, "\r\n") :
+		AM_TEST_NEED((*value == '\n' ? am_buf_puts(&b, "\r\n") :
 		    am_buf_putc(&b, *value)) == AM_OK);
-	ck_assert(dkim_header(dk, (u_char *)b.data, b.len) == DKIM_STAT_OK);
+	AM_TEST_NEED(dkim_header(dk, (u_char *)b.data, b.len) ==
+	    DKIM_STAT_OK);
 	am_buf_release(&b);
 }
 
-/* reference - libopendkim's value for one key, NULL when it cannot sign. */
+/* ref_key - the PEM text of a key file (owned). */
 static char *
-reference(const struct msg_case *c, const char *keyfile, const char *sel,
-    dkim_alg_t alg)
+ref_key(const char *name)
 {
-	DKIM_LIB *lib = dkim_init(ref_alloc, ref_free);
-	struct blk *list = NULL;
-	char *pem = am_test_slurp(keyfile), *out = NULL;
+	char path[600], *pem = am_xmalloc(65536);
+	size_t n;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	AM_TEST_NEED((fp = fopen(path, "r")) != NULL);
+	n = fread(pem, 1, 65535, fp);
+	pem[n] = '\0';
+	fclose(fp);
+	return pem;
+}
+
+/* reference_main - the program run with "--reference DIR T0 CASE KEY":
+ * libopendkim's header value for case CASE and key KEY (0 RSA, 1
+ * Ed25519) on stdout, nothing when it does not sign. A process of its own:
+ * libopendkim 2.11 never frees the EVP_PKEY it decodes for an Ed25519
+ * signature (dkim_free() skips it), and that leak must not count as the
+ * suite's (valgrind does not follow the exec; LeakSanitizer is off in it). */
+static int
+reference_main(const struct msg_case *c, int key)
+{
+	DKIM_LIB *lib = dkim_init(NULL, NULL);
+	char *pem = ref_key(key ? "ed.pem" : "rsa.pem");
 	const char *body = expand(c->body);
 	DKIM_STAT st;
 	u_char *buf;
-	size_t len, n = 0;
+	size_t len;
 	DKIM *dk;
 
-	ck_assert_ptr_nonnull(lib);
+	AM_TEST_NEED(lib != NULL);
 	ref_lists(lib, c);
-	dk = dkim_sign(lib, (const u_char *)"ref", &list, (dkim_sigkey_t)pem,
-	    (const u_char *)sel, (const u_char *)"example.com",
-	    DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, alg, -1, &st);
-	ck_assert_ptr_nonnull(dk);
+	dk = dkim_sign(lib, (const u_char *)"ref", NULL, (dkim_sigkey_t)pem,
+	    (const u_char *)(key ? "ed" : "rsa"),
+	    (const u_char *)"example.com", DKIM_CANON_RELAXED,
+	    DKIM_CANON_RELAXED, key ? DKIM_SIGN_ED25519SHA256 :
+	    DKIM_SIGN_RSASHA256, -1, &st);
+	AM_TEST_NEED(dk != NULL);
 	if (strstr(c->conf, "@SIGNER") != NULL)
-		ck_assert(dkim_set_signer(dk, (const u_char *)
+		AM_TEST_NEED(dkim_set_signer(dk, (const u_char *)
 		    "alice@example.com") == DKIM_STAT_OK);
 	for (size_t i = 0; i < HMAX && c->h[i].name != NULL; i++)
 		ref_header(dk, c->h[i].name, long_or(c->h[i].value));
-	ck_assert(dkim_eoh(dk) == DKIM_STAT_OK);
+	AM_TEST_NEED(dkim_eoh(dk) == DKIM_STAT_OK);
 	if (*body != '\0')
-		ck_assert(dkim_body(dk, (u_char *)(uintptr_t)body,
+		AM_TEST_NEED(dkim_body(dk, (u_char *)(uintptr_t)body,
 		    strlen(body)) == DKIM_STAT_OK);
 	if (dkim_eom(dk, NULL) == DKIM_STAT_OK &&
 	    dkim_getsighdr_d(dk, strlen(DKIM_SIGNHEADER) + 2, &buf, &len) ==
-	    DKIM_STAT_OK) {
-		out = am_xmalloc(len + 1);
+	    DKIM_STAT_OK)
 		for (size_t i = 0; i < len; i++)
 			if (buf[i] != '\r')
-				out[n++] = (char)buf[i];
-		out[n] = '\0';
-	}
+				putchar(buf[i]);
 	dkim_free(dk);
-	ref_drain(&list);
 	dkim_close(lib);
 	free(pem);
-	return out;
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* reference - reference_main() run as a child; its output (owned), or
+ * NULL when libopendkim did not sign. */
+static char *
+reference(int i, int key)
+{
+	char cmd[sizeof(self) + 256], buf[4096];
+	struct am_buf b;
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ASAN_OPTIONS=detect_leaks=0 '%s' "
+	    "--reference '%s' %llu %d %d", self, tmpdir,
+	    (unsigned long long)t0, i, key);
+	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+	am_buf_init(&b, 1 << 20);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		ck_assert(am_buf_append(&b, buf, n) == AM_OK);
+	ck_assert_int_eq(pclose(p), 0);
+	if (b.len == 0) {
+		am_buf_release(&b);
+		return NULL;
+	}
+	return am_buf_export(&b);
 }
 
 /* -------------------------------------------------------- verifiers */
@@ -453,10 +451,8 @@ START_TEST(test_case)
 	ck_assert_ptr_nonnull(strstr(s.v[1], "a=ed25519-sha256"));
 	snprintf(tag, sizeof(tag), "t=%llu;", (unsigned long long)t0);
 	ck_assert_ptr_nonnull(strstr(s.v[0], tag));
-	ref[0] = reference(c, am_test_path(0, "rsa.pem"), "rsa",
-	    DKIM_SIGN_RSASHA256);
-	ref[1] = reference(c, am_test_path(0, "ed.pem"), "ed",
-	    DKIM_SIGN_ED25519SHA256);
+	ref[0] = reference(_i, 0);
+	ref[1] = reference(_i, 1);
 	for (int i = 0; i < 2; i++) {
 		if (c->has_ref)
 			ck_assert_msg(ref[i] != NULL && strcmp(ref[i],
@@ -566,18 +562,25 @@ setup(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	char cmd[700];
 	int rc = EXIT_FAILURE;
 
-	t0 = (uint64_t)time(NULL) - 60;
 	memset(long_body, 'x', sizeof(long_body) - 3);
 	memcpy(long_body + sizeof(long_body) - 3, "\r\n", 3);
 	memset(long_hdr, 'y', sizeof(long_hdr) - 1);
 	long_hdr[0] = ' ';
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
+	if (argc == 6 && strcmp(argv[1], "--reference") == 0 &&
+	    strlen(argv[2]) < sizeof(tmpdir) && atoi(argv[4]) >= 0 &&
+	    (size_t)atoi(argv[4]) < NCASES) {
+		snprintf(tmpdir, sizeof(tmpdir), "%s", argv[2]);
+		t0 = strtoull(argv[3], NULL, 10);
+		return reference_main(&cases[atoi(argv[4])], atoi(argv[5]));
+	}
+	t0 = (uint64_t)time(NULL) - 60;
+	if (realpath(argv[0], self) == NULL || mkdtemp(tmpdir) == NULL) {
+		perror(argv[0]);
 		return EXIT_FAILURE;
 	}
 	snprintf(am_test_dir, sizeof(am_test_dir), "%s", tmpdir);
