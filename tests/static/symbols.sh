@@ -30,7 +30,7 @@ lib=$build/lib/.libs/libam.a
 for f in "$lib" "$build/milter/authmilter" "$build/milter/authmilterctl"; do
 	[ -f "$f" ] || { echo "SKIP: $f not built"; exit 77; }
 done
-compiler='^(__asan|__odr_asan|__ubsan|__sancov|__lsan)'
+compiler='^(__asan|__odr_asan|__local_asan|__ubsan|__sancov|__lsan)'
 toolchain='^(main|_start|_init|_fini|__bss_start|_end|_edata|__data_start|data_start|__dso_handle|__TMC_END__|_IO_stdin_used)$'
 foreign='^(PEM_|EVP_|SSL_|OSSL_|BIO_|d2i_|i2d_|dkim_|SPF_|opendmarc_|ub_|sqlite3_|smfi_|mi_)'
 
