@@ -356,10 +356,11 @@ am_dkim_sign_body(struct am_dkim_sign *s, const void *p, size_t len)
 }
 
 /* hlist - h=: each signed field present, in message order, named as it
- * is written, then each oversigned name; names[] views into s->m and the
- * signer. false (latched) when there are too many, or no From. */
+ * is written, then each oversigned name; names[] (room for max, at most
+ * AM_DKIM_SIG_MAX_HNAMES) views into s->m and the signer. false (latched)
+ * when there are too many, or no From. */
 static bool
-hlist(struct am_dkim_sign *s, struct am_str *names, size_t *n,
+hlist(struct am_dkim_sign *s, struct am_str *names, size_t max, size_t *n,
     struct am_buf *h)
 {
 	const struct am_dkim_signer *sg = s->sg;
@@ -373,7 +374,7 @@ hlist(struct am_dkim_sign *s, struct am_str *names, size_t *n,
 		if (i < kept && (!in_list(sg->sign, sg->nsign, name) ||
 		    is_never_signed(name)))
 			continue;
-		if (*n == AM_DKIM_SIG_MAX_HNAMES) {
+		if (*n == max) {
 			latch(s, "more than %d header fields to sign",
 			    AM_DKIM_SIG_MAX_HNAMES);
 			return false;
@@ -423,22 +424,22 @@ sign_slot(struct am_dkim_sign *s, struct slot *sl, const struct am_str *names,
 static void
 sign_all(struct am_dkim_sign *s)
 {
-	struct am_str *names = am_xcalloc(AM_DKIM_SIG_MAX_HNAMES,
-	    sizeof(*names));
+	size_t max = am_msg_header_kept(s->m) + s->sg->nover, n;
 	unsigned char digest[AM_DKIM_SHA256_LEN];
+	struct am_str *names;
 	struct am_buf h, bh, v;
-	size_t n;
 
-	if (am_dkim_sign_keys(s) == 0) {
-		free(names);
+	if (am_dkim_sign_keys(s) == 0)
 		return;		/* every key had signed already */
-	}
+	if (max > AM_DKIM_SIG_MAX_HNAMES)
+		max = AM_DKIM_SIG_MAX_HNAMES;
+	names = am_xreallocarray(NULL, max + 1, sizeof(*names));
 	am_buf_init(&h, VALUE_MAX);
 	am_buf_init(&bh, 64);
 	am_buf_init(&v, VALUE_MAX);
 	am_dkim_body_final(s->body[0].h, digest);
 	if (am_dkim_b64_encode(digest, sizeof(digest), &bh) == AM_OK &&
-	    hlist(s, names, &n, &h))
+	    hlist(s, names, max, &n, &h))
 		for (size_t i = 0; i < s->nslots && s->st == AM_OK; i++)
 			if (s->slot[i].is_active && sign_slot(s, &s->slot[i],
 			    names, n, am_buf_str(&h), am_buf_str(&bh), &v))

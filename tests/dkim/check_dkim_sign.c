@@ -501,6 +501,45 @@ START_TEST(test_no_key_for_from)
 }
 END_TEST
 
+/* Limits are errors, never a silently different signature: more fields
+ * than MaxHeaders, or more fields to sign than h= may hold. */
+START_TEST(test_too_many_fields)
+{
+	static const char *conf[] = { "MaxHeaders 1000\n",
+	    "MaxHeaders 2000\n" };
+	static const char *want[] = { "more than 1000 header fields",
+	    "more than 1024 header fields to sign" };
+	char text[1024];
+
+	for (int i = 0; i < 2; i++) {
+		struct am_config *cfg;
+		struct am_keys *ks;
+		struct am_dkim_signer *sg;
+		struct am_dkim_sign *s;
+		struct am_why why;
+
+		snprintf(text, sizeof(text), "%s%s", conf[i], dual_conf);
+		cfg = load_cfg(text);
+		ks = am_keys_load(cfg, NULL, NULL);
+		sg = am_dkim_signer_new(cfg, ks, NULL);
+		s = am_dkim_sign_new(sg, NULL, "alice", "example.com");
+		am_dkim_sign_header(s, "From", " a@example.com", 14);
+		for (int j = 0; j < 1100; j++)
+			am_dkim_sign_header(s, "To", " b@example.net", 14);
+		am_dkim_sign_eoh(s);
+		am_dkim_sign_body(s, body, strlen(body));
+		ck_assert_int_eq(am_dkim_sign_eom(s, &why), AM_PERMFAIL);
+		ck_assert_msg(strstr(why.text, want[i]) != NULL,
+		    "got \"%s\", want \"%s\"", why.text, want[i]);
+		ck_assert_uint_eq(am_dkim_sign_count(s), 0);
+		am_dkim_sign_free(s);
+		am_dkim_signer_free(sg);
+		am_keys_free(ks);
+		am_config_unref(cfg);
+	}
+}
+END_TEST
+
 START_TEST(test_value_out_of_range)
 {
 	struct am_config *cfg = load_cfg(dual_conf);
@@ -646,6 +685,7 @@ sign_suite(void)
 	tcase_add_test(tc, test_custom_headers_ttl);
 	tcase_add_test(tc, test_not_twice);
 	tcase_add_test(tc, test_no_key_for_from);
+	tcase_add_test(tc, test_too_many_fields);
 	tcase_add_test(tc, test_bad_header_names);
 	if (am_test_can_fork())
 		tcase_add_test_raise_signal(tc, test_value_out_of_range,
