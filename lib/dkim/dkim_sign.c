@@ -186,26 +186,6 @@ am_dkim_signer_free(struct am_dkim_signer *sg)
 	return NULL;
 }
 
-/* am_dkim_sign_daemon_listed - daemon_name in SigningDaemons? */
-bool
-am_dkim_sign_daemon_listed(const struct am_config *cfg,
-    const char *daemon_name)
-{
-	const char *p = cfg->signing_daemons;
-	size_t n, len;
-
-	if (daemon_name == NULL || (len = strlen(daemon_name)) == 0)
-		return false;
-	while (*p != '\0') {
-		p += strspn(p, ", \t");
-		n = strcspn(p, ", \t");
-		if (n == len && strncasecmp(p, daemon_name, n) == 0)
-			return true;
-		p += n;
-	}
-	return false;
-}
-
 /* latch - remember the first failure. */
 static void AM_FMT(2, 3)
 latch(struct am_dkim_sign *s, const char *fmt, ...)

@@ -32,8 +32,6 @@
  *             signatures are judged at that time; call it before the signer
  *             is shared. am_dkim_signer_free() accepts NULL and returns
  *             NULL.
- *             am_dkim_sign_daemon_listed() tells whether a {daemon_name}
- *             is in SigningDaemons (ASCII case-insensitive).
  *
  *             am_dkim_sign_new() picks the keys for the From address
  *             (am_keys_lookup): one signature per key, relaxed/relaxed, the
@@ -99,8 +97,6 @@ struct am_dkim_signer *am_dkim_signer_new(const struct am_config *cfg,
     const struct am_keys *keys, struct am_buf *errs);
 void am_dkim_signer_fix_time(struct am_dkim_signer *sg, uint64_t t);
 struct am_dkim_signer *am_dkim_signer_free(struct am_dkim_signer *sg);
-bool am_dkim_sign_daemon_listed(const struct am_config *cfg,
-    const char *daemon_name);
 
 struct am_dkim_sign *am_dkim_sign_new(const struct am_dkim_signer *sg,
     const char *jobid, const char *from_local, const char *from_domain);

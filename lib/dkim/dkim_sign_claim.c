@@ -61,14 +61,23 @@ am_dkim_sign_claim(struct am_dkim_sign *s, size_t idx)
 	s->nclaims++;
 }
 
-/* add_note - "example.com/sel:verified" to the note, comma-separated. */
+#define NOTE_CUT ",..."	/* ends a note with more claims than fit */
+
+/* add_note - "example.com/sel:verified" to the note, comma-separated; the
+ * entries that do not fit are one "..." (NOTE_CUT is kept free for it). */
 static void
 add_note(struct am_dkim_sign *s, const struct slot *sl, const char *what)
 {
-	size_t n = strlen(s->note);
+	size_t n = strlen(s->note), room = sizeof(s->note) - sizeof(NOTE_CUT);
 
-	(void)snprintf(s->note + n, sizeof(s->note) - n, "%s%s/%s:%s",
-	    n ? "," : "", sl->domain, sl->key->selector, what);
+	if (s->is_note_cut)
+		return;
+	if (n < room && am_snprintf(s->note + n, room - n, "%s%s/%s:%s",
+	    n ? "," : "", sl->domain, sl->key->selector, what) == AM_OK)
+		return;
+	s->is_note_cut = true;
+	AM_SNPRINTF_FIT(s->note + n, sizeof(s->note) - n, "%s",
+	    n ? NOTE_CUT : NOTE_CUT + 1);
 }
 
 /* am_dkim_sign_has_from - see dkim_sign_impl.h. */

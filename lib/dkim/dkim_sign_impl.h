@@ -78,6 +78,8 @@ struct am_dkim_sign {
 	struct am_why why;		/* its reason */
 	bool is_eom;			/* eom ran */
 	char note[256];			/* claims found, for the log line */
+	bool is_note_cut;		/* note ends in "..." (more claims
+					 * than it can hold) */
 };
 
 /* The tags of one signature, in the order written (RFC 6376 §3.5). */
