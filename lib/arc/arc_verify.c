@@ -71,6 +71,15 @@ am_arc_verify_free(struct am_arc_verify *v)
 	return NULL;
 }
 
+/* am_arc_verify_set_budget - key lookups wait against b (borrowed). */
+void
+am_arc_verify_set_budget(struct am_arc_verify *v, struct am_dns_budget *b)
+{
+	if (v == NULL || b == NULL || v->is_eoh)
+		AM_PANIC("am_arc_verify_set_budget: NULL or after eoh");
+	v->budget = b;
+}
+
 /* body_slot - the body hash for (canon, limit), created; -1 when full. */
 static int
 body_slot(struct am_arc_verify *v, enum am_dkim_canon c, int64_t limit)
@@ -135,6 +144,8 @@ am_arc_verify_eoh(struct am_arc_verify *v, const struct am_msg *m)
 		    set->ams.body_limit);
 		v->ams_key[i] = key_slot(v, &set->ams);
 	}
+	if (v->budget != NULL && v->nkeys > 0)
+		(void)am_dns_budget_deadline(v->budget);	/* starts it */
 	v->is_body = true;
 	return true;
 }
@@ -387,7 +398,8 @@ am_arc_verify_eom(struct am_arc_verify *v, struct am_arc_result *out)
 	}
 	for (i = 0; i < v->nbody; i++)
 		am_dkim_body_final(v->body[i].h, v->body[i].digest);
-	v->deadline_ms = am_dns_deadline(v->o.timeout_ms);
+	v->deadline_ms = v->budget != NULL ?
+	    am_dns_budget_deadline(v->budget) : am_dns_deadline(v->o.timeout_ms);
 	run_steps(v, ams, as, out);
 	if (out->status != AM_ARC_PASS)
 		out->oldest_pass = 0;

@@ -25,6 +25,11 @@
  *             false for no chain or a chain already failed by its structure.
  *             am_arc_verify_body() streams body chunks (CRLF line ends);
  *             ignored when eoh returned false.
+ *             am_arc_verify_set_budget() (before eoh) makes the key lookups
+ *             wait against the message's DNS budget b (borrowed; dns_budget.h)
+ *             instead of timeout_ms from eom: eoh starts the budget when it
+ *             starts a lookup, and eom waits no later than its deadline (a
+ *             spent budget is a temperror without a query's wait).
  *             am_arc_verify_eom() fills *out (overwritten; release an old
  *             one first) after the §5.2 algorithm:
  *             1-3. no ARC header: none; structure invalid, more than
@@ -85,6 +90,7 @@
 #include "msg/authres.h"
 #include "msg/msg.h"
 #include "dns/dns.h"
+#include "dns/dns_budget.h"
 #include "arc/arc_parse.h"
 
 #define AM_ARC_MAX_BODIES 8	/* distinct (c=, l=) body hashes */
@@ -137,6 +143,8 @@ struct am_arc_verify;
 struct am_arc_verify *am_arc_verify_new(struct am_dns *dns,
     const struct am_arc_verify_opts *opts);
 struct am_arc_verify *am_arc_verify_free(struct am_arc_verify *v);
+void am_arc_verify_set_budget(struct am_arc_verify *v,
+    struct am_dns_budget *b);
 bool am_arc_verify_eoh(struct am_arc_verify *v, const struct am_msg *m);
 void am_arc_verify_body(struct am_arc_verify *v, const void *p, size_t len);
 void am_arc_verify_eom(struct am_arc_verify *v, struct am_arc_result *out);

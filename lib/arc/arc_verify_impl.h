@@ -48,6 +48,7 @@ struct am_arc_verify {
 	struct arc_keyslot keys[2 * AM_ARC_MAX_SETS];
 	int as_key[AM_ARC_MAX_SETS];	/* keys[] of each AS, -1: none */
 	int ams_key[AM_ARC_MAX_SETS];	/* keys[] of each AMS, -1: none */
+	struct am_dns_budget *budget;	/* borrowed: the message's, or NULL */
 	uint64_t deadline_ms;		/* of the key waits, set at eom */
 	struct am_buf scratch;		/* one canonical header at a time */
 };

@@ -266,22 +266,30 @@ am_dmarc_results_release(struct am_dmarc_results *res)
 void
 am_dmarc_add_authres(const struct am_dmarc_result *res, struct am_authres *ar)
 {
-	char comment[96] = "";
+	char comment[96 + sizeof(res->override_comment)] = "";
 	const char *reason = NULL;
-	bool shows_policy;
+	bool shows_policy, has_comment;
 	enum am_dmarc_policy sp;
 
 	if (res == NULL || ar == NULL)
 		AM_PANIC("am_dmarc_add_authres: NULL argument");
 	shows_policy = res->has_record && (res->result == AM_DMARC_PASS ||
 	    res->result == AM_DMARC_FAIL);
+	has_comment = res->result == AM_DMARC_FAIL &&
+	    res->override != AM_DMARC_OVERRIDE_NONE &&
+	    res->override_comment[0] != '\0';
 	if (shows_policy) {
 		sp = res->rec.sp != AM_DMARC_POLICY_UNSPEC ? res->rec.sp :
 		    res->rec.p;
-		AM_SNPRINTF_FIT(comment, sizeof(comment), "p=%s sp=%s dis=%s",
+		AM_SNPRINTF_FIT(comment, sizeof(comment),
+		    "p=%s sp=%s dis=%s%s%s%s%s",
 		    am_dmarc_policy_name(res->rec.p), am_dmarc_policy_name(sp),
 		    am_dmarc_policy_name(res->result == AM_DMARC_FAIL ?
-		    res->disposition : AM_DMARC_POLICY_NONE));
+		    res->disposition : AM_DMARC_POLICY_NONE), has_comment ?
+		    " override=" : "", has_comment ?
+		    am_dmarc_override_name(res->override) : "",
+		    has_comment ? " " : "", has_comment ?
+		    res->override_comment : "");
 	}
 	if (res->result == AM_DMARC_TEMPERROR ||
 	    res->result == AM_DMARC_PERMERROR)

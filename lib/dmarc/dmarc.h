@@ -98,6 +98,24 @@
  *             DMARCTrustedForwarders -> none, trusted_forwarder; then an
  *             author domain in DMARCExemptDomains -> none, local_policy.
  *             disposition is what the policy asks for after them.
+ *             What the local policy may still make of a failing message
+ *             (lib/pipeline/decide.c) is recorded, never applied here:
+ *             - has_arc_pass: in->arc (the ARC set a trusted sealer vouches
+ *               for, arc_trust.h; NULL: none) recorded an aligned pass for
+ *               the author domain in its ARC-Authentication-Results: a
+ *               dkim=pass whose header.d (else the domain of header.i)
+ *               aligns (adkim), an spf=pass whose smtp.mailfrom domain
+ *               aligns (aspf), or a dmarc=pass whose header.from is the
+ *               author domain; the first found, in the order recorded, is
+ *               written to arc_note ("arc=pass as.d=SEALER as.s=SEL i=N
+ *               dkim=pass header.d=D");
+ *             - has_broken_dkim: a DKIM signature whose d= aligns (adkim)
+ *               failed (result fail: a body hash mismatch, or a signature
+ *               that no longer verifies), as a mailing list that adds a
+ *               footer or a subject tag leaves it; broken_dkim names the
+ *               first ("d=D: body hash mismatch").
+ *             override_comment is the decision's (RFC 7489 §6.6.4 reason
+ *             comment, "" here).
  *             Never call this for outbound mail.
  *
  *             am_dmarc_add_authres() appends one resinfo, RFC 8601 / RFC
@@ -106,7 +124,12 @@
  *             policy.dmarc only when a record applied; sp shows the
  *             effective subdomain policy; dis= our disposition;
  *             policy.dmarc the published policy selected), with reason=
- *             for temperror and permerror.
+ *             for temperror and permerror. A failing result whose
+ *             disposition an override with a comment lowered adds
+ *             "override=REASON COMMENT" to the comment: "(p=reject
+ *             sp=reject dis=none override=local_policy arc=pass
+ *             as.d=lists.example as.s=arc i=1 dkim=pass
+ *             header.d=example.com)".
  * THREADS     one am_dmarc shared read-only by all threads; evaluations run
  *             on the calling thread. new/free while no evaluation runs.
  * DIAGNOSTICS every failure a message or DNS can cause is a result; NULL
@@ -126,6 +149,7 @@
 #include "config/config.h"
 #include "dkim/dkim_verify.h"
 #include "dns/dns.h"
+#include "arc/arc_verify.h"
 #include "msg/from.h"
 #include "core/netaddr.h"
 #include "dmarc/orgdomain.h"
@@ -143,11 +167,12 @@ enum am_dmarc_res {
 enum am_dmarc_override {
 	AM_DMARC_OVERRIDE_NONE = 0,
 	AM_DMARC_OVERRIDE_SAMPLED_OUT,		/* pct= draw */
-	AM_DMARC_OVERRIDE_LOCAL_POLICY,		/* exemptions; DMARCEnforce no
-						 * (the decision's) */
+	AM_DMARC_OVERRIDE_LOCAL_POLICY,		/* exemptions; DMARCEnforce
+						 * no and a trusted ARC
+						 * sealer (the decision's) */
 	AM_DMARC_OVERRIDE_TRUSTED_FORWARDER,	/* DMARCTrustedForwarders */
-	AM_DMARC_OVERRIDE_MAILING_LIST,		/* XXX: never set yet; no list
-						 * detection exists */
+	AM_DMARC_OVERRIDE_MAILING_LIST,		/* DMARCMailingListAction (the
+						 * decision's) */
 	AM_DMARC_OVERRIDE_POLICY_TEST_MODE,	/* t=y */
 };
 
@@ -178,6 +203,14 @@ struct am_dmarc_result {
 	bool spf_aligned;		/* an aligned SPF pass */
 	char dkim_domain[AM_DMARC_DOMAIN_LEN];	/* d= that aligned, or "" */
 	int sample_draw;		/* the pct draw 0..99, -1 if none */
+	bool has_arc_pass;		/* fail only: the vouching ARC set
+					 * recorded an aligned pass */
+	char arc_note[256];		/* what it recorded, "" if none */
+	bool has_broken_dkim;		/* fail only: an aligned DKIM
+					 * signature failed */
+	char broken_dkim[160];		/* the first: "d=D: reason" */
+	char override_comment[256];	/* RFC 7489 reason comment of the
+					 * override, "" (the decision's) */
 };
 
 /* The results of one message: one per author domain. */
@@ -196,6 +229,9 @@ struct am_dmarc_input {
 	const struct am_addr *client;	/* or NULL: unknown */
 	uint64_t deadline_ms;		/* absolute, am_dns_deadline() */
 	int sample_draw;		/* -1: random; 0..99: tests */
+	const struct am_arc_sealer *arc;	/* the ARC set a trusted
+						 * sealer vouches for, or
+						 * NULL */
 };
 
 struct am_dmarc;

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "core/am.h"
+#include "msg/authres.h"
 #include "config/config.h"
 #include "dns/dns.h"
 #include "msg/from.h"
@@ -386,6 +387,113 @@ check_alignment(struct eval *ev)
 		res->result = AM_DMARC_FAIL;
 }
 
+/* ------------------------------------ what local policy may use */
+
+/* prop - the value of ptype.property of method m, or NULL. */
+static const char *
+prop(const struct am_authres_method *m, const char *ptype,
+    const char *property)
+{
+	size_t i;
+
+	for (i = 0; i < m->nprops; i++)
+		if (strcmp(m->props[i].ptype, ptype) == 0 &&
+		    strcmp(m->props[i].property, property) == 0)
+			return m->props[i].value;
+	return NULL;
+}
+
+/* after_at - the domain of an address ("a@b" -> "b"), or s itself. */
+static const char *
+after_at(const char *s)
+{
+	const char *at = s != NULL ? strrchr(s, '@') : NULL;
+
+	return at != NULL ? at + 1 : s;
+}
+
+/* recorded_pass - the identifier of m that shows an aligned pass for the
+ * author ("header.d=D"), written to out; false if none. */
+static bool
+recorded_pass(struct eval *ev, const struct am_authres_method *m, char *out,
+    size_t len)
+{
+	const char *d;
+
+	if (strcmp(m->result, "pass") != 0)
+		return false;
+	if (strcmp(m->method, "dkim") == 0) {
+		const char *hd = prop(m, "header", "d");
+
+		d = hd != NULL ? hd : after_at(prop(m, "header", "i"));
+		if (aligned(ev, ev->res->rec.adkim, d) != ALIGN_YES)
+			return false;
+		return am_snprintf(out, len, "dkim=pass header.%s=%s",
+		    hd != NULL ? "d" : "i", hd != NULL ? hd :
+		    prop(m, "header", "i")) == AM_OK;
+	}
+	if (strcmp(m->method, "spf") == 0) {
+		d = after_at(prop(m, "smtp", "mailfrom"));
+		if (aligned(ev, ev->res->rec.aspf, d) != ALIGN_YES)
+			return false;
+		return am_snprintf(out, len, "spf=pass smtp.mailfrom=%s",
+		    prop(m, "smtp", "mailfrom")) == AM_OK;
+	}
+	if (strcmp(m->method, "dmarc") == 0) {
+		d = prop(m, "header", "from");
+		if (d == NULL || aligned(ev, 's', d) != ALIGN_YES)
+			return false;
+		return am_snprintf(out, len, "dmarc=pass header.from=%s", d) ==
+		    AM_OK;
+	}
+	return false;
+}
+
+/* check_arc - has_arc_pass and arc_note from the vouching ARC set. */
+static void
+check_arc(struct eval *ev)
+{
+	const struct am_arc_sealer *s = ev->in->arc;
+	struct am_dmarc_result *res = ev->res;
+	char what[300];
+	size_t i;
+
+	if (s == NULL || s->aar == NULL)
+		return;
+	for (i = 0; i < s->aar->nmethods; i++) {
+		if (!recorded_pass(ev, &s->aar->methods[i], what,
+		    sizeof(what)))
+			continue;
+		res->has_arc_pass = true;
+		(void)am_snprintf_cut(res->arc_note, sizeof(res->arc_note),
+		    "arc=pass as.d=%s as.s=%s i=%u %s", s->as_domain,
+		    s->as_selector, s->instance, what);
+		return;
+	}
+}
+
+/* check_broken_dkim - has_broken_dkim: an aligned signature that failed. */
+static void
+check_broken_dkim(struct eval *ev)
+{
+	const struct am_dkim_results *dkim = ev->in->dkim;
+	struct am_dmarc_result *res = ev->res;
+	size_t i;
+
+	for (i = 0; dkim != NULL && i < dkim->count; i++) {
+		const struct am_dkim_sig *sig = &dkim->sigs[i];
+
+		if (sig->result != AM_DKIM_FAIL ||
+		    aligned(ev, res->rec.adkim, sig->domain) != ALIGN_YES)
+			continue;
+		res->has_broken_dkim = true;
+		(void)am_snprintf_cut(res->broken_dkim,
+		    sizeof(res->broken_dkim), "d=%s: %s", sig->domain,
+		    sig->reason != NULL ? sig->reason : "");
+		return;
+	}
+}
+
 /* eval_record - discover, parse and apply the author domain's policy. */
 static void
 eval_record(struct eval *ev, const char *author)
@@ -413,8 +521,11 @@ eval_record(struct eval *ev, const char *author)
 	res->has_record = true;
 	check_alignment(ev);
 	select_policy(ev);
-	if (res->result == AM_DMARC_FAIL)
-		apply_overrides(ev);
+	if (res->result != AM_DMARC_FAIL)
+		return;
+	apply_overrides(ev);
+	check_arc(ev);
+	check_broken_dkim(ev);
 }
 
 /* am_dmarc_eval_domain - evaluate one author domain into res. */

@@ -130,9 +130,11 @@ uri_ok(const char *p, size_t len)
 	return true;
 }
 
-/* rua_list - the URIs of rua=, "!size" suffixes dropped (RFC 9989). */
+/* uri_list - the URIs of rua= or ruf= into list (at most max, *n of them),
+ * "!size" suffixes dropped (RFC 9989). */
 static void
-rua_list(struct am_str v, struct am_dmarc_record *rec)
+uri_list(struct am_str v, char (*list)[AM_DMARC_URI_MAX], size_t max,
+    size_t *n)
 {
 	const char *p, *end, *a, *b, *bang;
 
@@ -152,10 +154,10 @@ rua_list(struct am_str v, struct am_dmarc_record *rec)
 			b--;
 		if ((bang = memchr(a, '!', (size_t)(b - a))) != NULL)
 			b = bang;
-		if (uri_ok(a, (size_t)(b - a)) && rec->nrua < AM_DMARC_MAX_RUA &&
+		if (uri_ok(a, (size_t)(b - a)) && *n < max &&
 		    (size_t)(b - a) < AM_DMARC_URI_MAX) {
-			memcpy(rec->rua[rec->nrua], a, (size_t)(b - a));
-			rec->rua[rec->nrua++][b - a] = '\0';
+			memcpy(list[*n], a, (size_t)(b - a));
+			list[(*n)++][b - a] = '\0';
 		}
 	}
 }
@@ -201,8 +203,10 @@ record_tag(struct am_str n, struct am_str v, struct am_dmarc_record *rec)
 		rec->psd = strchr("ynu", v.p[0] | 0x20) != NULL ?
 		    (char)(v.p[0] | 0x20) : 'u';
 	else if (is_tag(n, "rua"))
-		rua_list(v, rec);
-	/* rf=, ri=, ruf= and unknown tags: ignored (RFC 9989 §4.7). */
+		uri_list(v, rec->rua, AM_DMARC_MAX_RUA, &rec->nrua);
+	else if (is_tag(n, "ruf"))
+		uri_list(v, rec->ruf, AM_DMARC_MAX_RUF, &rec->nruf);
+	/* rf=, ri= and unknown tags: ignored (RFC 9989 §4.7). */
 	return true;
 }
 

@@ -49,10 +49,12 @@
  *             rua= URI the record acts as p=none (rec->is_p_replaced), else
  *             AM_PERMFAIL (RFC 9989 §4.10.1); a missing p= is none; pct=
  *             1-3 digits <= 100, else 100 (never 0); adkim/aspf r or s,
- *             else r; rf=, ri=, ruf= and unknown tags are ignored (so
+ *             else r; rf=, ri= and unknown tags are ignored (so
  *             rf=iodef never touches aspf); a repeated tag is AM_PERMFAIL
- *             (RFC 6376 §3.2); rua= keeps up to AM_DMARC_MAX_RUA
- *             scheme:... URIs without "!size". libopendmarc then parses the
+ *             (RFC 6376 §3.2); rua= keeps up to AM_DMARC_MAX_RUA and ruf=
+ *             up to AM_DMARC_MAX_RUF scheme:... URIs without "!size" (ruf=
+ *             is kept for failure reports only: it never makes a record
+ *             valid). libopendmarc then parses the
  *             canonical record rebuilt from those values
  *             (opendmarc_policy_store_dmarc, with policy_domain as its
  *             organizational domain when it differs from author) and its
@@ -183,6 +185,7 @@ enum am_dmarc_policy {
 };
 
 #define AM_DMARC_MAX_RUA 8	/* rua URIs kept */
+#define AM_DMARC_MAX_RUF 4	/* ruf URIs kept */
 #define AM_DMARC_URI_MAX 256	/* bytes of one URI, with NUL */
 
 /* The published record, as validated (defaults filled in). */
@@ -201,6 +204,8 @@ struct am_dmarc_record {
 	size_t nrua;			/* URIs in rua[] */
 	char rua[AM_DMARC_MAX_RUA][AM_DMARC_URI_MAX];	/* "mailto:...",
 							 * without !size */
+	size_t nruf;			/* URIs in ruf[] */
+	char ruf[AM_DMARC_MAX_RUF][AM_DMARC_URI_MAX];	/* the same, ruf= */
 };
 
 enum am_status am_dmarc_lib_init(struct am_why *why);

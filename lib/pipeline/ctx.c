@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "core/xalloc.h"
+#include "arc/arc_seal.h"
 #include "dns/dns_probe.h"
 #include "pipeline/ctx.h"
 
@@ -180,6 +181,34 @@ fail(struct am_runtime *rt, struct am_buf *errs, const struct am_why *why)
 	return am_runtime_unref(rt);
 }
 
+/* arc_setup - the trusted sealers and, with ARCSeal, the sealing key; a
+ * problem names the key that caused it. */
+static bool
+arc_setup(struct am_runtime *rt, struct am_buf *errs)
+{
+	const struct am_config *cfg = rt->cfg;
+	const char *origin;
+	struct am_why why;
+
+	if ((rt->arc_trust = am_arc_trust_new(cfg->arc_trusted_sealers,
+	    &why)) == NULL) {
+		origin = am_config_origin(cfg, "ARCTrustedSealers");
+		am_buf_line(errs, "%s: %s", origin ? origin : cfg->source,
+		    why.text);
+		return false;
+	}
+	if (!cfg->arc_seal)
+		return true;
+	rt->arc_seal_key = am_arc_seal_key(rt->keys, cfg, &rt->arc_seal_domain,
+	    &why);
+	if (rt->arc_seal_key != NULL)
+		return true;
+	origin = am_config_origin(cfg, cfg->arc_seal_key[0] != '\0' ?
+	    "ARCSealKey" : "ARCSeal");
+	am_buf_line(errs, "%s: %s", origin ? origin : cfg->source, why.text);
+	return false;
+}
+
 /* am_runtime_new - build everything cfg needs; takes cfg's reference. */
 struct am_runtime *
 am_runtime_new(struct am_config *cfg, const struct am_runtime_opts *opts,
@@ -205,6 +234,8 @@ am_runtime_new(struct am_config *cfg, const struct am_runtime_opts *opts,
 		return fail(rt, errs, &why);
 	if ((rt->dmarc = am_dmarc_new(rt->dns, cfg, &why)) == NULL)
 		return fail(rt, errs, &why);
+	if (!arc_setup(rt, errs))
+		return am_runtime_unref(rt);
 	if ((rt->policy = am_policy_new(cfg, &why)) == NULL)
 		return fail(rt, errs, &why);
 	return rt;
@@ -224,6 +255,7 @@ am_runtime_unref(struct am_runtime *rt)
 	if (rt == NULL || atomic_fetch_sub(&rt->refs, 1) != 1)
 		return NULL;
 	rt->policy = am_policy_free(rt->policy);
+	rt->arc_trust = am_arc_trust_free(rt->arc_trust);
 	rt->dmarc = am_dmarc_free(rt->dmarc);
 	rt->spf = am_spf_free(rt->spf);
 	rt->signer = am_dkim_signer_free(rt->signer);

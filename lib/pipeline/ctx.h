@@ -3,8 +3,11 @@
  * DESCRIPTION struct am_runtime is one immutable configuration snapshot plus
  *             the objects built from it (the resolver, the libopendkim
  *             handle, the SPF evaluator, the DMARC evaluator and its Public
- *             Suffix List, the signing keys, the local policy of the
- *             decision; all loaded and checked here once per
+ *             Suffix List, the signing keys, the ARC trusted sealers and
+ *             sealing key (ARCSeal yes: a configuration without a usable
+ *             key is refused, "FILE:LINE: ..." of the ARC key that chose
+ *             it), the local policy of the decision; all loaded and
+ *             checked here once per
  *             configuration). am_runtime_new() takes the config
  *             reference it is given and builds the rest; on failure it returns
  *             NULL (the config reference is then dropped) with every problem
@@ -69,6 +72,7 @@
 #include <stdbool.h>
 
 #include "core/am.h"
+#include "arc/arc_trust.h"
 #include "config/config.h"
 #include "dkim/dkim_lib.h"
 #include "core/buf.h"
@@ -104,6 +108,12 @@ struct am_runtime {
 	struct am_keys *keys;		/* owned signing keys (maybe empty) */
 	struct am_dkim_signer *signer;	/* owned signing set-up */
 	struct am_dmarc *dmarc;		/* owned DMARC evaluator (PSL) */
+	struct am_arc_trust *arc_trust;	/* owned: ARCTrustedSealers */
+	const struct am_key *arc_seal_key;	/* ARCSeal: the sealing key
+						 * (borrowed from keys), or
+						 * NULL when off */
+	const char *arc_seal_domain;	/* its d= (borrowed from cfg or
+					 * keys) */
 	struct am_policy *policy;	/* owned: what the decision reads */
 	atomic_int refs;	/* references; freed at 0 */
 };

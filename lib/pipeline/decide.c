@@ -115,14 +115,33 @@ spf_action(const struct am_policy *p, const struct am_results *r,
 		    "SPF: temporary DNS error, try again later");
 }
 
-/* dmarc_apply - our disposition: DMARCEnforce no (RFC 7489 §6.7). */
+/* dmarc_apply - our disposition for a failing message (RFC 7489 §6.7
+ * local policy): a trusted ARC sealer vouches (RFC 8617 §7.2), else
+ * DMARCEnforce no, else DMARCMailingListAction. An override already made
+ * by the evaluator (trusted forwarder, exemption, t=, pct=) left nothing
+ * to lower. */
 static void
-dmarc_apply(const struct am_policy *p, struct am_dmarc_result *res)
+dmarc_apply(const struct am_policy *p, const struct am_results *r,
+    struct am_dmarc_result *res)
 {
-	if (!p->is_dmarc_enforced && res->result == AM_DMARC_FAIL &&
-	    res->disposition > AM_DMARC_POLICY_NONE) {
+	if (res->result != AM_DMARC_FAIL ||
+	    res->disposition <= AM_DMARC_POLICY_NONE)
+		return;
+	if (res->has_arc_pass) {
 		res->disposition = AM_DMARC_POLICY_NONE;
 		res->override = AM_DMARC_OVERRIDE_LOCAL_POLICY;
+		format(res->override_comment, sizeof(res->override_comment),
+		    "%s", res->arc_note);
+	} else if (!p->is_dmarc_enforced) {
+		res->disposition = AM_DMARC_POLICY_NONE;
+		res->override = AM_DMARC_OVERRIDE_LOCAL_POLICY;
+	} else if (res->disposition == AM_DMARC_POLICY_REJECT &&
+	    p->mailing_list == AM_ACTION_QUARANTINE && r->has_list_headers &&
+	    res->has_broken_dkim) {
+		res->disposition = AM_DMARC_POLICY_QUARANTINE;
+		res->override = AM_DMARC_OVERRIDE_MAILING_LIST;
+		format(res->override_comment, sizeof(res->override_comment),
+		    "mailing list: %s", res->broken_dkim);
 	}
 }
 
@@ -191,7 +210,7 @@ dmarc_pick(const struct am_policy *p, const struct am_results *r,
 	v->dmarc = am_xmalloc(sizeof(*v->dmarc));
 	for (i = 0; i < r->ndmarc; i++) {
 		*res = r->dmarc[i];
-		dmarc_apply(p, res);
+		dmarc_apply(p, r, res);
 		dmarc_act(p, res, &cur);
 		/* The strictest outcome wins; the first on a tie. */
 		if (i == 0 || dmarc_rank(res, cur.action) >
@@ -242,7 +261,39 @@ internal_error(const struct am_policy *p, struct am_verdict *v,
 		    "authmilter: temporary local problem, try again later");
 }
 
-/* add_authres - our Authentication-Results (inbound). */
+/* add_arc_set - ARCSeal: the ARC set of an accepted inbound message,
+ * recording authres, inserted above it (RFC 8617 §5.1). */
+static void
+add_arc_set(const struct am_policy *p, const struct am_results *r,
+    struct am_verdict *v, const char *authres)
+{
+	struct am_arc_seal_set set;
+	struct am_why why;
+
+	if (!p->has_arc_seal || r->seal == NULL ||
+	    (v->disp != AM_DISP_ACCEPT && v->disp != AM_DISP_QUARANTINE))
+		return;
+	if (r->arc != NULL && r->arc->is_temperror) {
+		/* cv=fail would end the chain for good over a DNS failure */
+		(void)am_snprintf_cut(v->arc_seal_note,
+		    sizeof(v->arc_seal_note), "ARC validation temperror: %s",
+		    r->arc->reason);
+		return;
+	}
+	memset(&set, 0, sizeof(set));
+	if (r->seal(r->seal_arg, authres, &set, &why) != AM_OK) {
+		(void)am_snprintf_cut(v->arc_seal_note,
+		    sizeof(v->arc_seal_note), "%s", why.text);
+		return;
+	}
+	am_verdict_insert(v, "ARC-Seal", set.as);
+	am_verdict_insert(v, "ARC-Message-Signature", set.ams);
+	am_verdict_insert(v, "ARC-Authentication-Results", set.aar);
+	v->arc_sealed = set.instance;
+	am_arc_seal_set_release(&set);
+}
+
+/* add_authres - our Authentication-Results (inbound), below our ARC set. */
 static void
 add_authres(const struct am_policy *p, const struct am_results *r,
     struct am_verdict *v)
@@ -251,10 +302,11 @@ add_authres(const struct am_policy *p, const struct am_results *r,
 
 	am_buf_init(&out, AR_MAX_BYTES);
 	if (am_results_authres(r, p->authserv_id, v->dmarc, &out,
-	    &v->ar_dropped) == AM_OK)
+	    &v->ar_dropped) == AM_OK) {
+		add_arc_set(p, r, v, am_buf_str(&out));
 		am_verdict_insert(v, "Authentication-Results",
 		    am_buf_str(&out));
-	else
+	} else
 		internal_error(p, v, AM_VERDICT_ERR_AUTHRES);
 	am_buf_release(&out);
 }

@@ -33,9 +33,19 @@
  *             - inbound, DMARC: with several author domains the strictest
  *               outcome applies (action reject > tempfail > quarantine >
  *               accept, then result permerror > fail > temperror > none >
- *               pass; the first on a tie). DMARCEnforce no turns a failing
- *               message's disposition into none (override local_policy,
- *               RFC 7489 §6.7), unless a trusted forwarder already did.
+ *               pass; the first on a tie). Local policy may lower what a
+ *               failing message's result asks for (RFC 7489 §6.7), when no
+ *               override of the evaluator (trusted forwarder, exemption,
+ *               t=, pct=) already made it none, in this order: a trusted
+ *               ARC sealer vouches (has_arc_pass, dmarc.h and arc_trust.h)
+ *               -> none, override local_policy, its arc_note as the
+ *               override comment ("arc=pass as.d=..."); DMARCEnforce no ->
+ *               none, local_policy; a disposition reject with
+ *               DMARCMailingListAction quarantine, List-Id or List-Post
+ *               present (r->has_list_headers) and an aligned DKIM
+ *               signature that failed (has_broken_dkim) -> quarantine,
+ *               override mailing_list, comment "mailing list: d=D:
+ *               REASON".
  *               Several From headers apply MultipleFromAction ("multiple
  *               From headers"), no usable From MissingFromAction ("no valid
  *               From header"), temperror DMARCTempErrorAction ("DMARC policy
@@ -48,6 +58,14 @@
  *               (QuarantineHeader: text, inserted above everything);
  *             - inbound: our Authentication-Results (results.h, with the
  *               DMARC result applied); past its cap -> internal error;
+ *               with ARCSeal and a sealer (r->seal), a message still
+ *               accepted or quarantined is sealed: r->seal records that
+ *               A-R value, and ARC-Seal, ARC-Message-Signature and
+ *               ARC-Authentication-Results go right above our A-R
+ *               (v->arc_sealed = the new instance); a sealer's refusal, or
+ *               a chain whose validation failed on a DNS temperror (cv=fail
+ *               would end it for good), leaves the reason in
+ *               v->arc_seal_note and the message unsealed, never an error;
  *               then Received-SPF when AddReceivedSPF;
  *             - outbound: the DKIM-Signature headers in key order; a failed
  *               signer -> internal error;
@@ -58,8 +76,9 @@
  *             An internal error (v->errors) with OnInternalError tempfail is
  *             451 4.3.0 "authmilter: temporary local problem, try again
  *             later", whatever was decided before it.
- *             Insertions are top-to-bottom in v->ins: quarantine header, A-R,
- *             Received-SPF, DKIM-Signature..., TLS header. Finally
+ *             Insertions are top-to-bottom in v->ins: quarantine header,
+ *             ARC-Seal, ARC-Message-Signature, ARC-Authentication-Results,
+ *             A-R, Received-SPF, DKIM-Signature..., TLS header. Finally
  *             am_verdict_plan(v, r->has_leadspc) (verdict.h).
  * THREADS     reentrant; p is shared read-only.
  * DIAGNOSTICS NULL arguments, or an unknown stage, are a panic.

@@ -5,19 +5,27 @@
  *             returns it owned; am_inbound_free() accepts NULL, returns NULL.
  *             The session feeds it the kept headers in arrival order
  *             (am_inbound_header(), values as libmilter gives them),
- *             am_inbound_eoh() (DKIM key lookups start here), the body as it
- *             streams (am_inbound_body(); it returns false once no check needs
- *             more body, so the milter may skip the rest) and, at end of
- *             message, am_inbound_eom(), which finishes every check (DKIM,
+ *             am_inbound_eoh() with the message msg (borrowed until the
+ *             object is freed: its headers must not change; DKIM and ARC
+ *             key lookups start here), the body as it streams
+ *             (am_inbound_body(); it returns false once no check needs
+ *             more body, so the milter may skip the rest; the ARC sealer
+ *             needs all of it) and, at end of message, am_inbound_eom(),
+ *             which finishes every check (DKIM, ARC -- RFC 8617 §5.2, with
+ *             ARCMaxSets, MinimumKeyBits and the message's DNS budget --,
  *             then SPF for MAIL FROM and HELO with env's client, HELO and
  *             sender -- none without a client address --, then DMARC over
- *             env's From headers) and writes the Received-SPF value of the
- *             MAIL FROM check (the HELO one when MAIL FROM was not checked).
- *             It decides nothing: am_inbound_results() then points the
- *             inbound fields of r (results.h: SPF, DKIM, every DMARC author
- *             result, Received-SPF) at the results, which stay readable
- *             until the object is freed, and the decision
- *             (lib/pipeline/decide.h) reads them.
+ *             env's From headers, given the ARC set a trusted sealer
+ *             vouches for, arc_trust.h) and writes the Received-SPF value
+ *             of the MAIL FROM check (the HELO one when MAIL FROM was not
+ *             checked). It decides nothing: am_inbound_results() then
+ *             points the inbound fields of r (results.h: SPF, DKIM, ARC,
+ *             whether List-Id or List-Post is present, every DMARC author
+ *             result, Received-SPF, and the ARC sealer with ARCSeal) at the
+ *             results, which stay readable until the object is freed, and
+ *             the decision (lib/pipeline/decide.h) reads them. The sealer
+ *             seals msg as it is at end of message, once (a second call is
+ *             refused).
  *             am_inbound_report() enqueues the message's aggregate-report
  *             row with dmarc, the DMARC result the decision applied (NULL:
  *             no row), to rs (NULL: no store); rcpt is the first
@@ -37,6 +45,7 @@
 
 #include "core/netaddr.h"
 #include "dmarc/dmarc.h"
+#include "msg/msg.h"
 #include "pipeline/ctx.h"
 #include "pipeline/results.h"
 #include "report/report_store.h"
@@ -51,16 +60,17 @@ struct am_inbound_env {
 	const char *sender;		/* MAIL FROM without <>, "" = null */
 	const struct am_str *from;	/* every From header value */
 	size_t nfrom;			/* entries in from[] */
+	const struct am_msg *msg;	/* the message (for eoh, if not yet) */
 };
 
 struct am_inbound *am_inbound_new(struct am_runtime *rt, const char *jobid);
 struct am_inbound *am_inbound_free(struct am_inbound *in);
 void am_inbound_header(struct am_inbound *in, const char *name,
     const char *value, size_t len);
-void am_inbound_eoh(struct am_inbound *in);
+void am_inbound_eoh(struct am_inbound *in, const struct am_msg *msg);
 bool am_inbound_body(struct am_inbound *in, const void *p, size_t len);
 void am_inbound_eom(struct am_inbound *in, const struct am_inbound_env *env);
-void am_inbound_results(const struct am_inbound *in, struct am_results *r);
+void am_inbound_results(struct am_inbound *in, struct am_results *r);
 void am_inbound_report(const struct am_inbound *in,
     const struct am_inbound_env *env, const char *rcpt,
     struct am_report_store *rs, const struct am_dmarc_result *dmarc);

@@ -93,19 +93,46 @@ put_dkim(const struct am_dkim_results *d, struct am_buf *b)
 	(void)am_buf_putc(b, ' ');
 }
 
-/* put_dmarc - "dmarc=fail(example.com p=reject dis=reject) " */
+/* put_arc - "arc=pass(i=2) " for a message with ARC headers. */
+static void
+put_arc(const struct am_arc_result *a, struct am_buf *b)
+{
+	if (a == NULL || a->status == AM_ARC_NONE)
+		return;
+	(void)am_buf_printf(b, "arc=%s", am_arc_status_name(a->status));
+	if (a->count > 0)
+		(void)am_buf_printf(b, "(i=%u)", a->count);
+	(void)am_buf_putc(b, ' ');
+}
+
+/* put_dmarc - "dmarc=fail(example.com p=reject dis=reject) ", with
+ * " override=R" inside when one lowered the disposition. */
 static void
 put_dmarc(const struct am_dmarc_result *d, struct am_buf *b)
 {
+	bool ov = d != NULL && d->override != AM_DMARC_OVERRIDE_NONE;
+
 	if (d == NULL)
 		return;
-	(void)am_buf_printf(b, "dmarc=%s(%s%s%s%s%s) ",
+	(void)am_buf_printf(b, "dmarc=%s(%s%s%s%s%s%s%s) ",
 	    am_dmarc_result_name(d->result),
 	    d->header_from[0] ? d->header_from : "-",
 	    d->has_record ? " p=" : "",
 	    d->has_record ? am_dmarc_policy_name(d->policy) : "",
 	    d->has_record ? " dis=" : "",
-	    d->has_record ? am_dmarc_policy_name(d->disposition) : "");
+	    d->has_record ? am_dmarc_policy_name(d->disposition) : "",
+	    ov ? " override=" : "", ov ? am_dmarc_override_name(d->override) :
+	    "");
+}
+
+/* put_arc_seal - "arc-seal=i=N " or "arc-seal=no(WHY) " with ARCSeal. */
+static void
+put_arc_seal(const struct am_verdict *v, struct am_buf *b)
+{
+	if (v->arc_sealed > 0)
+		(void)am_buf_printf(b, "arc-seal=i=%u ", v->arc_sealed);
+	else if (v->arc_seal_note[0] != '\0')
+		(void)am_buf_printf(b, "arc-seal=no(%s) ", v->arc_seal_note);
 }
 
 /* put_sign - what the signer did. */
@@ -160,7 +187,9 @@ put_results(const struct am_logline *l, struct am_buf *b)
 	if (r->has_inbound) {
 		put_spf(r, b);
 		put_dkim(r->dkim, b);
+		put_arc(r->arc, b);
 		put_dmarc(v->dmarc, b);
+		put_arc_seal(v, b);
 	}
 	if (v->errors & AM_VERDICT_ERR_AUTHRES)
 		(void)am_buf_puts(b, "internal-error=\"Authentication-Results "

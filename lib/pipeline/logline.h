@@ -18,7 +18,9 @@
  *               [tls-policy=ACTION reason="..."]
  *               inbound: spf=R spf-helo=R (or spf=skipped)
  *                        dkim=none | dkim=R:d,R:d[,+N] (10 named at most)
- *                        dmarc=R(DOMAIN[ p=P dis=D])
+ *                        [arc=R[(i=N)]] (a message with ARC headers)
+ *                        dmarc=R(DOMAIN[ p=P dis=D][ override=O])
+ *                        [arc-seal=i=N | arc-seal=no(WHY)] (ARCSeal)
  *               [internal-error="Authentication-Results too long"]
  *               [authres-dropped=N]
  *               outbound: dkim-sign=none(WHY) | dkim-sign=error(WHY)

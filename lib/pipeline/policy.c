@@ -55,6 +55,8 @@ am_policy_new(const struct am_config *cfg, struct am_why *why)
 	p->dmarc_temperror = cfg->dmarc_temperror_action;
 	p->on_internal_error = cfg->on_internal_error;
 	p->is_dmarc_enforced = cfg->dmarc_enforce;
+	p->mailing_list = cfg->dmarc_mailing_list_action;
+	p->has_arc_seal = cfg->arc_seal;
 	p->quarantine = cfg->quarantine_action;
 	p->quarantine_header = cfg->quarantine_header;
 	p->has_received_spf = cfg->add_received_spf;

@@ -42,6 +42,9 @@ struct am_policy {
 	enum am_action dmarc_temperror;	/* DMARCTempErrorAction */
 	enum am_action on_internal_error;	/* OnInternalError */
 	bool is_dmarc_enforced;		/* DMARCEnforce */
+	enum am_action mailing_list;	/* DMARCMailingListAction: REJECT
+					 * (no change) or QUARANTINE */
+	bool has_arc_seal;		/* ARCSeal */
 	enum am_quarantine_mode quarantine;	/* QuarantineAction */
 	const char *quarantine_header;	/* QuarantineHeader (borrowed) */
 	bool has_received_spf;		/* AddReceivedSPF */

@@ -27,6 +27,7 @@ am_results_authres(const struct am_results *r, const char *authserv_id,
     const struct am_dmarc_result *dmarc, struct am_buf *out, size_t *dropped)
 {
 	struct am_authres *ar = am_authres_new(authserv_id);
+	char ip[AM_ADDR_STRLEN];
 	enum am_status st;
 
 	if (r->spf_mfrom != NULL)
@@ -35,6 +36,9 @@ am_results_authres(const struct am_results *r, const char *authserv_id,
 		am_spf_add_authres(r->spf_helo, ar);
 	if (r->dkim != NULL)
 		am_dkim_results_add_authres(r->dkim, ar);
+	if (r->arc != NULL)
+		am_arc_result_add_authres(r->arc, r->client != NULL ?
+		    am_addr_format(r->client, ip, sizeof(ip)) : NULL, ar);
 	if (dmarc != NULL)
 		am_dmarc_add_authres(dmarc, ar);
 	if (r->tls != NULL)

@@ -22,10 +22,20 @@
  *             am_results_authres() writes the value of our
  *             Authentication-Results header (RFC 8601) into out: the
  *             authserv-id, SPF for MAIL FROM and HELO, every DKIM result,
- *             the DMARC result dmarc (the one the decision applied, with its
- *             disposition; NULL: none), then the TLS entry. Entries past
+ *             the ARC result (RFC 8617 §10.1: arc=R with smtp.remote-ip
+ *             the client's address and header.oldest-pass for a pass; none
+ *             when the message has no ARC header; nothing when ARC did not
+ *             run), the DMARC result dmarc (the one the decision applied,
+ *             with its disposition; NULL: none), then the TLS entry. Entries past
  *             out's cap are left out as am_authres_format_fit() does, their
  *             number in *dropped; AM_PERMFAIL when even that cannot fit.
+ *             seal: the ARC sealer of an inbound message (ARCSeal yes;
+ *             NULL otherwise). The decision calls it at most once, when it
+ *             seals, with our Authentication-Results value (the text the
+ *             ARC-Authentication-Results records); it fills *set (owned by
+ *             the caller: am_arc_seal_set_release()) and returns AM_OK, or
+ *             another status with why when no set may be added
+ *             (arc_seal.h).
  * THREADS     one owner.
  */
 #ifndef AM_RESULTS_H
@@ -37,6 +47,8 @@
 #include "core/am.h"
 #include "core/buf.h"
 #include "core/netaddr.h"
+#include "arc/arc_seal.h"
+#include "arc/arc_verify.h"
 #include "dkim/dkim_verify.h"
 #include "dmarc/dmarc.h"
 #include "spf/spf.h"
@@ -55,6 +67,10 @@ enum am_sign_status {
 	AM_SIGN_DONE,		/* nsigs signatures made */
 	AM_SIGN_FAILED,		/* the signer failed */
 };
+
+/* The ARC sealer (see seal above). */
+typedef enum am_status (*am_results_seal_fn)(void *arg, const char *authres,
+    struct am_arc_seal_set *set, struct am_why *why);
 
 /* An incoming header that claims our authserv-id. */
 struct am_results_forged {
@@ -93,6 +109,10 @@ struct am_results {
 	const struct am_spf_result *spf_mfrom;	/* NULL: SPF did not run */
 	const struct am_spf_result *spf_helo;	/* set with spf_mfrom */
 	const struct am_dkim_results *dkim;	/* NULL: not verified */
+	const struct am_arc_result *arc;	/* NULL: ARC not verified */
+	bool has_list_headers;		/* List-Id or List-Post present */
+	am_results_seal_fn seal;	/* ARC sealer, or NULL */
+	void *seal_arg;			/* its argument */
 	const struct am_dmarc_result *dmarc;	/* one per author domain
 						 * (dmarc.h) */
 	size_t ndmarc;			/* 0: DMARC did not run */

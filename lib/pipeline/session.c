@@ -408,7 +408,7 @@ am_session_eoh(struct am_session *s, am_macro_fn get, void *arg)
 	s->eoh_done = true;
 	s->stage = "eoh";
 	if (s->in != NULL)
-		am_inbound_eoh(s->in);
+		am_inbound_eoh(s->in, s->msg);
 	if (s->out != NULL)
 		am_outbound_eoh(s->out, s->msg);
 }
@@ -461,6 +461,7 @@ inbound_env(const struct am_session *s, struct am_inbound_env *env,
 	env->sender = am_msg_sender(s->msg) ? am_msg_sender(s->msg) : "";
 	env->from = *from;
 	env->nfrom = s->from_total;
+	env->msg = s->msg;
 }
 
 /* forged_list - every watched header that claims our id, owned. */

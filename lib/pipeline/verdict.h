@@ -98,6 +98,10 @@ struct am_verdict {
 	size_t ar_dropped;		/* A-R entries left out (size cap) */
 	enum am_action dmarc_action;	/* the local reaction to DMARC (and
 					 * to a bad From): ACCEPT when none */
+	unsigned arc_sealed;		/* i= of the ARC set we added, 0:
+					 * none */
+	char arc_seal_note[192];	/* why no set was added although
+					 * ARCSeal is on, "" otherwise */
 	struct am_dmarc_result *dmarc;	/* owned: the DMARC result applied
 					 * (the strictest author domain, with
 					 * the disposition we apply), or NULL

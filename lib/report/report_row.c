@@ -141,7 +141,10 @@ am_report_row_enqueue(struct am_report_store *rs,
 	row.is_dkim_pass = d->dkim_aligned;
 	row.is_spf_pass = d->spf_aligned;
 	if (reason_of(d->override, &reason.type)) {
-		reason.comment = NULL;
+		/* RFC 7489 App. C PolicyOverrideReason comment: what a local
+		 * override relied on ("arc=pass as.d=..."), else none. */
+		reason.comment = d->override_comment[0] != '\0' ?
+		    d->override_comment : NULL;
 		row.reasons = &reason;
 		row.n_reasons = 1;
 	}

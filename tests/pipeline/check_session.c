@@ -70,7 +70,7 @@ START_TEST(inbound_adds_ar_on_top_and_removes_forged)
 	ck_assert_str_eq(v.ins[0].name, AR);
 	ck_assert_str_eq(v.ins[1].name, "Received-SPF");
 	ck_assert_str_eq(v.ins[2].name, "Received-TLS");
-	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tdmarc=none header.from=example.org;\n\tx-tls=none");
+	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tarc=none smtp.remote-ip=192.0.2.10;\n\tdmarc=none header.from=example.org;\n\tx-tls=none");
 	ck_assert_str_eq(am_test_ins_value(&v, "Received-TLS"),
 	    "none receiver=mx.test.example");
 	ck_assert_ptr_nonnull(strstr(am_buf_str(&v.summary),
@@ -201,7 +201,7 @@ START_TEST(authserv_id_quoted)
 
 	am_test_session_run(s, "192.0.2.10", NULL, hdrs, &v);
 	assert_ar(v.ins[0].value, "\"mx.test.example/job1\"",
-	    "dkim=none;\n\tdmarc=none header.from=example.org;\n\tx-tls=none");
+	    "dkim=none;\n\tarc=none smtp.remote-ip=192.0.2.10;\n\tdmarc=none header.from=example.org;\n\tx-tls=none");
 	ck_assert_uint_eq(v.ndel, 1);
 	am_verdict_release(&v);
 	am_session_free(s);
@@ -223,10 +223,10 @@ START_TEST(reload_pins_running_connections)
 	other = am_ctx_free(other);
 	new_s = am_session_new(ctx);
 	am_test_session_run(old_s, "192.0.2.10", NULL, hdrs, &v);
-	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tdmarc=none header.from=example.org;\n\tx-tls=none");
+	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tarc=none smtp.remote-ip=192.0.2.10;\n\tdmarc=none header.from=example.org;\n\tx-tls=none");
 	am_verdict_release(&v);
 	am_test_session_run(new_s, "192.0.2.10", NULL, hdrs, &v);
-	assert_ar(v.ins[0].value, "new.test.example", "dkim=none;\n\tdmarc=none header.from=example.org;\n\tx-tls=none");
+	assert_ar(v.ins[0].value, "new.test.example", "dkim=none;\n\tarc=none smtp.remote-ip=192.0.2.10;\n\tdmarc=none header.from=example.org;\n\tx-tls=none");
 	am_verdict_release(&v);
 	am_session_free(old_s);
 	am_session_free(new_s);
@@ -283,7 +283,7 @@ START_TEST(tls_recorded_and_forged_trace_removed)
 	ck_assert_uint_eq(v.del[0].n, 4);
 	ck_assert_uint_eq(v.del[1].n, 3);
 	ck_assert_uint_eq(v.del[2].n, 1);
-	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tdmarc=none header.from=example.org;\n\tx-tls=pass "
+	assert_ar(v.ins[0].value, "mx.test.example", "dkim=none;\n\tarc=none smtp.remote-ip=192.0.2.10;\n\tdmarc=none header.from=example.org;\n\tx-tls=pass "
 	    "smtp.version=TLSv1.3 smtp.cipher=TLS_AES_128_GCM_SHA256\n"
 	    "\tsmtp.bits=128");
 	ck_assert_str_eq(am_test_ins_value(&v, "Received-TLS"),
@@ -497,7 +497,7 @@ START_TEST(many_signatures_bounded)
 	ck_assert_msg(v.disp == AM_DISP_ACCEPT, "%s", sum);
 	ck_assert_uint_le(strlen(am_test_ins_value(&v, AR)), 16384);
 	ck_assert_ptr_nonnull(strstr(am_test_ins_value(&v, AR),
-	    " more dkim results not shown);\n\tdmarc="));
+	    " more dkim results not shown);\n\tarc=none "));
 	ck_assert_msg(strstr(sum, "anomalies=authres-truncated ") &&
 	    strstr(sum, " authres-dropped=") && strstr(sum, ",+490 ") &&
 	    strstr(sum, "action=accept"), "%s", sum);
