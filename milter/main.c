@@ -458,6 +458,28 @@ open_reports(struct am_ctx *ctx, const struct am_config *cfg)
 		    why.text);
 }
 
+/* log_failure_report - one decision of the failure report sender. */
+static void
+log_failure_report(void *arg, const char *line)
+{
+	(void)arg;
+	am_log_info("%s", line);
+}
+
+/* open_failures - the failure report sender (report_fail.h), started
+ * whatever FailureReports says, so a reload can turn reports on; it sends
+ * as the unprivileged user. */
+static void
+open_failures(struct am_ctx *ctx)
+{
+	struct am_report_fail_opts opts = { 0 };
+	struct am_why why = { "" };
+
+	opts.note = log_failure_report;
+	if ((ctx->failures = am_report_fail_open(&opts, &why)) == NULL)
+		am_fatal("%s", why.text);
+}
+
 static void
 open_socket(const struct am_config *cfg)
 {
@@ -540,6 +562,7 @@ main(int argc, char **argv)
 		    errno ? strerror(errno) : "no listening socket found");
 	ctx = am_ctx_new(rt);
 	open_reports(ctx, rt->cfg);
+	open_failures(ctx);
 	am_callbacks_set_ctx(ctx);
 	r.ctx = ctx;
 	if (pthread_create(&tid, NULL, reload_main, &r) != 0)
@@ -556,6 +579,7 @@ main(int argc, char **argv)
 	r.is_stopping = true;
 	(void)pthread_mutex_unlock(&r.stats_lock);
 	ctx->reports = am_report_store_close(ctx->reports, NULL);
+	ctx->failures = am_report_fail_close(ctx->failures, NULL);
 	/* XXX the reload thread is still blocked in sigwait; the context is
 	 * left to process exit rather than freed under it. */
 	return rc == MI_SUCCESS ? 0 : 1;

@@ -287,6 +287,7 @@ am_ctx_free(struct am_ctx *ctx)
 	if (ctx == NULL)
 		return NULL;
 	ctx->reports = am_report_store_close(ctx->reports, NULL);
+	ctx->failures = am_report_fail_close(ctx->failures, NULL);
 	ctx->current = am_runtime_unref(ctx->current);
 	(void)pthread_mutex_destroy(&ctx->lock);
 	free(ctx);

@@ -59,8 +59,9 @@
  *             changes the rules in the middle of a connection. The report
  *             store is process state (one SQLite writer thread), opened by the
  *             daemon after privileges are dropped; am_ctx_free() closes it,
- *             which flushes the queue. The counters (struct am_stats) are
- *             described in stats.h.
+ *             which flushes the queue. So is the failure report sender
+ *             (report_fail.h; am_ctx_free() finishes its queue). The
+ *             counters (struct am_stats) are described in stats.h.
  * THREADS     am_ctx_acquire/am_ctx_swap are serialised by ctx->lock; runtimes
  *             are immutable; counters are atomics.
  */
@@ -80,6 +81,7 @@
 #include "dmarc/dmarc.h"
 #include "dns/dns.h"
 #include "dkim/keys.h"
+#include "report/report_fail.h"
 #include "report/report_store.h"
 #include "spf/spf.h"
 #include "pipeline/policy.h"
@@ -140,6 +142,11 @@ struct am_ctx {
 	struct am_report_store *reports;	/* owned, set once before the
 						 * first connection; NULL when
 						 * ReportStore is empty */
+	struct am_report_fail *failures;	/* owned failure report
+						 * sender, set once before the
+						 * first connection; NULL:
+						 * none (FailureReports is
+						 * read per message) */
 	struct am_stats stats;		/* atomics, no lock; dnssec_disabled
 					 * follows the current runtime */
 };

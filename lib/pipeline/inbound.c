@@ -267,3 +267,125 @@ am_inbound_report(const struct am_inbound *in,
 	ri.dkim = &in->dkim;
 	am_report_row_enqueue(rs, &ri);
 }
+
+/* ---------------------------------------------------- failure reports */
+
+/* release_runtime - the reference a queued failure report held. */
+static void
+release_runtime(void *rt)
+{
+	(void)am_runtime_unref(rt);
+}
+
+/* report_from - the envelope address reports come from: ReportFrom's
+ * address part, else ReportEmail, else postmaster@AuthservID. */
+static void
+report_from(const struct am_config *cfg, struct am_buf *out)
+{
+	const char *f = cfg->report_from[0] != '\0' ? cfg->report_from :
+	    cfg->report_email, *lt, *gt;
+
+	if (f[0] == '\0') {
+		(void)am_buf_printf(out, "postmaster@%s", cfg->authserv_id);
+		return;
+	}
+	if ((lt = strrchr(f, '<')) != NULL && (gt = strchr(lt, '>')) != NULL)
+		(void)am_buf_append(out, lt + 1, (size_t)(gt - lt - 1));
+	else
+		(void)am_buf_puts(out, f);
+}
+
+/* delivery - RFC 6650 Delivery-Result of a disposition. */
+static const char *
+delivery(enum am_disposition d)
+{
+	switch (d) {
+	case AM_DISP_ACCEPT:
+		return "delivered";
+	case AM_DISP_QUARANTINE:
+		return "policy";
+	case AM_DISP_REJECT:
+		return "reject";
+	case AM_DISP_TEMPFAIL:
+		break;
+	}
+	return "other";
+}
+
+/* fail_headers - the kept headers of the message, not those we delete;
+ * owned array (free()), *n entries. */
+static struct am_afrf_header *
+fail_headers(const struct am_msg *m, size_t *n)
+{
+	struct am_afrf_header *h;
+	const struct am_header *mh;
+	size_t i, kept = am_msg_header_kept(m);
+
+	h = am_xcalloc(kept ? kept : 1, sizeof(*h));
+	for (i = 0, *n = 0; i < kept; i++) {
+		mh = am_msg_header(m, i);
+		if (mh->is_deleted)
+			continue;
+		h[*n].name = mh->name;
+		h[*n].value = mh->value;
+		h[(*n)++].len = mh->value_len;
+	}
+	return h;
+}
+
+/* am_inbound_failure_report - see the header. */
+void
+am_inbound_failure_report(struct am_inbound *in,
+    const struct am_inbound_env *env, struct am_report_fail *q,
+    const struct am_verdict *v)
+{
+	const struct am_config *cfg = in->rt->cfg;
+	const struct am_dmarc_result *d = v->dmarc;
+	struct am_report_fail_input fi;
+	const struct am_dkim_sig *sig;
+	const char *rufs[AM_DMARC_MAX_RUF], *ar = NULL;
+	struct am_buf from;
+	size_t i;
+
+	memset(&fi, 0, sizeof(fi));
+	if (q == NULL || !cfg->failure_reports || d == NULL ||
+	    in->msg == NULL || (fi.afrf.auth_failure = am_report_fail_type(d,
+	    &in->dkim, in->spf_ran ? &in->spf_mfrom : NULL, &sig)) == NULL)
+		return;
+	for (i = 0; i < v->nins && ar == NULL; i++)
+		if (strcmp(v->ins[i].name, "Authentication-Results") == 0)
+			ar = v->ins[i].value;
+	am_buf_init(&from, 1024);
+	report_from(cfg, &from);
+	fi.afrf.from = am_buf_str(&from);
+	fi.afrf.reporting_mta = cfg->authserv_id;
+	fi.afrf.domain = d->header_from;
+	fi.afrf.source_ip = env->client_ip;
+	fi.afrf.mail_from = env->sender;
+	fi.afrf.authres = ar != NULL ? ar : "none";
+	fi.afrf.delivery = delivery(v->disp);
+	fi.afrf.alignment = d->dkim_aligned && d->spf_aligned ? "dkim, spf" :
+	    d->dkim_aligned ? "dkim" : d->spf_aligned ? "spf" : "none";
+	fi.afrf.dkim_domain = sig != NULL ? sig->domain : NULL;
+	fi.afrf.dkim_selector = sig != NULL ? sig->selector : NULL;
+	fi.afrf.arrival = (int64_t)time(NULL);
+	fi.afrf.is_redacted = cfg->failure_report_redact;
+	fi.afrf.headers = fail_headers(in->msg, &fi.afrf.nheaders);
+	fi.policy_domain = d->policy_domain;
+	for (i = 0; i < d->rec.nruf; i++)
+		rufs[i] = d->rec.ruf[i];
+	fi.ruf = rufs;
+	fi.nruf = d->rec.nruf;
+	fi.dns = in->rt->dns;
+	fi.release = release_runtime;
+	fi.owner = am_runtime_ref(in->rt);
+	fi.sendmail = cfg->report_sendmail;
+	fi.smtp_server = cfg->report_smtp_server;
+	fi.helo = cfg->authserv_id;
+	fi.timeout_ms = (unsigned)cfg->dns_timeout * 1000U;
+	fi.rate_per_hour = (unsigned)cfg->failure_report_rate;
+	fi.now = fi.afrf.arrival;
+	(void)am_report_fail_enqueue(q, &fi);
+	free((void *)fi.afrf.headers);
+	am_buf_release(&from);
+}

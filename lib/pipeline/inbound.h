@@ -35,6 +35,18 @@
  *             (dns_budget.h): a dead resolver costs the message one
  *             DNSTimeout, and a lookup after the budget is spent fails at
  *             once as temperror ("timeout") without a query.
+ *             am_inbound_failure_report() queues the DMARC failure report
+ *             of the message on q (report_fail.h; NULL: none) when
+ *             FailureReports is on and the DMARC result the decision
+ *             applied (v->dmarc) asks for one (fo=, ruf=:
+ *             am_report_fail_type()): our A-R as v inserts it, the
+ *             disposition as Delivery-Result, the message's headers (those
+ *             we remove left out), redacted as FailureReportRedact says,
+ *             sent through ReportSMTPServer or ReportSendmail from
+ *             ReportFrom (else ReportEmail, else postmaster@AuthservID),
+ *             FailureReportRate a domain and hour. It only copies and
+ *             queues (the report holds a reference to the runtime, for its
+ *             resolver, until it is sent): never any network or disk.
  * THREADS     one message, one callback at a time; the runtime is shared.
  */
 #ifndef AM_INBOUND_H
@@ -48,6 +60,8 @@
 #include "msg/msg.h"
 #include "pipeline/ctx.h"
 #include "pipeline/results.h"
+#include "pipeline/verdict.h"
+#include "report/report_fail.h"
 #include "report/report_store.h"
 
 struct am_inbound;
@@ -74,5 +88,8 @@ void am_inbound_results(struct am_inbound *in, struct am_results *r);
 void am_inbound_report(const struct am_inbound *in,
     const struct am_inbound_env *env, const char *rcpt,
     struct am_report_store *rs, const struct am_dmarc_result *dmarc);
+void am_inbound_failure_report(struct am_inbound *in,
+    const struct am_inbound_env *env, struct am_report_fail *q,
+    const struct am_verdict *v);
 
 #endif

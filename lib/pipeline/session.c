@@ -508,9 +508,11 @@ am_session_eom(struct am_session *s, am_macro_fn get, void *arg,
 		am_outbound_results(s->out, &r);
 	}
 	am_verdict_decide(s->rt->policy, &r, v);
-	if (s->in != NULL)
+	if (s->in != NULL) {
 		am_inbound_report(s->in, &env, am_msg_rcpt(s->msg, 0),
 		    s->ctx->reports, v->dmarc);
+		am_inbound_failure_report(s->in, &env, s->ctx->failures, v);
+	}
 	am_stats_count(&s->ctx->stats, &r, v);
 	summarise(s, &r, v, NULL);
 	free(from);
