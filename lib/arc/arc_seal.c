@@ -68,12 +68,17 @@ static void
 fold_tag(struct fold *f, const char *tag, const char *v, bool is_line)
 {
 	size_t tl = strlen(tag), vl = strlen(v), i, k;
+	bool is_i;
 
 	if (f->b->len > 0) {
 		fold_put(f, ";", 1);
 		if (is_line || f->col + 1 + tl + 1 + vl > LINE) {
-			fold_put(f, "\n\t", 2);
-			f->col = 8;
+			/* XXX dkimpy 1.1 finds the AMS of instance N by the
+			 * text " i=N;": a line never starts with i= (the
+			 * extra space is nothing to relaxed canonicalization) */
+			is_i = strcmp(tag, "i") == 0;
+			fold_put(f, is_i ? "\n\t " : "\n\t", is_i ? 3 : 2);
+			f->col = is_i ? 9 : 8;
 		} else
 			fold_put(f, " ", 1);
 	}

@@ -199,6 +199,27 @@ START_TEST(test_we_seal_dkimpy_verifies)
 }
 END_TEST
 
+/* Signed fields that fill the line of h= (those of a mailing list's
+ * message), so our AMS folds before i=: dkimpy finds an AMS by the text
+ * " i=N;" (arc_seal.c XXX). */
+START_TEST(test_fold_before_instance)
+{
+	char *msg, *t1;
+	const char *v;
+
+	ck_assert_int_ge(asprintf(&msg, "List-Id: <talk.lists.example>\r\n"
+	    "DKIM-Signature: v=1; a=rsa-sha256; d=example.net; s=a; h=from; "
+	    "bh=AA==; b=AA==\r\nDKIM-Signature: v=1; a=rsa-sha256; "
+	    "d=example.net; s=b; h=from; bh=AA==; b=AA==\r\n%s", base), 0);
+	t1 = our_hop(msg, &us_rsa, AM_ARC_NONE);
+	ck_assert_msg(strstr(t1, ";\r\n\t i=1;") != NULL, "%s", t1);
+	v = py_verify(t1);
+	ck_assert_msg(strncmp(v, "pass ", 5) == 0, "dkimpy: %s", v);
+	free(t1);
+	free(msg);
+}
+END_TEST
+
 START_TEST(test_dkimpy_seals_we_verify)
 {
 	char *t1 = py_hop(base, "none", "mx.py.example"), *p;
@@ -383,6 +404,7 @@ main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_we_seal_dkimpy_verifies);
 	tcase_add_test(tc, test_dkimpy_seals_we_verify);
+	tcase_add_test(tc, test_fold_before_instance);
 	tcase_add_test(tc, test_chain_py_us_py);
 	tcase_add_test(tc, test_chain_us_py_us);
 	tcase_add_test(tc, test_list_changes_message);
