@@ -106,12 +106,21 @@ am_inbound_header(struct am_inbound *in, const char *name, const char *value,
 }
 
 /* arc_eoh - ARC validation starts: the chain parsed, key lookups under
- * the message's DNS budget. */
+ * the message's DNS budget. Most mail has no ARC header: its result is
+ * none without a verifier. */
 static void
 arc_eoh(struct am_inbound *in, const struct am_msg *msg)
 {
 	const struct am_config *cfg = in->rt->cfg;
 	struct am_arc_verify_opts o;
+
+	if (am_msg_find(msg, "ARC-Seal", 0) == NULL &&
+	    am_msg_find(msg, "ARC-Message-Signature", 0) == NULL &&
+	    am_msg_find(msg, "ARC-Authentication-Results", 0) == NULL) {
+		memset(&in->arc, 0, sizeof(in->arc));	/* status none */
+		in->arc_ran = true;
+		return;
+	}
 
 	o.max_sets = (unsigned)cfg->arc_max_sets;
 	o.timeout_ms = (unsigned)cfg->dns_timeout * 1000U;
