@@ -176,6 +176,71 @@ orphan_unlink(struct am_dns *dns, struct am_dns_query *q)
 	q->is_orphan = false;
 }
 
+/* now_ns - CLOCK_MONOTONIC in ns. */
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* counters_of - where dns counts, or NULL. */
+static struct am_dns_counters *
+counters_of(struct am_dns *dns)
+{
+	return atomic_load_explicit(&dns->counters, memory_order_acquire);
+}
+
+/* answer_class - what libunbound delivered, for the counters. */
+static enum am_dns_class
+answer_class(int err, const struct ub_result *res)
+{
+	if (err != 0 || res == NULL)
+		return AM_DNS_CLASS_ERROR;
+	if (res->bogus)
+		return AM_DNS_CLASS_BOGUS;
+	switch (res->rcode) {
+	case 0:
+		return res->havedata ? AM_DNS_CLASS_OK : AM_DNS_CLASS_NODATA;
+	case 2:
+		return AM_DNS_CLASS_SERVFAIL;
+	case 3:
+		return AM_DNS_CLASS_NXDOMAIN;
+	case 5:
+		return AM_DNS_CLASS_REFUSED;
+	}
+	return AM_DNS_CLASS_ERROR;
+}
+
+/* count_answer - one answer delivered for q (poller thread). */
+static void
+count_answer(const struct am_dns_query *q, int err,
+    const struct ub_result *res)
+{
+	struct am_dns_counters *c = counters_of(q->dns);
+	uint64_t now;
+
+	if (c == NULL)
+		return;
+	now = now_ns();
+	atomic_fetch_add_explicit(&c->answers[answer_class(err, res)], 1,
+	    memory_order_relaxed);
+	am_histogram_add(&c->latency, now > q->sent_ns ? now - q->sent_ns : 0);
+}
+
+/* count_timeout - one lookup that ended in "timeout". */
+static void
+count_timeout(struct am_dns *dns)
+{
+	struct am_dns_counters *c = counters_of(dns);
+
+	if (c != NULL)
+		atomic_fetch_add_explicit(&c->timeouts, 1,
+		    memory_order_relaxed);
+}
+
 /* dns_callback - runs in the poller (ub_process): record, drop a ref. */
 static void
 dns_callback(void *arg, int err, struct ub_result *res)
@@ -188,6 +253,7 @@ dns_callback(void *arg, int err, struct ub_result *res)
 
 	if (delay_us > 0)	/* tests: widen the window for a late cancel */
 		(void)usleep(delay_us);
+	count_answer(q, err, res);
 	(void)pthread_mutex_lock(&dns->lock);
 	if (q->state == Q_PENDING) {
 		q->state = Q_ANSWERED;
@@ -229,6 +295,7 @@ struct am_dns_query *
 am_dns_start(struct am_dns *dns, const char *name, int rrtype)
 {
 	struct am_dns_query *q = am_xcalloc(1, sizeof(*q));
+	struct am_dns_counters *c;
 	char why[sizeof(q->fail_why)];
 	int r;
 
@@ -247,6 +314,9 @@ am_dns_start(struct am_dns *dns, const char *name, int rrtype)
 	q->refs = 2;
 	q->is_pending = true;
 	atomic_fetch_add(&dns->nqueries, 1);
+	if ((c = counters_of(dns)) != NULL)
+		atomic_fetch_add_explicit(&c->queries, 1, memory_order_relaxed);
+	q->sent_ns = now_ns();
 	r = ub_resolve_async(dns->ctx, name, rrtype, 1 /* IN */, q,
 	    dns_callback, &q->async_id);
 	if (r != 0) {
@@ -280,6 +350,7 @@ am_dns_start_by(struct am_dns *dns, const char *name, int rrtype,
 	dns->nlive++;
 	(void)pthread_mutex_unlock(&dns->lock);
 	query_fail(q, AM_DNS_TEMPERROR, "timeout");
+	count_timeout(dns);
 	return q;
 }
 
@@ -374,8 +445,10 @@ am_dns_wait(struct am_dns_query *q, uint64_t deadline_ms,
 	}
 	(void)pthread_mutex_unlock(&dns->lock);
 	/* The state is final: the callback no longer touches err/res. */
-	if (is_expired)
+	if (is_expired) {
+		count_timeout(dns);
 		query_cancel(q);
+	}
 	answer_fill(q, ans);
 }
 
@@ -470,6 +543,28 @@ unsigned long
 am_dns_query_count(const struct am_dns *dns)
 {
 	return atomic_load(&dns->nqueries);
+}
+
+/* am_dns_set_counters - see dns.h. */
+void
+am_dns_set_counters(struct am_dns *dns, struct am_dns_counters *c)
+{
+	atomic_store_explicit(&dns->counters, c, memory_order_release);
+}
+
+/* am_dns_class_name - see dns.h. */
+const char *
+am_dns_class_name(enum am_dns_class c)
+{
+	static const char *const names[] = {
+		[AM_DNS_CLASS_OK] = "ok", [AM_DNS_CLASS_NXDOMAIN] = "nxdomain",
+		[AM_DNS_CLASS_NODATA] = "nodata",
+		[AM_DNS_CLASS_SERVFAIL] = "servfail",
+		[AM_DNS_CLASS_REFUSED] = "refused",
+		[AM_DNS_CLASS_BOGUS] = "bogus", [AM_DNS_CLASS_ERROR] = "error",
+	};
+
+	return (unsigned)c < AM_DNS_CLASS_COUNT ? names[c] : "invalid";
 }
 
 /* am_dns_set_callback_delay - tests only: delay every answer's delivery. */

@@ -55,6 +55,25 @@
  *             C string in out (reset first; returns AM_PERMFAIL, out empty,
  *             if i >= count, it does not fit or the rdata is malformed).
  *             A string may hold a NUL byte: out->len is the true length.
+ *
+ *             Counters (for the metrics endpoint; lib/pipeline/stats.h).
+ *             am_dns_set_counters() points the resolver at a struct
+ *             am_dns_counters the caller owns (borrowed: it must outlive
+ *             the resolver; NULL: count nothing, the default). The process
+ *             keeps one in its counters and hands it to every runtime's
+ *             resolver it swaps in, so a reload does not reset them. Counted
+ *             from then on: queries (handed to libunbound, as
+ *             am_dns_query_count()), answers by class (what libunbound
+ *             delivered: records, NXDOMAIN, NODATA, SERVFAIL, REFUSED,
+ *             another rcode or a resolver error, DNSSEC-bogus; counted when
+ *             the answer arrives, also when its caller has stopped
+ *             waiting), the time from sending to the answer (latency, in
+ *             the histogram: answered queries only), and timeouts: waits
+ *             that reached their deadline, and queries not sent because the
+ *             message's DNS budget was already spent (am_dns_start_by()).
+ *             libunbound does not say whether an answer came from its
+ *             cache; a cached answer shows as a latency in the first bucket.
+ *             Malformed names are not queries and are not counted.
  * THREADS     one context shared by all threads; start/wait/free of one query
  *             from one thread at a time; different queries in parallel.
  *             One poller thread (all signals blocked) delivers answers.
@@ -62,12 +81,14 @@
 #ifndef AM_DNS_H
 #define AM_DNS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/am.h"
 #include "core/buf.h"
+#include "core/histogram.h"
 
 enum am_dns_result {
 	AM_DNS_OK = 0,		/* one or more records */
@@ -95,6 +116,26 @@ struct am_dns_answer {
 	size_t packet_len;		/* bytes; 0 when there was no packet */
 	char why[160];			/* reason for TEMPERROR or a
 					 * malformed name, else "" */
+};
+
+/* What libunbound answered, for the counters. */
+enum am_dns_class {
+	AM_DNS_CLASS_OK = 0,	/* rcode 0 with records */
+	AM_DNS_CLASS_NXDOMAIN,	/* rcode 3 */
+	AM_DNS_CLASS_NODATA,	/* rcode 0 without records */
+	AM_DNS_CLASS_SERVFAIL,	/* rcode 2 */
+	AM_DNS_CLASS_REFUSED,	/* rcode 5 */
+	AM_DNS_CLASS_BOGUS,	/* DNSSEC validation failed */
+	AM_DNS_CLASS_ERROR,	/* another rcode, or a resolver error */
+	AM_DNS_CLASS_COUNT
+};
+
+/* Counters of every resolver attached to it (am_dns_set_counters). */
+struct am_dns_counters {
+	atomic_ullong queries;		/* handed to libunbound */
+	atomic_ullong answers[AM_DNS_CLASS_COUNT];	/* per am_dns_class */
+	atomic_ullong timeouts;		/* deadline reached, or budget spent */
+	struct am_histogram latency;	/* sent -> answered, ns */
 };
 
 /* RFC 1035 §2.3.4: names of at most 253 characters (without a final dot). */
@@ -128,6 +169,11 @@ const char *am_dns_result_name(enum am_dns_result r);
 /* am_dns_query_count - queries handed to libunbound so far (cache hits
  * included; malformed names are not counted). */
 unsigned long am_dns_query_count(const struct am_dns *dns);
+/* am_dns_set_counters - count into c from now on (NULL: stop counting). */
+void am_dns_set_counters(struct am_dns *dns, struct am_dns_counters *c);
+/* am_dns_class_name - "ok", "nxdomain", "nodata", "servfail", "refused",
+ * "bogus", "error". */
+const char *am_dns_class_name(enum am_dns_class c);
 /* am_dns_set_callback_delay - tests only: the poller sleeps delay_us before
  * recording each answer, so a cancel can land after libunbound has already
  * handed the answer over (the late-callback path). 0 turns it off. */

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct ub_ctx;
 struct ub_result;
@@ -44,6 +45,8 @@ struct am_dns {
 	_Atomic unsigned cb_delay_us;	/* tests: sleep in each callback
 					 * before recording (atomic) */
 	_Atomic unsigned long nqueries;	/* ub_resolve_async calls */
+	_Atomic(struct am_dns_counters *) counters;	/* borrowed, or NULL
+							 * (atomic) */
 };
 
 struct am_dns_query {
@@ -60,6 +63,8 @@ struct am_dns_query {
 	struct am_dns_query *next;
 	int err;			/* ub error from the callback (lock) */
 	struct ub_result *res;		/* owned; from the callback (lock) */
+	uint64_t sent_ns;		/* CLOCK_MONOTONIC when sent, ns;
+					 * immutable once sent */
 	enum am_dns_result fail_result;	/* for Q_FAILED */
 	char fail_why[160];		/* for Q_FAILED */
 };

@@ -276,6 +276,7 @@ am_ctx_new(struct am_runtime *rt)
 	if (pthread_mutex_init(&ctx->lock, NULL) != 0)
 		AM_PANIC("pthread_mutex_init failed");
 	ctx->current = rt;
+	am_dns_set_counters(rt->dns, &ctx->stats.dns);
 	atomic_store(&ctx->stats.dnssec_disabled,
 	    rt->dnssec == AM_DNSSEC_DISABLED);
 	return ctx;
@@ -288,6 +289,7 @@ am_ctx_free(struct am_ctx *ctx)
 		return NULL;
 	ctx->reports = am_report_store_close(ctx->reports, NULL);
 	ctx->failures = am_report_fail_close(ctx->failures, NULL);
+	am_dns_set_counters(ctx->current->dns, NULL);
 	ctx->current = am_runtime_unref(ctx->current);
 	(void)pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
@@ -314,6 +316,8 @@ am_ctx_swap(struct am_ctx *ctx, struct am_runtime *rt)
 
 	(void)pthread_mutex_lock(&ctx->lock);
 	old = ctx->current;
+	/* The old resolver keeps counting its last queries here too. */
+	am_dns_set_counters(rt->dns, &ctx->stats.dns);
 	ctx->current = rt;
 	atomic_store(&ctx->stats.dnssec_disabled,
 	    rt->dnssec == AM_DNSSEC_DISABLED);

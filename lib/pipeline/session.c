@@ -492,7 +492,9 @@ am_session_eom(struct am_session *s, am_macro_fn get, void *arg,
 	struct am_tls_status tls;
 	struct am_results r;
 	struct am_str *from = NULL;
+	struct timespec t_eom;
 
+	(void)clock_gettime(CLOCK_MONOTONIC, &t_eom);
 	am_session_eoh(s, get, arg);
 	am_tls_status_get(s->tls, s->rt->cfg->implicit_tls_ports, &tls);
 	results_of(s, AM_RESULTS_EOM, &r);
@@ -514,6 +516,7 @@ am_session_eom(struct am_session *s, am_macro_fn get, void *arg,
 		am_inbound_failure_report(s->in, &env, s->ctx->failures, v);
 	}
 	am_stats_count(&s->ctx->stats, &r, v);
+	am_stats_add_time(&s->ctx->stats, &t_eom);
 	summarise(s, &r, v, NULL);
 	free(from);
 	free(forged);

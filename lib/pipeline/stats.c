@@ -23,61 +23,81 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define C(field) offsetof(struct am_stats, field)
+#define W sizeof(atomic_ullong)
+#define ONE(name, field) { name, C(field), 1, 0 }
 
-/* The published counters, in output order (after time and uptime). */
+_Static_assert(AM_DISP_ACCEPT == 0 && AM_DISP_QUARANTINE == 1 &&
+    AM_DISP_TEMPFAIL + 1 == AM_STATS_NDISP, "verdict.accept sums rows 0-1");
+_Static_assert(AM_MODE_OUTBOUND + 1 == AM_STATS_NMODE, "two directions");
+_Static_assert(AM_DMARC_OVERRIDE_POLICY_TEST_MODE + 1 == AM_STATS_NOVERRIDE,
+    "one counter per override");
+
+/* The published counters, in output order (after time and uptime). A
+ * line is the sum of n atomics, step bytes apart, from off: most are one
+ * counter; messages and verdicts add up the cells of decided[][]. */
 static const struct counter {
 	const char *name;	/* as written in the file */
-	size_t off;		/* of its atomic_ullong in struct am_stats */
+	size_t off;		/* of its first atomic_ullong in am_stats */
+	size_t n;		/* atomics added up */
+	size_t step;		/* bytes from one to the next */
 } counters[] = {
-	{ "connections", C(connections) },
-	{ "messages", C(messages) },
-	{ "messages.inbound", C(inbound) },
-	{ "messages.outbound", C(outbound) },
-	{ "aborted", C(aborted) },
-	{ "verdict.accept", C(accepted) },
-	{ "verdict.reject", C(rejected) },
-	{ "verdict.tempfail", C(tempfailed) },
-	{ "verdict.quarantine", C(quarantined) },
-	{ "forged_removed", C(forged_removed) },
-	{ "internal_errors", C(internal_errors) },
-	{ "tls.none", C(tls_mode[0]) },
-	{ "tls.starttls", C(tls_mode[1]) },
-	{ "tls.implicit", C(tls_mode[2]) },
-	{ "tls.version.tlsv1", C(tls_version[1]) },
-	{ "tls.version.tlsv1.1", C(tls_version[2]) },
-	{ "tls.version.tlsv1.2", C(tls_version[3]) },
-	{ "tls.version.tlsv1.3", C(tls_version[4]) },
-	{ "tls.version.other", C(tls_version[0]) },
-	{ "tls.policy_violations", C(tls_policy_hits) },
-	{ "spf.pass", C(spf[AM_STATS_SPF_PASS]) },
-	{ "spf.fail", C(spf[AM_STATS_SPF_FAIL]) },
-	{ "spf.softfail", C(spf[AM_STATS_SPF_SOFTFAIL]) },
-	{ "spf.neutral", C(spf[AM_STATS_SPF_NEUTRAL]) },
-	{ "spf.none", C(spf[AM_STATS_SPF_NONE]) },
-	{ "spf.temperror", C(spf[AM_STATS_SPF_TEMPERROR]) },
-	{ "spf.permerror", C(spf[AM_STATS_SPF_PERMERROR]) },
-	{ "dkim.pass", C(dkim[AM_STATS_DKIM_PASS]) },
-	{ "dkim.fail", C(dkim[AM_STATS_DKIM_FAIL]) },
-	{ "dkim.none", C(dkim[AM_STATS_DKIM_NONE]) },
-	{ "dmarc.pass", C(dmarc[AM_STATS_DMARC_PASS]) },
-	{ "dmarc.fail", C(dmarc[AM_STATS_DMARC_FAIL]) },
-	{ "dmarc.none", C(dmarc[AM_STATS_DMARC_NONE]) },
-	{ "dmarc.temperror", C(dmarc[AM_STATS_DMARC_TEMPERROR]) },
-	{ "dmarc.permerror", C(dmarc[AM_STATS_DMARC_PERMERROR]) },
-	{ "signed", C(signed_msgs) },
-	{ "reloads", C(reloads) },
-	{ "reload_failures", C(reload_failures) },
-	{ "dns.dnssec_disabled", C(dnssec_disabled) },
+	ONE("connections", connections),
+	{ "messages", C(decided), AM_STATS_NDISP * AM_STATS_NMODE, W },
+	{ "messages.inbound", C(decided[0][AM_MODE_INBOUND]), AM_STATS_NDISP,
+	  AM_STATS_NMODE * W },
+	{ "messages.outbound", C(decided[0][AM_MODE_OUTBOUND]),
+	  AM_STATS_NDISP, AM_STATS_NMODE * W },
+	ONE("aborted", aborted),
+	/* accepted: quarantined ones included (rows ACCEPT and QUARANTINE) */
+	{ "verdict.accept", C(decided[AM_DISP_ACCEPT]), 2 * AM_STATS_NMODE, W },
+	{ "verdict.reject", C(decided[AM_DISP_REJECT]), AM_STATS_NMODE, W },
+	{ "verdict.tempfail", C(decided[AM_DISP_TEMPFAIL]), AM_STATS_NMODE, W },
+	{ "verdict.quarantine", C(decided[AM_DISP_QUARANTINE]), AM_STATS_NMODE,
+	  W },
+	ONE("forged_removed", forged_removed),
+	ONE("internal_errors", internal_errors),
+	ONE("tls.none", tls_mode[0]),
+	ONE("tls.starttls", tls_mode[1]),
+	ONE("tls.implicit", tls_mode[2]),
+	ONE("tls.version.tlsv1", tls_version[1]),
+	ONE("tls.version.tlsv1.1", tls_version[2]),
+	ONE("tls.version.tlsv1.2", tls_version[3]),
+	ONE("tls.version.tlsv1.3", tls_version[4]),
+	ONE("tls.version.other", tls_version[0]),
+	ONE("tls.policy_violations", tls_policy_hits),
+	ONE("spf.pass", spf[AM_STATS_SPF_PASS]),
+	ONE("spf.fail", spf[AM_STATS_SPF_FAIL]),
+	ONE("spf.softfail", spf[AM_STATS_SPF_SOFTFAIL]),
+	ONE("spf.neutral", spf[AM_STATS_SPF_NEUTRAL]),
+	ONE("spf.none", spf[AM_STATS_SPF_NONE]),
+	ONE("spf.temperror", spf[AM_STATS_SPF_TEMPERROR]),
+	ONE("spf.permerror", spf[AM_STATS_SPF_PERMERROR]),
+	ONE("dkim.pass", dkim[AM_STATS_DKIM_PASS]),
+	ONE("dkim.fail", dkim[AM_STATS_DKIM_FAIL]),
+	ONE("dkim.none", dkim[AM_STATS_DKIM_NONE]),
+	ONE("dmarc.pass", dmarc[AM_STATS_DMARC_PASS]),
+	ONE("dmarc.fail", dmarc[AM_STATS_DMARC_FAIL]),
+	ONE("dmarc.none", dmarc[AM_STATS_DMARC_NONE]),
+	ONE("dmarc.temperror", dmarc[AM_STATS_DMARC_TEMPERROR]),
+	ONE("dmarc.permerror", dmarc[AM_STATS_DMARC_PERMERROR]),
+	ONE("signed", signed_msgs),
+	ONE("reloads", reloads),
+	ONE("reload_failures", reload_failures),
+	ONE("dns.dnssec_disabled", dnssec_disabled),
 };
 
 /* counter_load - the current value of one table entry. */
 static unsigned long long
 counter_load(const struct am_stats *st, const struct counter *c)
 {
-	const atomic_ullong *p = (const atomic_ullong *)(const void *)
-	    ((const char *)st + c->off);
+	unsigned long long sum = 0;
+	size_t i;
 
-	return atomic_load_explicit(p, memory_order_relaxed);
+	for (i = 0; i < c->n; i++)
+		sum += atomic_load_explicit((const atomic_ullong *)(const void *)
+		    ((const char *)st + c->off + i * c->step),
+		    memory_order_relaxed);
+	return sum;
 }
 
 /* ------------------------------------------------------- counting */
@@ -94,29 +114,89 @@ count_tls(struct am_stats *st, const struct am_tls_status *tls)
 		    rank - 9 : 0], 1);
 }
 
-/* count_message - one message decided: mode, disposition, deletions. */
+/* count_message - one message decided: disposition and direction,
+ * deletions. */
 static void
 count_message(struct am_stats *st, const struct am_verdict *v)
 {
-	atomic_fetch_add(&st->messages, 1);
-	atomic_fetch_add(v->mode == AM_MODE_INBOUND ? &st->inbound :
-	    &st->outbound, 1);
-	atomic_fetch_add(&st->forged_removed, v->ndel);
-	switch (v->disp) {
-	case AM_DISP_ACCEPT:
-		atomic_fetch_add(&st->accepted, 1);
+	if ((unsigned)v->disp >= AM_STATS_NDISP ||
+	    (unsigned)v->mode >= AM_STATS_NMODE)
+		AM_PANIC("am_stats_count: bad verdict (disp %d, mode %d)",
+		    (int)v->disp, (int)v->mode);
+	atomic_fetch_add(&st->decided[v->disp][v->mode], 1);
+	if (v->ndel > 0)
+		atomic_fetch_add(&st->forged_removed, v->ndel);
+}
+
+/* sig_alg - the a= tag of a DKIM-Signature value (RFC 6376 §3.5). */
+static enum am_stats_alg
+sig_alg(const char *value)
+{
+	static const char fws[] = " \t\r\n";
+	const char *p = value, *v;
+	size_t n;
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, fws);
+		v = p + 1 + strspn(p + 1, fws);
+		if (p[0] == 'a' && v[0] == '=') {
+			v += 1 + strspn(v + 1, fws);
+			n = strcspn(v, "; \t\r\n");
+			if (n == 10 && strncmp(v, "rsa-sha256", n) == 0)
+				return AM_STATS_ALG_RSA_SHA256;
+			if (n == 14 && strncmp(v, "ed25519-sha256", n) == 0)
+				return AM_STATS_ALG_ED25519_SHA256;
+			return AM_STATS_ALG_OTHER;
+		}
+		if ((p = strchr(p, ';')) != NULL)
+			p++;
+	}
+	return AM_STATS_ALG_OTHER;
+}
+
+/* count_signed - an accepted outbound message and its signatures. */
+static void
+count_signed(struct am_stats *st, const struct am_results *r)
+{
+	size_t i;
+
+	atomic_fetch_add(&st->signed_msgs, 1);
+	for (i = 0; i < r->nsigs; i++)
+		atomic_fetch_add(&st->sig_alg[sig_alg(r->sigs[i].value)], 1);
+}
+
+/* count_dmarc - the DMARC result applied: result, and for a domain with a
+ * record its disposition and any override. */
+static void
+count_dmarc(struct am_stats *st, const struct am_dmarc_result *d)
+{
+	static const enum am_stats_dmarc dmarc_index[] = {
+		[AM_DMARC_NONE] = AM_STATS_DMARC_NONE,
+		[AM_DMARC_PASS] = AM_STATS_DMARC_PASS,
+		[AM_DMARC_FAIL] = AM_STATS_DMARC_FAIL,
+		[AM_DMARC_TEMPERROR] = AM_STATS_DMARC_TEMPERROR,
+		[AM_DMARC_PERMERROR] = AM_STATS_DMARC_PERMERROR,
+	};
+
+	if ((unsigned)d->result < NELEM(dmarc_index))
+		atomic_fetch_add(&st->dmarc[dmarc_index[d->result]], 1);
+	if (!d->has_record)
+		return;
+	switch (d->disposition) {
+	case AM_DMARC_POLICY_QUARANTINE:
+		atomic_fetch_add(&st->dmarc_disp[AM_STATS_DMARC_DISP_QUARANTINE],
+		    1);
 		break;
-	case AM_DISP_QUARANTINE:
-		atomic_fetch_add(&st->accepted, 1);
-		atomic_fetch_add(&st->quarantined, 1);
+	case AM_DMARC_POLICY_REJECT:
+		atomic_fetch_add(&st->dmarc_disp[AM_STATS_DMARC_DISP_REJECT], 1);
 		break;
-	case AM_DISP_REJECT:
-		atomic_fetch_add(&st->rejected, 1);
-		break;
-	case AM_DISP_TEMPFAIL:
-		atomic_fetch_add(&st->tempfailed, 1);
+	default:
+		atomic_fetch_add(&st->dmarc_disp[AM_STATS_DMARC_DISP_NONE], 1);
 		break;
 	}
+	if (d->override != AM_DMARC_OVERRIDE_NONE &&
+	    (unsigned)d->override < AM_STATS_NOVERRIDE)
+		atomic_fetch_add(&st->dmarc_override[d->override], 1);
 }
 
 /* dkim_outcome - a signature passed, signed but none passed, unsigned. */
@@ -146,13 +226,6 @@ count_inbound(struct am_stats *st, const struct am_results *r,
 		[AM_SPF_TEMPERROR] = AM_STATS_SPF_TEMPERROR,
 		[AM_SPF_PERMERROR] = AM_STATS_SPF_PERMERROR,
 	};
-	static const enum am_stats_dmarc dmarc_index[] = {
-		[AM_DMARC_NONE] = AM_STATS_DMARC_NONE,
-		[AM_DMARC_PASS] = AM_STATS_DMARC_PASS,
-		[AM_DMARC_FAIL] = AM_STATS_DMARC_FAIL,
-		[AM_DMARC_TEMPERROR] = AM_STATS_DMARC_TEMPERROR,
-		[AM_DMARC_PERMERROR] = AM_STATS_DMARC_PERMERROR,
-	};
 	const struct am_spf_result *spf = r->spf_mfrom;
 
 	if (spf != NULL && !spf->is_checked && r->spf_helo != NULL)
@@ -160,8 +233,8 @@ count_inbound(struct am_stats *st, const struct am_results *r,
 	if (spf != NULL && (unsigned)spf->result < NELEM(spf_index))
 		atomic_fetch_add(&st->spf[spf_index[spf->result]], 1);
 	atomic_fetch_add(&st->dkim[dkim_outcome(r->dkim)], 1);
-	if (v->dmarc != NULL && (unsigned)v->dmarc->result < NELEM(dmarc_index))
-		atomic_fetch_add(&st->dmarc[dmarc_index[v->dmarc->result]], 1);
+	if (v->dmarc != NULL)
+		count_dmarc(st, v->dmarc);
 }
 
 /* am_stats_count - count one decision (see the header). */
@@ -187,9 +260,23 @@ am_stats_count(struct am_stats *st, const struct am_results *r,
 		atomic_fetch_add(&st->internal_errors, 1);
 	if (r->nsigs > 0 && (v->disp == AM_DISP_ACCEPT ||
 	    v->disp == AM_DISP_QUARANTINE))
-		atomic_fetch_add(&st->signed_msgs, 1);
+		count_signed(st, r);
 	if (r->has_inbound)
 		count_inbound(st, r, v);
+}
+
+/* am_stats_add_time - one message's processing time: now - start
+ * (CLOCK_MONOTONIC; see the header). */
+void
+am_stats_add_time(struct am_stats *st, const struct timespec *start)
+{
+	struct timespec now;
+	int64_t ns;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (int64_t)(now.tv_sec - start->tv_sec) * 1000000000 +
+	    (now.tv_nsec - start->tv_nsec);
+	am_histogram_add(&st->eom_time, ns > 0 ? (uint64_t)ns : 0);
 }
 
 /* ------------------------------------------------------- the file */

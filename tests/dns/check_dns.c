@@ -190,6 +190,57 @@ START_TEST(test_local_negative)
 }
 END_TEST
 
+/* The counters (dns.h "Counters"): queries, answers by class, one latency
+ * per answer; malformed names and a detached resolver count nothing. */
+START_TEST(test_counters)
+{
+	static const struct {
+		const char *name;
+		int type;
+		enum am_dns_class want;
+	} cases[] = {
+		{ "a.example", T_A, AM_DNS_CLASS_OK },
+		{ "two.example", T_A, AM_DNS_CLASS_OK },
+		{ "nope.example", T_A, AM_DNS_CLASS_NXDOMAIN },
+		{ "a.example", T_TXT, AM_DNS_CLASS_NODATA },
+		{ "x.refused.example", T_A, AM_DNS_CLASS_REFUSED },
+	};
+	unsigned long long want[AM_DNS_CLASS_COUNT] = { 0 };
+	struct am_dns_counters *c = calloc(1, sizeof(*c));
+	struct am_histogram_snapshot h;
+	struct am_dns_answer ans;
+	size_t i;
+
+	ck_assert_ptr_nonnull(c);
+	am_dns_lookup(dns, "a.example", T_A, 1000, &ans);	/* not attached */
+	am_dns_answer_release(&ans);
+	am_dns_set_counters(dns, c);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		am_dns_lookup(dns, cases[i].name, cases[i].type, 1000, &ans);
+		am_dns_answer_release(&ans);
+		want[cases[i].want]++;
+	}
+	am_dns_lookup(dns, "bad..example", T_A, 1000, &ans);	/* not sent */
+	am_dns_answer_release(&ans);
+	ck_assert_uint_eq(atomic_load(&c->queries), 5);
+	for (i = 0; i < AM_DNS_CLASS_COUNT; i++)
+		ck_assert_msg(atomic_load(&c->answers[i]) == want[i],
+		    "%s: got %llu, want %llu", am_dns_class_name(i),
+		    atomic_load(&c->answers[i]), want[i]);
+	ck_assert_uint_eq(atomic_load(&c->timeouts), 0);
+	am_histogram_load(&c->latency, &h);
+	ck_assert_uint_eq(h.count, 5);
+	ck_assert_uint_eq(h.cum[AM_HISTOGRAM_NBOUNDS], 5);
+	am_dns_set_counters(dns, NULL);
+	am_dns_lookup(dns, "a.example", T_A, 1000, &ans);
+	am_dns_answer_release(&ans);
+	ck_assert_uint_eq(atomic_load(&c->queries), 5);
+	ck_assert_str_eq(am_dns_class_name(AM_DNS_CLASS_SERVFAIL), "servfail");
+	ck_assert_str_eq(am_dns_class_name(AM_DNS_CLASS_COUNT), "invalid");
+	free(c);
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	char label64[80], name254[300], name253[300];
@@ -526,6 +577,7 @@ START_TEST(test_budget)
 	struct am_dns_opts opts = { .nameservers = addr };
 	struct am_why why = { "" };
 	struct am_dns_budget *b = am_dns_budget_new(400);
+	struct am_dns_counters c = { 0 };
 	struct am_dns_answer ans;
 	struct am_dns_query *q;
 	struct timespec t0;
@@ -538,6 +590,7 @@ START_TEST(test_budget)
 	    am_testdns_dead_port());
 	d = am_dns_new(&opts, &why);
 	ck_assert_msg(d != NULL, "am_dns_new: %s", why.text);
+	am_dns_set_counters(d, &c);
 	ck_assert(!am_dns_budget_is_started(b));
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	q = am_dns_budget_start(b, d, "a.example", T_A);
@@ -566,6 +619,11 @@ START_TEST(test_budget)
 	ck_assert_msg(ms < 50, "got %ld ms, want at once", ms);
 	ck_assert_uint_eq(am_dns_query_count(d), sent);
 	am_dns_answer_release(&ans);
+	/* counted: one query sent, two timeouts (the deadline, then the
+	 * spent budget), no answer */
+	ck_assert_uint_eq(atomic_load(&c.queries), 1);
+	ck_assert_uint_eq(atomic_load(&c.timeouts), 2);
+	ck_assert_uint_eq(atomic_load(&c.answers[AM_DNS_CLASS_OK]), 0);
 	/* reset: the next message has its own budget */
 	am_dns_budget_reset(b);
 	ck_assert(!am_dns_budget_is_started(b) && !am_dns_budget_is_spent(b));
@@ -629,6 +687,7 @@ dns_suite(bool can_fork)
 	tcase_add_test(tc, test_local_mx);
 	tcase_add_test(tc, test_local_negative);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_counters);
 	tcase_add_test(tc, test_packet);
 	tcase_add_test(tc, test_txt_malformed);
 	tcase_add_test(tc, test_new_errors);

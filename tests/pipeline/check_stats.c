@@ -42,10 +42,10 @@ sample(struct am_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	atomic_store(&st->connections, 10);
-	atomic_store(&st->messages, 9);
-	atomic_store(&st->accepted, 7);
-	atomic_store(&st->rejected, 1);
-	atomic_store(&st->tempfailed, 1);
+	atomic_store(&st->decided[AM_DISP_ACCEPT][AM_MODE_INBOUND], 5);
+	atomic_store(&st->decided[AM_DISP_ACCEPT][AM_MODE_OUTBOUND], 2);
+	atomic_store(&st->decided[AM_DISP_REJECT][AM_MODE_INBOUND], 1);
+	atomic_store(&st->decided[AM_DISP_TEMPFAIL][AM_MODE_OUTBOUND], 1);
 	atomic_store(&st->tls_mode[1], 3);
 	atomic_store(&st->tls_version[4], 2);
 	atomic_store(&st->tls_version[0], 1);
@@ -65,6 +65,8 @@ static const struct {
 	{ "uptime", 150 },
 	{ "connections", 10 },
 	{ "messages", 9 },
+	{ "messages.inbound", 6 },
+	{ "messages.outbound", 3 },
 	{ "verdict.accept", 7 },
 	{ "verdict.reject", 1 },
 	{ "verdict.tempfail", 1 },
@@ -298,12 +300,12 @@ START_TEST(write_replaces_atomically)
 	int fd;
 
 	memset(&st, 0, sizeof(st));
-	atomic_store(&st.messages, 1);
+	atomic_store(&st.decided[AM_DISP_ACCEPT][AM_MODE_INBOUND], 1);
 	ck_assert_int_eq(am_stats_write(path, &st, NULL, 0, &why), AM_OK);
 	ck_assert_int_eq(stat(path, &sb1), 0);
 	fd = open(path, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
-	atomic_store(&st.messages, 2);
+	atomic_store(&st.decided[AM_DISP_ACCEPT][AM_MODE_INBOUND], 2);
 	ck_assert_int_eq(am_stats_write(path, &st, NULL, 0, &why), AM_OK);
 	ck_assert_int_eq(stat(path, &sb2), 0);
 	ck_assert_msg(sb1.st_ino != sb2.st_ino, "same inode: rewritten in place");
