@@ -581,6 +581,9 @@ main(int argc, char **argv)
 	ctx->reports = am_report_store_close(ctx->reports, NULL);
 	ctx->failures = am_report_fail_close(ctx->failures, NULL);
 	/* XXX the reload thread is still blocked in sigwait; the context is
-	 * left to process exit rather than freed under it. */
-	return rc == MI_SUCCESS ? 0 : 1;
+	 * left to process exit rather than freed under it. exit(), not
+	 * return: the thread reads r, which lives in this frame; returning
+	 * would pop it while the thread may still wake up (StatsInterval) and
+	 * read a dead stack (a crash at stop under ASan). */
+	exit(rc == MI_SUCCESS ? 0 : 1);
 }
