@@ -15,6 +15,7 @@ apt-get install -y -q --no-install-recommends \
 	libmilter-dev libopendkim-dev libspf2-dev libopendmarc-dev \
 	libunbound-dev libssl-dev libsqlite3-dev zlib1g-dev check \
 	libidn2-dev libyaml-dev libpq-dev libxml2-dev libarchive-dev \
+	libmicrohttpd-dev curl \
 	publicsuffix dns-root-data \
 	postfix swaks openssl ca-certificates procps psmisc \
 	libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
@@ -24,9 +25,11 @@ apt-get install -y -q --no-install-recommends \
 # tests/report/check_report_browser: the DMARC dashboard (authmilterctl
 # report html) rendered by a real browser, headless; a font for its text.
 apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
-# tests/bench/run.sh: the anchors authmilter is measured against; and the
+# tests/bench/run.sh: the anchors authmilter is measured against; the
 # PostgreSQL 15 server (postgresql) that tests/testutil/testpg.sh runs for
-# the shared report store's suites (initdb in a temporary directory). Their
+# the shared report store's suites (initdb in a temporary directory); and
+# prometheus for its promtool, which checks the metrics endpoint's text
+# (tests/pipeline/check_stats_prom, tests/e2e/postfix_metrics.sh). Their
 # packaged services must not start (they would bind ports): a temporary
 # policy-rc.d refuses every start during the install, and where systemd runs
 # they are disabled and stopped. The tests start their own instances on
@@ -38,13 +41,14 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	bench_prc=/usr/sbin/policy-rc.d
 fi
 apt-get install -y -q --no-install-recommends opendkim opendmarc \
-    postgresql || {
+    postgresql prometheus || {
 	[ -n "$bench_prc" ] && rm -f "$bench_prc"
 	exit 1
 }
 [ -n "$bench_prc" ] && rm -f "$bench_prc"
 if [ -d /run/systemd/system ]; then
-	systemctl disable --now opendkim opendmarc postgresql >/dev/null 2>&1 ||
+	systemctl disable --now opendkim opendmarc postgresql prometheus \
+	    >/dev/null 2>&1 ||
 	    true
 fi
 # tests/e2e/sendmail.sh: a real Sendmail 8.17, never installed (sendmail-bin

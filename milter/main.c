@@ -8,8 +8,10 @@
  * exists at fork time; bind the socket; detach; write the pid file; block the
  * signals every thread must not take; build the runtime for real (private
  * keys are read now, before privileges go; the resolver threads inherit the
- * mask); drop privileges; open the log; start the SIGUSR1 reload thread
- * (which also writes StatsFile every StatsInterval seconds);
+ * mask); drop privileges; open the log; start the metrics endpoint
+ * (MetricsListen: as the unprivileged user, so its port must be >= 1024)
+ * and the SIGUSR1 reload thread (which also writes StatsFile every
+ * StatsInterval seconds);
  * hand over to smfi_main(), which owns SIGHUP, SIGTERM and SIGINT through its
  * own signal thread. The check build probes DNSSEC through the resolvers
  * (lib/pipeline/ctx.h "DNSSEC"); the real build applies its verdict without
@@ -41,6 +43,7 @@
 #include "config/config.h"
 #include "pipeline/ctx.h"
 #include "core/log.h"
+#include "pipeline/metrics.h"
 #include "pipeline/stats.h"
 #include "callbacks.h"
 #include "idle.h"
@@ -314,6 +317,8 @@ struct reloader {
 					 * covers is_stopping */
 	bool is_stopping;		/* main has written the last one and
 					 * closes the report store */
+	struct am_metrics *metrics;	/* owned: MetricsListen, or NULL;
+					 * main only */
 };
 
 /* warn_restart_keys - keys that only a restart applies. */
@@ -328,6 +333,10 @@ warn_restart_keys(struct am_ctx *ctx, const struct am_config *next)
 		am_log_warn("reload: UserID changes take effect at restart");
 	if (cur->cfg->milter_timeout != next->milter_timeout)
 		am_log_warn("reload: MilterTimeout changes take effect at "
+		    "restart");
+	if (strcmp(cur->cfg->metrics_listen, next->metrics_listen) != 0 ||
+	    cur->cfg->metrics_allow_remote != next->metrics_allow_remote)
+		am_log_warn("reload: MetricsListen changes take effect at "
 		    "restart");
 	(void)am_runtime_unref(cur);
 }
@@ -480,6 +489,40 @@ open_failures(struct am_ctx *ctx)
 		am_fatal("%s", why.text);
 }
 
+/* render_metrics - the endpoint's body: the counters in the Prometheus
+ * format (runs in the endpoint's thread; the report store stays open until
+ * the endpoint is closed). */
+static enum am_status
+render_metrics(void *arg, struct am_buf *out)
+{
+	struct reloader *r = arg;
+	struct am_report_counters rep;
+
+	if (r->ctx->reports != NULL)
+		am_report_store_counters(r->ctx->reports, &rep);
+	return am_stats_format_prom(&r->ctx->stats,
+	    r->ctx->reports != NULL ? &rep : NULL, PACKAGE_VERSION, r->started,
+	    out);
+}
+
+/* open_metrics - the endpoint of MetricsListen, if set (checked with the
+ * configuration); a failure to bind is fatal and names the address. */
+static void
+open_metrics(struct reloader *r, const struct am_config *cfg)
+{
+	struct am_metrics_addr a;
+	struct am_why why;
+
+	if (cfg->metrics_listen[0] == '\0')
+		return;
+	if (am_metrics_addr_parse(cfg->metrics_listen,
+	    cfg->metrics_allow_remote, &a, &why) != AM_OK ||
+	    (r->metrics = am_metrics_open(&a, NULL, render_metrics, r,
+	    &why)) == NULL)
+		am_fatal("MetricsListen %s", why.text);
+	am_log_info("metrics on http://%s/metrics", a.text);
+}
+
 static void
 open_socket(const struct am_config *cfg)
 {
@@ -565,6 +608,7 @@ main(int argc, char **argv)
 	open_failures(ctx);
 	am_callbacks_set_ctx(ctx);
 	r.ctx = ctx;
+	open_metrics(&r, rt->cfg);
 	if (pthread_create(&tid, NULL, reload_main, &r) != 0)
 		am_fatal("cannot start the reload thread");
 	(void)pthread_detach(tid);
@@ -572,6 +616,7 @@ main(int argc, char **argv)
 	    PACKAGE_VERSION, rt->cfg->socket, rt->cfg->authserv_id);
 	rc = smfi_main();
 	am_log_info("authmilter stopping");
+	r.metrics = am_metrics_close(r.metrics);
 	/* The last snapshot; then no periodic write may touch the report
 	 * store while it closes. */
 	publish_stats(&r);

@@ -15,6 +15,7 @@
 #include "arc/arc_seal.h"
 #include "dns/dns_probe.h"
 #include "pipeline/ctx.h"
+#include "pipeline/metrics.h"
 
 #define DNSSEC_FIX "use a resolver that validates DNSSEC or returns " \
 	"DNSSEC records (Nameservers), or set TrustAnchorFile empty"
@@ -209,6 +210,25 @@ arc_setup(struct am_runtime *rt, struct am_buf *errs)
 	return false;
 }
 
+/* metrics_check - MetricsListen (the endpoint starts in the daemon, after
+ * privileges are dropped; checked here so -n, configtest and a reload
+ * report a bad value like any other). */
+static bool
+metrics_check(const struct am_config *cfg, struct am_buf *errs)
+{
+	const char *origin = am_config_origin(cfg, "MetricsListen");
+	struct am_metrics_addr a;
+	struct am_why why;
+
+	if (cfg->metrics_listen[0] == '\0' ||
+	    am_metrics_addr_parse(cfg->metrics_listen,
+	    cfg->metrics_allow_remote, &a, &why) == AM_OK)
+		return true;
+	am_buf_line(errs, "%s: MetricsListen %s", origin != NULL ? origin :
+	    "built-in default", why.text);
+	return false;
+}
+
 /* am_runtime_new - build everything cfg needs; takes cfg's reference. */
 struct am_runtime *
 am_runtime_new(struct am_config *cfg, const struct am_runtime_opts *opts,
@@ -216,12 +236,14 @@ am_runtime_new(struct am_config *cfg, const struct am_runtime_opts *opts,
 {
 	struct am_runtime *rt;
 	struct am_why why;
+	bool ok;
 
 	rt = am_xcalloc(1, sizeof(*rt));
 	rt->cfg = cfg;
 	atomic_init(&rt->refs, 1);
 	atomic_init(&rt->is_dnssec_rechecked, false);
-	if ((rt->keys = am_keys_load(cfg, errs, warns)) == NULL)
+	ok = metrics_check(cfg, errs);
+	if ((rt->keys = am_keys_load(cfg, errs, warns)) == NULL || !ok)
 		return am_runtime_unref(rt);
 	if (!runtime_dns(rt, opts, errs, warns))
 		return am_runtime_unref(rt);
