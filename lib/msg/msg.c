@@ -280,41 +280,81 @@ am_msg_anomaly_names(unsigned flags, char *buf, size_t len)
 	return buf;
 }
 
-/* receiver_value - the value of " receiver=" in value[0..len) into out. */
-static bool
-receiver_value(const char *value, size_t len, char *out, size_t outlen)
+/* skip_quoted - index past the quoted-string or (nested) comment that
+ * starts at value[i]; len when it is not closed. */
+static size_t
+skip_quoted(const char *value, size_t len, size_t i)
 {
-	static const char key[] = "receiver=";
-	size_t i, o = 0;
-	bool quoted;
+	unsigned depth = 0;
 
-	for (i = 0; i + sizeof(key) - 1 <= len; i++) {
-		if ((i > 0 && !isspace((unsigned char)value[i - 1]) &&
-		    value[i - 1] != ';') ||
-		    strncasecmp(value + i, key, sizeof(key) - 1) != 0)
-			continue;
-		i += sizeof(key) - 1;
-		quoted = i < len && value[i] == '"';
-		for (i += quoted; i < len && o + 1 < outlen; i++) {
-			if (quoted && value[i] == '\\' && i + 1 < len)
+	if (value[i] == '"') {
+		for (i++; i < len; i++) {
+			if (value[i] == '\\' && i + 1 < len)
 				i++;
-			else if (quoted ? value[i] == '"' :
-			    isspace((unsigned char)value[i]) || value[i] == ';')
-				break;
-			out[o++] = value[i];
+			else if (value[i] == '"')
+				return i + 1;
 		}
-		out[o] = '\0';
-		return true;
+		return len;
 	}
-	return false;
+	for (; i < len; i++) {
+		if (value[i] == '\\' && i + 1 < len)
+			i++;
+		else if (value[i] == '(')
+			depth++;
+		else if (value[i] == ')' && --depth == 0)
+			return i + 1;
+	}
+	return len;
 }
 
-/* am_header_receiver_is - a trace header whose receiver= is our id. */
+/* item_value - the (maybe quoted) value at value[i] into out ("" when it
+ * does not fit); returns the index past it. */
+static size_t
+item_value(const char *value, size_t len, size_t i, char *out, size_t outlen)
+{
+	bool quoted = i < len && value[i] == '"', fits = true;
+	size_t o = 0;
+
+	for (i += quoted; i < len; i++) {
+		if (quoted && value[i] == '\\' && i + 1 < len)
+			i++;
+		else if (quoted ? value[i] == '"' :
+		    isspace((unsigned char)value[i]) || value[i] == ';' ||
+		    value[i] == '(')
+			break;
+		if (o + 1 < outlen)
+			out[o++] = value[i];
+		else
+			fits = false;
+	}
+	out[fits ? o : 0] = '\0';
+	return i + (quoted && i < len);
+}
+
+/* am_header_receiver_is - a trace header with a receiver= item (outside
+ * quoted strings and comments) naming our id. */
 bool
 am_header_receiver_is(const char *value, size_t len, const char *our_id)
 {
+	static const char key[] = "receiver=";
+	const size_t klen = sizeof(key) - 1;
 	char rcv[256];
+	size_t i = 0;
 
-	return receiver_value(value, len, rcv, sizeof(rcv)) &&
-	    am_authres_id_eq(rcv, our_id);
+	while (i < len) {
+		if (value[i] == '"' || value[i] == '(') {
+			i = skip_quoted(value, len, i);
+			continue;
+		}
+		if ((i > 0 && !isspace((unsigned char)value[i - 1]) &&
+		    value[i - 1] != ';') || len - i < klen ||
+		    strncasecmp(value + i, key, klen) != 0) {
+			i++;
+			continue;
+		}
+		i = item_value(value, len, i + klen, rcv, sizeof(rcv));
+		if (am_authres_id_eq(rcv, our_id))
+			return true;
+	}
+	return false;
 }

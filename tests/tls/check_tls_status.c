@@ -176,6 +176,20 @@ START_TEST(header_ownership)
 		{ " none xreceiver=mx.test", false },
 		{ " none receiver=other.example", false },
 		{ " garbage", false },
+		/* receiver= inside a quoted value or a comment is not the
+		 * item (fuzz_tls: a client-chosen SNI hid the real one, so
+		 * a forged header naming us was kept). */
+		{ " starttls sni=\"x receiver=other.example\" receiver=mx.test",
+		  true },
+		{ " starttls subject=\"a\\\" receiver=x\" receiver=mx.test",
+		  true },
+		{ " none (see receiver=other (nested) x) receiver=mx.test", true },
+		{ " none (x receiver=mx.test) receiver=other.example", false },
+		{ " none daemon=\"x receiver=mx.test\" receiver=other", false },
+		{ " none receiver=other.example receiver=mx.test", true },
+		{ " none receiver=\"mx.test", true },
+		{ " none (receiver=mx.test", false },
+		{ " none receiver=mx.test(comment)", true },
 	};
 	size_t i;
 
