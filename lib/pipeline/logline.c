@@ -206,7 +206,7 @@ void
 am_logline_format(const struct am_logline *l, struct am_buf *out)
 {
 	const struct am_verdict *v = l->verdict;
-	size_t max = out->max_len, room;
+	size_t max = out->max_len, room, i;
 	struct am_buf head, mid, tail;
 
 	am_buf_init(&head, max / 2);
@@ -228,6 +228,11 @@ am_logline_format(const struct am_logline *l, struct am_buf *out)
 	else if (room > 4)
 		(void)am_buf_printf(out, "%.*s... ", (int)(room - 4), mid.data);
 	(void)am_buf_append(out, tail.data, tail.len);
+	/* One line: a CR or LF from the client (HELO, host name, sender,
+	 * d=) must not start a forged one in LogFile (fuzz_session). */
+	for (i = 0; i < out->len; i++)
+		if ((unsigned char)out->data[i] < 0x20 || out->data[i] == 0x7f)
+			out->data[i] = '?';
 	am_buf_release(&head);
 	am_buf_release(&mid);
 	am_buf_release(&tail);

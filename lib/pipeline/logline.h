@@ -34,7 +34,8 @@
  *             ("aborted" for an abandoned transaction). Client name, HELO,
  *             user and sender are cut at AM_LOGLINE_FIELD_MAX bytes, a cut
  *             marked "..."; the outcome always fits: results that would
- *             push it out are cut, the cut marked "...".
+ *             push it out are cut, the cut marked "...". Control bytes
+ *             (a CR or LF from the client) become '?': one line, always.
  * THREADS     reentrant.
  */
 #ifndef AM_LOGLINE_H

@@ -580,6 +580,42 @@ START_TEST(abandoned_transaction_line)
 }
 END_TEST
 
+/* The log line is one line whatever the client sends: a CR/LF in HELO or
+ * MAIL FROM would start a forged line in LogFile (fuzz_session). */
+START_TEST(summary_is_one_line)
+{
+	static const char *const hdrs[] = { "From", " a@example.org", NULL };
+	struct am_ctx *ctx = am_test_ctx_new(AM_TEST_SESSION_CFG);
+	struct am_session *s = am_session_new(ctx);
+	struct am_verdict v;
+	struct am_buf line;
+	const char *sum;
+
+	am_test_session_run(s, "192.0.2.10", NULL, hdrs, &v);
+	am_verdict_release(&v);
+	am_session_helo(s, "evil\r\nx: action=accept\x7f", am_test_macros_get,
+	    NULL);
+	am_verdict_init(&v);
+	am_session_mail(s, "<a\n@example.org>", am_test_macros_get, NULL, &v);
+	am_session_eom(s, am_test_macros_get, NULL, &v);
+	sum = am_buf_str(&v.summary);
+	ck_assert_msg(strpbrk(sum, "\r\n\x7f") == NULL && strstr(sum,
+	    " helo=evil??x: action=accept? ") && strstr(sum,
+	    " from=<a?@example.org> "), "%s", sum);
+	am_verdict_release(&v);
+	am_buf_init(&line, 8192);
+	am_verdict_init(&v);
+	am_session_mail(s, "<b\r@example.org>", am_test_macros_get, NULL, &v);
+	am_verdict_release(&v);
+	ck_assert(am_session_abandon(s, "lost", &line));
+	ck_assert_msg(strpbrk(line.data, "\r\n") == NULL && strstr(line.data,
+	    " from=<b?@example.org> "), "%s", line.data);
+	am_buf_release(&line);
+	am_session_free(s);
+	am_ctx_free(ctx);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -607,6 +643,7 @@ main(void)
 	tcase_add_test(tc, many_signatures_bounded);
 	tcase_add_test(tc, summary_says_why_and_fits);
 	tcase_add_test(tc, abandoned_transaction_line);
+	tcase_add_test(tc, summary_is_one_line);
 	suite_add_tcase(s, tc);
 	return am_test_run(s);
 }
