@@ -116,5 +116,6 @@ int	lg_sess_abort(struct lg_sess *);
 
 void	lg_work_reset(struct lg_work *, const struct lg_msg *);
 void	lg_work_free(struct lg_work *);
+void	lg_thread_end(void);
 
 #endif

@@ -339,18 +339,21 @@ code_action(int cmd, const char *data)
 /* read_verdict - read replies until one that ends this step. Returns the
  * reply command (its action in *ap), or -1. Modifications are only legal at
  * end of message. */
+static __thread char *verdict_buf;	/* this thread's reply buffer */
+static __thread size_t verdict_cap;	/* its size */
+
 static int
 read_verdict(struct lg_sess *s, struct lg_work *w, const char *tag,
     enum lg_action *ap)
 {
-	static __thread char *buf;
-	static __thread size_t cap;
+	char *buf;
 	size_t len;
 	int cmd;
 
 	for (;;) {
-		if ((cmd = read_pkt(s, &buf, &cap, &len)) < 0)
+		if ((cmd = read_pkt(s, &verdict_buf, &verdict_cap, &len)) < 0)
 			return -1;
+		buf = verdict_buf;
 		switch (cmd) {
 		case SMFIR_PROGRESS:
 			continue;
@@ -378,6 +381,15 @@ read_verdict(struct lg_sess *s, struct lg_work *w, const char *tag,
 			return *ap == LG_ERROR && cmd != SMFIR_SKIP ? -1 : cmd;
 		}
 	}
+}
+
+/* lg_thread_end - free this thread's reply buffer (at thread exit). */
+void
+lg_thread_end(void)
+{
+	free(verdict_buf);
+	verdict_buf = NULL;
+	verdict_cap = 0;
 }
 
 /* step - flush one event (macros already queued) and judge the reply. */

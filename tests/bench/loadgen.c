@@ -183,6 +183,7 @@ worker_main(void *arg)
 		if (w->sess[i].fd >= 0)
 			lg_sess_close(&w->sess[i]);
 	lg_work_free(&w->work);
+	lg_thread_end();
 	return NULL;
 }
 

@@ -1,0 +1,200 @@
+#!/bin/sh
+# tests/e2e/load.sh - the daemon under load (issue 15, item 2), driven by
+# tests/bench/loadgen (the milter-protocol load generator) over the
+# tests/bench/mkcorpus.py corpus (RSA and Ed25519 signed, unsigned, broken,
+# unaligned and 100 KB+ messages), resolving through a loopback unbound
+# serving the corpus zone (tests/testutil/testdns.sh):
+#   l1  LOAD_CONC (200) concurrent milter connections, LOAD_MSGS messages:
+#       every one answered (loadgen: msgs=N error=0, exit 0);
+#   l2  the same load for LOAD_SECS seconds with a SIGUSR1 reload every
+#       second: zero failed messages, every reload logged "reloaded" and
+#       counted in StatsFile (reloads=), none failed;
+#   l3  a broken configuration at reload (an out-of-range value written at a
+#       known line) under load: the error is logged as FILE:LINE, the
+#       running configuration is kept (reload_failures=1), no message fails,
+#       and after the file is fixed the next reload succeeds;
+#   and in the end: no sanitizer report in the daemon's log, the daemon
+#   still alive, SIGTERM stops it with exit 0 (LeakSanitizer included when
+#   the build has it: tests/run-all.sh runs make check in build/asan too).
+# Short by default (~30 s plain); AM_LONG_TESTS=1 runs 20000 messages and
+# 30 s of reloads. Prints "N passed, M failed". Needs /usr/bin/python3 with
+# python3-dkim (the corpus) and unbound; otherwise exit 77 (SKIP).
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+if [ "${AM_LONG_TESTS:-0}" = 1 ]; then
+	: "${LOAD_MSGS:=20000}" "${LOAD_SECS:=30}"
+fi
+: "${LOAD_CONC:=200}" "${LOAD_MSGS:=2000}" "${LOAD_SECS:=6}"
+BIN=${E2E_AUTHMILTER:-$top_builddir/milter/authmilter}
+LOADGEN=$top_builddir/tests/bench/loadgen
+
+[ -x "$BIN" ] || { echo "SKIP: $BIN not built"; exit 77; }
+[ -x "$LOADGEN" ] || { echo "SKIP: $LOADGEN not built"; exit 77; }
+/usr/bin/python3 -c 'import dkim, cryptography' 2>/dev/null ||
+    { echo "SKIP: /usr/bin/python3 lacks python3-dkim"; exit 77; }
+# shellcheck source=tests/testutil/testdns.sh
+. "$top_srcdir/tests/testutil/testdns.sh"
+
+pass=0; fail=0
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+notok() { echo "not ok - $1"; shift; for l in "$@"; do echo "#   $l"; done
+	fail=$((fail + 1)); }
+check() { # check DESCRIPTION COMMAND...
+	d=$1; shift
+	if "$@"; then ok "$d"; else notok "$d"; fi
+}
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/authmilter-load.XXXXXX") || exit 1
+mpid=
+cleanup() {
+	[ -n "$mpid" ] && kill -9 "$mpid" 2>/dev/null
+	testdns_stop "$dir/dns"
+	if [ "${E2E_KEEP:-0}" = 1 ]; then echo "# kept $dir"; else rm -rf "$dir"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+/usr/bin/python3 "$top_srcdir/tests/bench/mkcorpus.py" "$dir/corpus" \
+    > "$dir/mkcorpus.log" 2>&1 ||
+    { echo "not ok - mkcorpus.py"; cat "$dir/mkcorpus.log"; exit 1; }
+set --
+while IFS= read -r rr; do set -- "$@" "$rr"; done < "$dir/corpus/zone.txt"
+dport=$(testdns_start "$dir/dns" "$@") ||
+    { echo "SKIP: cannot start unbound"; exit 77; }
+
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+conf=$dir/authmilter.conf
+log=$dir/authmilter.log
+stats=$dir/stats
+write_conf() { # write_conf [EXTRA-LINE]
+	{
+		echo "Socket inet:$port@127.0.0.1"
+		echo "AuthservID mx.bench.example"
+		echo "Nameservers 127.0.0.1@$dport"
+		echo "TrustAnchorFile"
+		echo "DNSTimeout 5"
+		echo "Syslog no"
+		echo "StatsFile $stats"
+		echo "StatsInterval 1"
+		echo "ReportStore"
+		if [ $# -gt 0 ]; then echo "$1"; fi
+	} > "$conf.tmp" && mv "$conf.tmp" "$conf"
+}
+write_conf
+"$BIN" -f -c "$conf" < /dev/null > "$log" 2>&1 &
+mpid=$!
+n=0
+until grep -q "listening on" "$log" 2>/dev/null; do
+	n=$((n + 1))
+	if [ $n -gt 300 ] || ! kill -0 "$mpid" 2>/dev/null; then
+		echo "not ok - authmilter started"; cat "$log"; exit 1
+	fi
+	sleep 0.1
+done
+sock=inet:$port@127.0.0.1
+
+# lg OUT ARGS... - loadgen on the inbound corpus into OUT.
+lg() {
+	out=$1; shift
+	"$LOADGEN" -s "$sock" -c "$LOAD_CONC" -w 60 "$@" "$dir/corpus/inbound" \
+	    > "$out" 2> "$out.err"
+}
+# lg_ok OUT WANT - loadgen exited 0 with error=0 (and msgs=WANT if given).
+lg_ok() {
+	grep -q ' error=0$' "$1" && { [ -z "${2:-}" ] ||
+	    grep -q " msgs=$2 " "$1"; }
+}
+stat_of() { sed -n "s/^$1 //p" "$stats" 2>/dev/null | tail -n 1; }
+# count_log WORDS - lines of the daemon log containing WORDS.
+count_log() { grep -c -- "$1" "$log"; }
+
+# ---------------------------------------------------------------- l1
+lg "$dir/l1.out" -n "$LOAD_MSGS"
+rc=$?
+if [ $rc -eq 0 ] && lg_ok "$dir/l1.out" "$LOAD_MSGS"; then
+	ok "l1: $LOAD_CONC connections at once, $LOAD_MSGS messages, all answered: $(head -n 1 "$dir/l1.out" | cut -d' ' -f2-)"
+else
+	notok "l1: $LOAD_CONC connections at once, $LOAD_MSGS messages (exit $rc)" \
+	    "$(cat "$dir/l1.out" "$dir/l1.out.err")"
+fi
+
+# ---------------------------------------------------------------- l2
+r0=$(count_log "reloaded $conf")
+lg "$dir/l2.out" -n 100000000 -t "$LOAD_SECS" &
+lgpid=$!
+sent=0
+while kill -0 "$lgpid" 2>/dev/null; do
+	sleep 1
+	kill -0 "$lgpid" 2>/dev/null || break
+	kill -USR1 "$mpid" && sent=$((sent + 1))
+done
+wait "$lgpid"
+rc=$?
+n=0
+while [ "$(count_log "reloaded $conf")" -lt $((r0 + sent)) ] && [ $n -lt 100 ]; do
+	sleep 0.1; n=$((n + 1))
+done
+got=$(( $(count_log "reloaded $conf") - r0 ))
+if [ $rc -eq 0 ] && lg_ok "$dir/l2.out"; then
+	ok "l2: $sent reloads (one a second) under load, no failed message: $(head -n 1 "$dir/l2.out" | cut -d' ' -f2-)"
+else
+	notok "l2: reloads under load (exit $rc)" "$(cat "$dir/l2.out" "$dir/l2.out.err")"
+fi
+check "l2: $got of $sent reloads logged \"reloaded\", none failed" \
+    test "$sent" -ge 2 -a "$got" -eq "$sent" -a "$(count_log 'reload failed')" -eq 0
+sleep 1.5	# StatsInterval 1
+check "l2: StatsFile counts them (reloads=$(stat_of reloads))" \
+    test "$(stat_of reloads)" = "$got"
+
+# ---------------------------------------------------------------- l3
+write_conf "MaxSignatures 0"
+bad=$(grep -n "^MaxSignatures 0$" "$conf" | cut -d: -f1)
+lg "$dir/l3.out" -n 100000000 -t 4 &
+lgpid=$!
+sleep 1
+kill -USR1 "$mpid"
+n=0
+until grep -q "reload failed" "$log" || [ $n -gt 100 ]; do
+	sleep 0.1; n=$((n + 1))
+done
+line=$(grep -F "$conf:$bad: " "$log" | head -n 1)
+check "l3: the broken line is logged as FILE:LINE: ${line#*: }" \
+    test -n "$line"
+check "l3: reload failed, the running configuration kept" \
+    grep -q "reload failed: keeping the running configuration" "$log"
+write_conf
+sleep 1
+kill -USR1 "$mpid"
+wait "$lgpid"
+rc=$?
+if [ $rc -eq 0 ] && lg_ok "$dir/l3.out"; then
+	ok "l3: no message failed meanwhile: $(head -n 1 "$dir/l3.out" | cut -d' ' -f2-)"
+else
+	notok "l3: messages during the failed reload (exit $rc)" \
+	    "$(cat "$dir/l3.out" "$dir/l3.out.err")"
+fi
+n=0
+while [ "$(count_log "reloaded $conf")" -lt $((r0 + got + 1)) ] && [ $n -lt 100 ]; do
+	sleep 0.1; n=$((n + 1))
+done
+check "l3: the fixed file reloads" \
+    test "$(count_log "reloaded $conf")" -eq $((r0 + got + 1))
+sleep 1.5
+check "l3: StatsFile: reload_failures=$(stat_of reload_failures)" \
+    test "$(stat_of reload_failures)" = 1
+
+# ---------------------------------------------------------------- the end
+check "the daemon is alive" kill -0 "$mpid"
+check "no sanitizer report in the daemon's log" \
+    sh -c "! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$log'"
+kill -TERM "$mpid"
+wait "$mpid"
+rc=$?
+mpid=
+if [ $rc -eq 0 ]; then
+	ok "SIGTERM: exit 0"
+else
+	notok "SIGTERM: exit $rc" "$(tail -n 30 "$log")"
+fi
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
