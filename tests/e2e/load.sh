@@ -18,87 +18,30 @@
 #   the build has it: tests/run-all.sh runs make check in build/asan too).
 # Short by default (~30 s plain); AM_LONG_TESTS=1 runs 20000 messages and
 # 30 s of reloads. Prints "N passed, M failed". Needs /usr/bin/python3 with
-# python3-dkim (the corpus) and unbound; otherwise exit 77 (SKIP).
+# python3-dkim (the corpus) and unbound; otherwise exit 77 (SKIP)
+# (tests/e2e/daemonlib.sh).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 if [ "${AM_LONG_TESTS:-0}" = 1 ]; then
 	: "${LOAD_MSGS:=20000}" "${LOAD_SECS:=30}"
 fi
 : "${LOAD_CONC:=200}" "${LOAD_MSGS:=2000}" "${LOAD_SECS:=6}"
-BIN=${E2E_AUTHMILTER:-$top_builddir/milter/authmilter}
-LOADGEN=$top_builddir/tests/bench/loadgen
+# shellcheck source=tests/e2e/daemonlib.sh
+. "$top_srcdir/tests/e2e/daemonlib.sh"
+dl_init load
 
-[ -x "$BIN" ] || { echo "SKIP: $BIN not built"; exit 77; }
-[ -x "$LOADGEN" ] || { echo "SKIP: $LOADGEN not built"; exit 77; }
-/usr/bin/python3 -c 'import dkim, cryptography' 2>/dev/null ||
-    { echo "SKIP: /usr/bin/python3 lacks python3-dkim"; exit 77; }
-# shellcheck source=tests/testutil/testdns.sh
-. "$top_srcdir/tests/testutil/testdns.sh"
-
-pass=0; fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-notok() { echo "not ok - $1"; shift; for l in "$@"; do echo "#   $l"; done
-	fail=$((fail + 1)); }
-check() { # check DESCRIPTION COMMAND...
-	d=$1; shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-
-dir=$(mktemp -d "${TMPDIR:-/tmp}/authmilter-load.XXXXXX") || exit 1
-mpid=
-cleanup() {
-	[ -n "$mpid" ] && kill -9 "$mpid" 2>/dev/null
-	testdns_stop "$dir/dns"
-	if [ "${E2E_KEEP:-0}" = 1 ]; then echo "# kept $dir"; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-/usr/bin/python3 "$top_srcdir/tests/bench/mkcorpus.py" "$dir/corpus" \
-    > "$dir/mkcorpus.log" 2>&1 ||
-    { echo "not ok - mkcorpus.py"; cat "$dir/mkcorpus.log"; exit 1; }
-set --
-while IFS= read -r rr; do set -- "$@" "$rr"; done < "$dir/corpus/zone.txt"
-dport=$(testdns_start "$dir/dns" "$@") ||
-    { echo "SKIP: cannot start unbound"; exit 77; }
-
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-conf=$dir/authmilter.conf
-log=$dir/authmilter.log
-stats=$dir/stats
+conf=$DL_DIR/authmilter.conf
+log=$conf.log
+stats=$DL_DIR/stats
 write_conf() { # write_conf [EXTRA-LINE]
-	{
-		echo "Socket inet:$port@127.0.0.1"
-		echo "AuthservID mx.bench.example"
-		echo "Nameservers 127.0.0.1@$dport"
-		echo "TrustAnchorFile"
-		echo "DNSTimeout 5"
-		echo "Syslog no"
-		echo "StatsFile $stats"
-		echo "StatsInterval 1"
-		echo "ReportStore"
-		if [ $# -gt 0 ]; then echo "$1"; fi
-	} > "$conf.tmp" && mv "$conf.tmp" "$conf"
+	dl_conf "$conf" "DNSTimeout 5" "StatsFile $stats" "StatsInterval 1" "$@"
 }
 write_conf
-"$BIN" -f -c "$conf" < /dev/null > "$log" 2>&1 &
-mpid=$!
-n=0
-until grep -q "listening on" "$log" 2>/dev/null; do
-	n=$((n + 1))
-	if [ $n -gt 300 ] || ! kill -0 "$mpid" 2>/dev/null; then
-		echo "not ok - authmilter started"; cat "$log"; exit 1
-	fi
-	sleep 0.1
-done
-sock=inet:$port@127.0.0.1
+dl_start "$conf" || { echo "not ok - authmilter started"; exit 1; }
+mpid=$DL_PID
 
-# lg OUT ARGS... - loadgen on the inbound corpus into OUT.
-lg() {
-	out=$1; shift
-	"$LOADGEN" -s "$sock" -c "$LOAD_CONC" -w 60 "$@" "$dir/corpus/inbound" \
-	    > "$out" 2> "$out.err"
-}
+# lg OUT ARGS... - loadgen with LOAD_CONC connections.
+lg() { _o=$1; shift; dl_lg "$_o" -c "$LOAD_CONC" "$@"; }
 # lg_ok OUT WANT - loadgen exited 0 with error=0 (and msgs=WANT if given).
 lg_ok() {
 	grep -q ' error=0$' "$1" && { [ -z "${2:-}" ] ||
@@ -109,18 +52,18 @@ stat_of() { sed -n "s/^$1 //p" "$stats" 2>/dev/null | tail -n 1; }
 count_log() { grep -c -- "$1" "$log"; }
 
 # ---------------------------------------------------------------- l1
-lg "$dir/l1.out" -n "$LOAD_MSGS"
+lg "$DL_DIR/l1.out" -n "$LOAD_MSGS"
 rc=$?
-if [ $rc -eq 0 ] && lg_ok "$dir/l1.out" "$LOAD_MSGS"; then
-	ok "l1: $LOAD_CONC connections at once, $LOAD_MSGS messages, all answered: $(head -n 1 "$dir/l1.out" | cut -d' ' -f2-)"
+if [ $rc -eq 0 ] && lg_ok "$DL_DIR/l1.out" "$LOAD_MSGS"; then
+	ok "l1: $LOAD_CONC connections at once, $LOAD_MSGS messages, all answered: $(head -n 1 "$DL_DIR/l1.out" | cut -d' ' -f2-)"
 else
 	notok "l1: $LOAD_CONC connections at once, $LOAD_MSGS messages (exit $rc)" \
-	    "$(cat "$dir/l1.out" "$dir/l1.out.err")"
+	    "$(cat "$DL_DIR/l1.out" "$DL_DIR/l1.out.err")"
 fi
 
 # ---------------------------------------------------------------- l2
 r0=$(count_log "reloaded $conf")
-lg "$dir/l2.out" -n 100000000 -t "$LOAD_SECS" &
+lg "$DL_DIR/l2.out" -n 100000000 -t "$LOAD_SECS" &
 lgpid=$!
 sent=0
 while kill -0 "$lgpid" 2>/dev/null; do
@@ -135,10 +78,10 @@ while [ "$(count_log "reloaded $conf")" -lt $((r0 + sent)) ] && [ $n -lt 100 ]; 
 	sleep 0.1; n=$((n + 1))
 done
 got=$(( $(count_log "reloaded $conf") - r0 ))
-if [ $rc -eq 0 ] && lg_ok "$dir/l2.out"; then
-	ok "l2: $sent reloads (one a second) under load, no failed message: $(head -n 1 "$dir/l2.out" | cut -d' ' -f2-)"
+if [ $rc -eq 0 ] && lg_ok "$DL_DIR/l2.out"; then
+	ok "l2: $sent reloads (one a second) under load, no failed message: $(head -n 1 "$DL_DIR/l2.out" | cut -d' ' -f2-)"
 else
-	notok "l2: reloads under load (exit $rc)" "$(cat "$dir/l2.out" "$dir/l2.out.err")"
+	notok "l2: reloads under load (exit $rc)" "$(cat "$DL_DIR/l2.out" "$DL_DIR/l2.out.err")"
 fi
 check "l2: $got of $sent reloads logged \"reloaded\", none failed" \
     test "$sent" -ge 2 -a "$got" -eq "$sent" -a "$(count_log 'reload failed')" -eq 0
@@ -149,7 +92,7 @@ check "l2: StatsFile counts them (reloads=$(stat_of reloads))" \
 # ---------------------------------------------------------------- l3
 write_conf "MaxSignatures 0"
 bad=$(grep -n "^MaxSignatures 0$" "$conf" | cut -d: -f1)
-lg "$dir/l3.out" -n 100000000 -t 4 &
+lg "$DL_DIR/l3.out" -n 100000000 -t 4 &
 lgpid=$!
 sleep 1
 kill -USR1 "$mpid"
@@ -167,11 +110,11 @@ sleep 1
 kill -USR1 "$mpid"
 wait "$lgpid"
 rc=$?
-if [ $rc -eq 0 ] && lg_ok "$dir/l3.out"; then
-	ok "l3: no message failed meanwhile: $(head -n 1 "$dir/l3.out" | cut -d' ' -f2-)"
+if [ $rc -eq 0 ] && lg_ok "$DL_DIR/l3.out"; then
+	ok "l3: no message failed meanwhile: $(head -n 1 "$DL_DIR/l3.out" | cut -d' ' -f2-)"
 else
 	notok "l3: messages during the failed reload (exit $rc)" \
-	    "$(cat "$dir/l3.out" "$dir/l3.out.err")"
+	    "$(cat "$DL_DIR/l3.out" "$DL_DIR/l3.out.err")"
 fi
 n=0
 while [ "$(count_log "reloaded $conf")" -lt $((r0 + got + 1)) ] && [ $n -lt 100 ]; do
@@ -190,11 +133,10 @@ check "no sanitizer report in the daemon's log" \
 kill -TERM "$mpid"
 wait "$mpid"
 rc=$?
-mpid=
+DL_PID=
 if [ $rc -eq 0 ]; then
 	ok "SIGTERM: exit 0"
 else
 	notok "SIGTERM: exit $rc" "$(tail -n 30 "$log")"
 fi
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+dl_done
