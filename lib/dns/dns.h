@@ -6,6 +6,11 @@
  *             /etc/resolv.conf), DNSSEC trust anchor from
  *             opts->trust_anchor_file (NULL/empty = no validation), debug
  *             output silenced, and one poller thread that runs ub_process().
+ *             libunbound's own worker thread is started before it returns
+ *             (a local "localhost." query), not at the first real query:
+ *             libevent exits the process when that thread cannot get its
+ *             descriptors, so am_dns_new() first checks that 16 are free
+ *             and otherwise returns NULL ("only N file descriptors free").
  *             With opts->local_only the context answers only from local data
  *             (a static "." zone: unknown names are NXDOMAIN, no traffic) --
  *             for unit tests; data is added with am_dns_add_local() using

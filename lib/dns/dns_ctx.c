@@ -7,7 +7,8 @@
  * /etc/resolv.conf, the DNSSEC trust anchor (RFC 4033-4035), and an explicit
  * finalisation so that a bad anchor fails here and not in every query. It
  * then starts the poller thread that runs ub_process() and so delivers every
- * answer (dns.c). am_dns_add_local() and am_dns_add_local_zone() add local
+ * answer (dns.c), and makes libunbound start its worker thread (see
+ * warm_up). am_dns_add_local() and am_dns_add_local_zone() add local
  * data (master-file records, RFC 1035 §5.1, in unbound's local-data syntax)
  * and zones, for tests. am_dns_free() is in dns.c: tearing down means
  * releasing the queries' orphans. Both files share dns_impl.h.
@@ -158,6 +159,49 @@ fail:
 	return AM_PERMFAIL;
 }
 
+#define FD_HEADROOM	16	/* descriptors the worker needs, with room */
+#define WARM_MS		2000	/* wait for the warm-up answer */
+
+/*
+ * warm_up - start libunbound's worker now, with every signal blocked in it.
+ * libunbound creates that thread and its libevent base at the first query,
+ * and libevent exits the process when it cannot get the descriptors it
+ * needs ("evsig_init_: socketpair: Too many open files"). Lazily, that was
+ * the first message after a start or a reload; with every descriptor taken
+ * by milter connections the daemon died there. Now a shortage is an error
+ * of am_dns_new() (start-up fails, a reload keeps the running
+ * configuration), checked first; the query ("localhost.", one of
+ * libunbound's default local zones) sends nothing.
+ */
+static enum am_status
+warm_up(struct am_dns *dns, struct am_why *why)
+{
+	struct am_dns_answer ans;
+	struct am_dns_query *q;
+	sigset_t all, old;
+	int fds[FD_HEADROOM], n, i;
+
+	for (n = 0; n < FD_HEADROOM; n++)
+		if ((fds[n] = fcntl(dns->wake[0], F_DUPFD_CLOEXEC, 0)) < 0)
+			break;
+	for (i = 0; i < n; i++)
+		(void)close(fds[i]);
+	if (n < FD_HEADROOM) {
+		am_why_set(why, "only %d file descriptors free, the resolver "
+		    "needs %d (RLIMIT_NOFILE)", n, FD_HEADROOM);
+		return AM_TEMPFAIL;
+	}
+	(void)sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	q = am_dns_start(dns, "localhost.", 1 /* A */);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	am_dns_wait(q, am_dns_deadline(WARM_MS), &ans);
+	(void)am_dns_query_free(q);
+	am_dns_answer_release(&ans);
+	atomic_store(&dns->nqueries, 0);
+	return AM_OK;
+}
+
 /* am_dns_new - the shared resolver, or NULL with a reason. */
 struct am_dns *
 am_dns_new(const struct am_dns_opts *opts, struct am_why *why)
@@ -186,6 +230,8 @@ am_dns_new(const struct am_dns_opts *opts, struct am_why *why)
 		return am_dns_free(dns);
 	}
 	dns->has_poller = true;
+	if (warm_up(dns, why) != AM_OK)
+		return am_dns_free(dns);
 	return dns;
 }
 

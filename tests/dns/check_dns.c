@@ -5,6 +5,10 @@
  */
 #include "autoconf.h"
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -671,6 +675,57 @@ START_TEST(test_probe_texts)
 }
 END_TEST
 
+/*
+ * A descriptor shortage is an error of am_dns_new(), never the end of the
+ * process. libunbound starts its worker (and libevent base) at the first
+ * query; libevent exit()s when it cannot get descriptors, so with every
+ * descriptor taken the first query of a fresh resolver killed the daemon
+ * (tests/e2e/hostile.sh c3). am_dns_new() now starts the worker itself and
+ * refuses when fewer than 16 descriptors are free. In a child process: a
+ * lookup with every descriptor taken returns (exit 1: libevent's exit),
+ * then am_dns_new() refuses a shortage (exit 2) saying why (exit 3).
+ */
+START_TEST(test_descriptor_shortage)
+{
+	struct am_dns_opts opts = { .local_only = true };
+	struct am_dns_answer ans;
+	struct am_why why = { "" };
+	struct rlimit rl, low;
+	struct am_dns *d;
+	int fds[4096], n = 0, status, fd;
+	pid_t pid;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if ((pid = fork()) == 0) {
+		/* A limit a little above the highest open descriptor. */
+		for (fd = 3; fd < 4096 && fcntl(fd, F_GETFD) != -1; fd++)
+			;
+		low = rl;
+		low.rlim_cur = (rlim_t)fd + 64;
+		(void)setrlimit(RLIMIT_NOFILE, &low);
+		if ((d = am_dns_new(&opts, &why)) == NULL)
+			_exit(5);
+		while (n < 4096 && (fds[n] = dup(0)) >= 0)
+			n++;
+		am_dns_lookup(d, "a.example", 1, 2000, &ans);
+		am_dns_answer_release(&ans);
+		while (n > 0)
+			(void)close(fds[--n]);
+		d = am_dns_free(d);
+		low.rlim_cur = (rlim_t)fd + 8;
+		(void)setrlimit(RLIMIT_NOFILE, &low);
+		if ((d = am_dns_new(&opts, &why)) != NULL)
+			_exit(2);
+		_exit(strstr(why.text, "file descriptors free") != NULL ? 0 : 3);
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "child: %s %d", WIFEXITED(status) ? "exit" : "signal",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+END_TEST
+
 /* dns_suite - every case; the signal case only where Check forks. */
 static Suite *
 dns_suite(bool can_fork)
@@ -703,6 +758,7 @@ dns_suite(bool can_fork)
 	tcase_add_test(tn, test_forwarder);
 	tcase_add_test(tn, test_timeout);
 	tcase_add_test(tn, test_budget);
+	tcase_add_test(tn, test_descriptor_shortage);
 	suite_add_tcase(s, tn);
 	return s;
 }
