@@ -6,7 +6,8 @@
  * a connection is known by its socket inode); the connections not already
  * known to have data waiting are polled for a quarter of a second; then
  * every connection quiet for the timeout is shut down. Data waiting is
- * checked with MSG_PEEK, which never takes it from libmilter.
+ * checked with MSG_PEEK, which never takes it from libmilter. A scan also
+ * counts the descriptors in use and logs when they near RLIMIT_NOFILE.
  */
 #include "autoconf.h"
 
@@ -35,6 +36,8 @@
 #define MAX_LISTENERS	4	/* libmilter opens one */
 #define MAX_FDS		65536	/* descriptors scanned at most */
 #define POLL_MS		250	/* one wait for data */
+#define FD_HIGH_PCT	90	/* descriptors in use: warn at this share */
+#define FD_LOW_PCT	75	/* ...and say so again below this one */
 
 /* A listening socket: what the local address of its connections is. */
 struct listener {
@@ -61,6 +64,7 @@ struct idle {
 	struct watched *w;	/* owned array of nw (capacity cap) */
 	size_t nw, cap;
 	int maxfd;		/* scan descriptors below it */
+	bool is_fd_short;	/* warned: descriptors near RLIMIT_NOFILE */
 };
 
 static int64_t
@@ -148,18 +152,42 @@ find(struct idle *id, ino_t ino)
 	return NULL;
 }
 
+/* fd_pressure - log once when the descriptors in use near the limit (an
+ * MTA opening more connections than it may: libmilter cannot accept them
+ * and they wait in the listen queue, unlogged) and once when they are
+ * back under FD_LOW_PCT. */
+static void
+fd_pressure(struct idle *id, size_t nopen)
+{
+	size_t limit = (size_t)id->maxfd;
+
+	if (!id->is_fd_short && nopen * 100 >= limit * FD_HIGH_PCT) {
+		id->is_fd_short = true;
+		am_log_warn("%zu of %zu file descriptors in use (RLIMIT_NOFILE), "
+		    "%zu milter connections: new connections wait until some "
+		    "close; raise the limit or lower the MTA's milter "
+		    "connections", nopen, limit, id->nw);
+	} else if (id->is_fd_short && nopen * 100 < limit * FD_LOW_PCT) {
+		id->is_fd_short = false;
+		am_log_info("%zu of %zu file descriptors in use again, %zu "
+		    "milter connections", nopen, limit, id->nw);
+	}
+}
+
 /* scan - add new connections, forget the ones that are gone. */
 static void
 scan(struct idle *id, int64_t now)
 {
 	struct watched *w;
-	size_t i, n;
+	size_t i, n, nopen;
 	ino_t ino;
 	int fd;
 
 	for (i = 0; i < id->nw; i++)
 		id->w[i].is_seen = false;
-	for (fd = 0; fd < id->maxfd; fd++) {
+	for (fd = 0, nopen = 0; fd < id->maxfd; fd++) {
+		if (fcntl(fd, F_GETFD) != -1)
+			nopen++;
 		if ((ino = accepted_ino(id, fd)) == 0)
 			continue;
 		if ((w = find(id, ino)) == NULL) {
@@ -180,6 +208,7 @@ scan(struct idle *id, int64_t now)
 		if (id->w[i].is_seen)
 			id->w[n++] = id->w[i];
 	id->nw = n;
+	fd_pressure(id, nopen);
 }
 
 /* peek - data waiting (1), end of file (0) or nothing yet (-1). */

@@ -24,7 +24,11 @@
  *             reused meanwhile is never touched; libmilter keeps and closes
  *             the descriptor, sees end of file and calls xxfi_abort (in a
  *             transaction) and xxfi_close as for any lost connection. Each
- *             closure is logged with the peer.
+ *             closure is logged with the peer. Each scan also counts the
+ *             process's open descriptors: at 90% of RLIMIT_NOFILE one
+ *             warning says so (libmilter then cannot accept connections,
+ *             which wait in the listen queue, and logs nothing), and one
+ *             line says when the count is back under 75%.
  *             The time includes the milter's own work on a command, so
  *             MilterTimeout must exceed what one message can take (DNS
  *             deadlines), as well as the MTA's own waits.
