@@ -28,7 +28,9 @@ not answer in time, ProtocolError on a malformed reply.
 
 Harness: Daemon(binary, config_lines, workdir) writes a configuration and
 runs "authmilter -f -c FILE" on a free loopback port, its stderr in a log
-file; stop() ends it by its pid (SIGTERM, then SIGKILL).
+file; stop() ends it by its pid (SIGTERM, then SIGKILL). nofile= sets its
+RLIMIT_NOFILE, user= starts it as that user (Popen's user=).
+peak_rss_kb() and status(key) read /proc/PID/status (VmHWM, Threads...).
 """
 
 import os
@@ -395,7 +397,8 @@ def free_port():
 class Daemon:
     """authmilter in the foreground on a free loopback port."""
 
-    def __init__(self, binary, workdir, lines, name="authmilter"):
+    def __init__(self, binary, workdir, lines, name="authmilter",
+                 nofile=None, user=None):
         self.binary = binary
         self.workdir = workdir
         self.port = free_port()
@@ -413,9 +416,14 @@ class Daemon:
                 if ln.split()[0].lower() not in given:
                     f.write(ln + "\n")
         self.logf = open(self.log, "ab")
+        def limit():
+            if nofile is not None:
+                import resource
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.proc = subprocess.Popen([binary, "-f", "-c", self.conf],
                                      stdin=subprocess.DEVNULL,
-                                     stdout=self.logf, stderr=self.logf)
+                                     stdout=self.logf, stderr=self.logf,
+                                     preexec_fn=limit, user=user)
         end = time.monotonic() + 15
         while time.monotonic() < end:
             if self.proc.poll() is not None:
@@ -434,6 +442,21 @@ class Daemon:
 
     def alive(self):
         return self.proc.poll() is None
+
+    def status(self, key):
+        """A /proc/PID/status field as an int ("VmHWM" in kB, "Threads");
+        None when the process is gone."""
+        try:
+            with open("/proc/%d/status" % self.proc.pid) as f:
+                for ln in f:
+                    if ln.startswith(key + ":"):
+                        return int(ln.split()[1])
+        except OSError:
+            pass
+        return None
+
+    def peak_rss_kb(self):
+        return self.status("VmHWM")
 
     def log_text(self):
         with open(self.log, "rb") as f:
