@@ -60,6 +60,11 @@ fi
 # AUTH scenario (a recommends of libsasl2-2, so absent from a fresh root).
 apt-get install -y -q --no-install-recommends m4 python3-dnspython util-linux \
     libsasl2-modules
+# tests/fuzz/run.sh (a step of tests/run-all.sh): clang 14 and its libFuzzer
+# and sanitizer runtimes; ldnsutils for tests/data/dns/mkzone.sh (the signed
+# test zones are committed, only regenerating them needs it).
+apt-get install -y -q --no-install-recommends clang libclang-rt-14-dev \
+    ldnsutils
 sm_debs=/var/cache/authmilter-e2e/sendmail
 mkdir -p "$sm_debs"
 rm -f "$sm_debs"/*.deb

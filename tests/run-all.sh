@@ -4,6 +4,8 @@
 #   2. build/asan:  the same suite built with -fsanitize=address,undefined
 #   3. valgrind --leak-check=full over the Check unit suites of build/plain
 #      (no suppression)
+#   3b. tests/fuzz/run.sh: every libFuzzer target for FUZZ_SECONDS (60) s,
+#      built with clang in build/fuzz (skipped, saying why, without clang)
 #   4. build/dist: make distcheck (the tarball builds and passes make check,
 #      e2e suites included, from a read-only source tree, and installs and
 #      uninstalls cleanly), then make install DESTDIR=build/dist/destdir as
@@ -56,6 +58,23 @@ for t in build/plain/tests/*/check_*; do
 	fi
 done
 echo "valgrind: $vpass passed, $vfail failed"
+
+# Every libFuzzer target of tests/fuzz for FUZZ_SECONDS (default 60) each,
+# two at a time; skipped, saying why, only when clang cannot build them.
+echo "== fuzzers: tests/fuzz/run.sh, ${FUZZ_SECONDS:-60} s per target (build/fuzz)"
+fpass=0; ffail=0
+FUZZ_SECONDS=${FUZZ_SECONDS:-60} sh tests/fuzz/run.sh -j "$jobs" \
+    > build/fuzz.log 2>&1
+frc=$?
+cat build/fuzz.log
+if [ $frc -eq 77 ]; then
+	echo "fuzzers: skipped: $(grep '^SKIP' build/fuzz.log)"
+else
+	fpass=$(grep -c '^ok - ' build/fuzz.log)
+	ffail=$(grep -c '^not ok - ' build/fuzz.log)
+	[ $frc -eq 0 ] && [ "$fpass" -gt 0 ] || { rc=1; [ "$ffail" -gt 0 ] || ffail=1; }
+fi
+echo "fuzzers: $fpass passed, $ffail failed"
 
 echo "== make distcheck, make install DESTDIR (build/dist)"
 ipass=0; ifail=0
@@ -126,7 +145,7 @@ echo "distcheck/install: $ipass passed, $ifail failed"
 # Totals over every suite's own counts (Check "Checks: N, Failures: F,
 # Errors: E" lines and the scripts' "N passed, M failed" lines).
 cat build/plain/tests/*.log build/plain/tests/*/*.log \
-    build/asan/tests/*.log build/asan/tests/*/*.log 2>/dev/null | awk -v vp="$((vpass + ipass))" -v vf="$((vfail + ifail))" '
+    build/asan/tests/*.log build/asan/tests/*/*.log 2>/dev/null | awk -v vp="$((vpass + ipass + fpass))" -v vf="$((vfail + ifail + ffail))" '
 	/Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/ {
 		gsub(/[^0-9 ]/, " "); n = split($0, a, " ")
 		p += a[n-2] - a[n-1] - a[n]; f += a[n-1] + a[n]; next }
