@@ -543,8 +543,10 @@ int
 main(int argc, char **argv)
 {
 	struct am_runtime_opts ropts = { .has_dnssec = true };
+	/* Static: the detached reload thread still reads it while exit()
+	 * runs after main returns (main's frame is gone by then). */
+	static struct reloader r;
 	struct am_buf start_warns;
-	struct reloader r;
 	struct am_config *cfg;
 	struct am_runtime *rt;
 	struct am_ctx *ctx;
