@@ -28,7 +28,10 @@ desired or not, with RA set, so a forwarding resolver takes it):
     has no such record gets NODATA or NXDOMAIN with the SOA (and NSEC
     records with DO); a name nowhere is NXDOMAIN.
 
-One log line per query: "qname qtype mode rcode" (--log, else stderr).
+An answer over UDP larger than the query's EDNS payload size (512 bytes
+without EDNS) goes out empty with TC set, as a real server sends it.
+One log line per query: "qname qtype mode rcode [TC]" (--log, else
+stderr).
 SIGTERM ends it.
 
 From Python: FaultDNS(workdir, zones=[...], rrs=[...], rules=[...]) starts
@@ -46,6 +49,7 @@ import struct
 import sys
 import threading
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -216,12 +220,30 @@ class Server:
             if mode.startswith("delay:"):
                 delay = float(mode.split(":", 1)[1])
             self.data.answer(q, resp)
-        self.log(q, mode, dns.rcode.to_text(resp.rcode()))
-        out = resp.to_wire(max_size=65535)
+        out = self.wire(q, resp, over_tcp)
+        self.log(q, mode, dns.rcode.to_text(resp.rcode()) +
+                 (" TC" if out[2] & 0x02 else ""))
         if delay > 0:
             threading.Timer(delay, send, (out,)).start()
         else:
             send(out)
+
+
+    @staticmethod
+    def wire(q, resp, over_tcp):
+        """resp in wire format; over UDP an answer larger than the
+        client's EDNS payload size (512 without EDNS) is sent empty with
+        TC set, as a real server does, so the client retries over TCP."""
+        if over_tcp:
+            return resp.to_wire(max_size=65535)
+        limit = max(512, q.payload) if q.edns >= 0 else 512
+        try:
+            return resp.to_wire(max_size=limit)
+        except dns.exception.TooBig:
+            short = dns.message.make_response(q)
+            short.flags |= dns.flags.RA | dns.flags.TC
+            short.set_rcode(resp.rcode())
+            return short.to_wire(max_size=limit)
 
 
 def serve_udp(sock, server):
