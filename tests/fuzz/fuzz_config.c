@@ -63,7 +63,7 @@ write_file(const char *file, const void *p, size_t len)
 static bool
 is_unsafe(const uint8_t *data, size_t size)
 {
-	static const char *const bad[] = { "dev", "proc", "sys", "run" };
+	static const char *const bad[] = { "/dev", "/proc", "/sys", "/run" };
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
