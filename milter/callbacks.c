@@ -22,6 +22,7 @@
 #include "pipeline/verdict.h"
 #include "core/xalloc.h"
 #include "callbacks.h"
+#include "nodelay.h"
 
 #define PARKED_SLOTS 4096	/* parked negotiations (a power of two) */
 
@@ -32,7 +33,9 @@ static struct am_ctx *process_ctx;
 struct steps {
 	bool leadspc;		/* SMFIP_HDR_LEADSPC negotiated */
 	bool skip;		/* SMFIP_SKIP negotiated */
-	bool noreply_hdr;	/* SMFIP_NR_HDR negotiated */
+	unsigned long nr;	/* SMFIP_NR_* negotiated: steps with no reply */
+	int sd;			/* the connection's TCP socket for
+				 * am_quickack(), or -1 (unix socket) */
 };
 
 /* One SMTP connection on a milter connection. */
@@ -117,6 +120,7 @@ conn_new(SMFICTX *ctx, bool negotiating)
 {
 	struct conn *c = am_xcalloc(1, sizeof(*c));
 
+	c->steps.sd = -1;
 	c->s = am_session_new(process_ctx);
 	if (negotiating)
 		(void)parked_take(ctx, NULL);
@@ -163,22 +167,36 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if ((c = smfi_getpriv(ctx)) == NULL)
 		c = conn_new(ctx, true);
 	*pf0 = need | (f0 & (SMFIF_QUARANTINE | SMFIF_SETSYMLIST));
-	/* Not SMFIP_NODATA: Postfix then sends the DATA macros expecting no
-	 * reply, and its next small write waits behind Nagle for our delayed
-	 * ACK, ~40 ms per message over inet (measured by tests/bench). DATA is
-	 * answered by cb_data instead. */
-	*pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NOUNKNOWN |
-	    SMFIP_SKIP);
+	/* No reply where no decision is taken (nodelay.h); DATA is still
+	 * sent to us (not SMFIP_NODATA) so that its packet gets its ACK. */
+	*pf1 = am_milter_steps(f1);
 	*pf2 = *pf3 = 0;
 	c->steps.leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
-	c->steps.noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
 	c->steps.skip = (*pf1 & SMFIP_SKIP) != 0;
+	c->steps.nr = *pf1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT |
+	    SMFIP_NR_DATA | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
+	c->steps.sd = am_conn_sock(ctx);
+	am_log_debug("%s: steps offered 0x%lx (libmilter adds NR_*), "
+	    "negotiated 0x%lx%s",
+	    am_session_id(c->s), f1, *pf1, c->steps.sd >= 0 ? " (TCP)" : "");
 	am_session_set_leadspc(c->s, c->steps.leadspc);
 	if (*pf0 & SMFIF_SETSYMLIST)
 		for (i = 0; i < sizeof(symlists) / sizeof(symlists[0]); i++)
 			(void)smfi_setsymlist(ctx, symlists[i].stage,
 			    (char *)am_session_macros(symlists[i].am));
 	return SMFIS_CONTINUE;
+}
+
+/* noreply - the answer of a step that decides nothing: none when the MTA
+ * was told not to wait for one (SMFIP_NR_*), after acknowledging its packet
+ * at once so that its next write is not held behind Nagle (nodelay.h). */
+static sfsistat
+noreply(const struct conn *c, unsigned long nr_flag)
+{
+	if ((c->steps.nr & nr_flag) == 0)
+		return SMFIS_CONTINUE;
+	am_quickack(c->steps.sd);
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat
@@ -191,14 +209,16 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 
 	c->connected = true;
 	am_session_connect(c->s, hostname, ok ? &addr : NULL, get_macro, ctx);
-	return SMFIS_CONTINUE;
+	return noreply(c, SMFIP_NR_CONN);
 }
 
 static sfsistat
 cb_helo(SMFICTX *ctx, char *helo)
 {
-	am_session_helo(conn_get(ctx)->s, helo, get_macro, ctx);
-	return SMFIS_CONTINUE;
+	struct conn *c = conn_get(ctx);
+
+	am_session_helo(c->s, helo, get_macro, ctx);
+	return noreply(c, SMFIP_NR_HELO);
 }
 
 static sfsistat execute(SMFICTX *ctx, const struct conn *c,
@@ -226,41 +246,55 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 cb_envrcpt(SMFICTX *ctx, char **argv)
 {
-	am_session_rcpt(conn_get(ctx)->s, argv[0], get_macro, ctx);
-	return SMFIS_CONTINUE;
+	struct conn *c = conn_get(ctx);
+
+	am_session_rcpt(c->s, argv[0], get_macro, ctx);
+	return noreply(c, SMFIP_NR_RCPT);
 }
 
-/* cb_data - answered so the MTA waits for us (see cb_negotiate); Postfix
- * names the queue id here. */
+/* cb_data - Postfix names the queue id here. Postfix's smtpd then hands
+ * the milter connection to cleanup, whose first write would wait behind
+ * Nagle for the ACK of this reply-less packet: noreply() sends it. */
 static sfsistat
 cb_data(SMFICTX *ctx)
 {
-	am_session_data(conn_get(ctx)->s, get_macro, ctx);
-	return SMFIS_CONTINUE;
+	struct conn *c = conn_get(ctx);
+
+	am_session_data(c->s, get_macro, ctx);
+	return noreply(c, SMFIP_NR_DATA);
 }
 
+/* cb_header - no ACK per header: the MTA writes them in one go with end of
+ * headers, which sends it. */
 static sfsistat
 cb_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = conn_get(ctx);
 
 	am_session_header(c->s, name, value, strlen(value));
-	return c->steps.noreply_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	return (c->steps.nr & SMFIP_NR_HDR) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
 cb_eoh(SMFICTX *ctx)
 {
-	am_session_eoh(conn_get(ctx)->s, get_macro, ctx);
-	return SMFIS_CONTINUE;
+	struct conn *c = conn_get(ctx);
+
+	am_session_eoh(c->s, get_macro, ctx);
+	return noreply(c, SMFIP_NR_EOH);
 }
 
+/* cb_body - SMFIS_SKIP is a reply: with SMFIP_NR_BODY the MTA sends the
+ * whole body, and what no check needs is not hashed. */
 static sfsistat
 cb_body(SMFICTX *ctx, unsigned char *p, size_t len)
 {
 	struct conn *c = conn_get(ctx);
+	bool more = am_session_body(c->s, p, len);
 
-	if (!am_session_body(c->s, p, len) && c->steps.skip)
+	if (c->steps.nr & SMFIP_NR_BODY)
+		return noreply(c, SMFIP_NR_BODY);
+	if (!more && c->steps.skip)
 		return SMFIS_SKIP;
 	return SMFIS_CONTINUE;
 }

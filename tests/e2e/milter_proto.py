@@ -6,9 +6,15 @@ libmilter glue (milter/) and can only be seen on the wire (issue 21).
 Run by milter_proto.sh, which starts a loopback unbound (every name
 NXDOMAIN, so checks end at once) and passes its port in AM_TEST_DNS_PORT.
 
-  n1  connection reuse after SMFIC_QUIT_NC keeps the negotiated steps: the
-      second message's headers are still written with the leading space
-      (SMFIP_HDR_LEADSPC) and its unneeded body is still skipped (SMFIS_SKIP)
+  n1  the steps negotiated (issue 16: no reply where nothing is decided),
+      kept over connection reuse after SMFIC_QUIT_NC: offered everything,
+      the daemon takes SMFIP_NR_* for connect, HELO, RCPT, DATA, headers,
+      end of headers and body (not MAIL: RequireTLS), and on every message
+      of the connection answers only MAIL and end of message, writing the
+      A-R with its leading space (SMFIP_HDR_LEADSPC); offered no NR_BODY,
+      libmilter answers each body chunk for it (it offers every NR_* step
+      to the milter and fakes the reply an MTA without one waits for), and
+      nothing else changes on the wire
   n2  a 100 KB header (over libmilter's 64 KiB packet limit, under Postfix's
       header_size_limit) is answered, counted as header-too-long; a 2 MB one
       closes the connection with a log line, the daemon lives on
@@ -35,7 +41,11 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..")), "tests",
     "testutil"))
-from milterclient import Closed, Daemon, packet  # noqa: E402
+from milterclient import (ALL_STEPS, SMFIP_HDR_LEADSPC,  # noqa: E402
+                          SMFIP_NODATA, SMFIP_NOHELO, SMFIP_NR_BODY,
+                          SMFIP_NR_CONN, SMFIP_NR_DATA, SMFIP_NR_EOH,
+                          SMFIP_NR_HDR, SMFIP_NR_HELO, SMFIP_NR_MAIL,
+                          SMFIP_NR_RCPT, Closed, Daemon, packet)
 
 TOP_BUILDDIR = os.environ.get("top_builddir", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -91,37 +101,78 @@ def ar_of(res):
 
 # -------------------------------------------------------------------- n1
 
+NR_TAKEN = (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT | SMFIP_NR_DATA |
+            SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+
+def silent(c, what):
+    """True when the daemon sent nothing after what (a reply to a step
+    negotiated without one would be read here)."""
+    try:
+        r = c.read_packet(0.3)
+    except socket.timeout:
+        return True
+    ok(False, "n1: no reply after %s" % what, repr(r))
+    return False
+
+
+def n1_turns(d, c, offer_nr_body):
+    tag = "" if offer_nr_body else " (no NR_BODY offered)"
+    for turn in (1, 2, 3):
+        r = c.mail("<a@sender.example>")
+        ok(r is not None and r.cmd == "c",
+           "n1: message %d%s: MAIL answered" % (turn, tag), repr(r))
+        c.rcpt("<b@rcpt.example>")
+        c.data(macros={"i": "Q%d" % turn})
+        for name, value in PLAIN:
+            c.header(name, " " + value)
+        c.eoh()
+        body = c.body(b"unsigned body\r\n")
+        if offer_nr_body:
+            ok(body is None and silent(c, "body"),
+               "n1: message %d: nothing answered before end of message"
+               % turn)
+        else:
+            ok(body is not None and body.cmd == "c",
+               "n1: message %d%s: libmilter answers the body chunk"
+               % (turn, tag), repr(body))
+        res = c.eom(macros={"i": "Q%d" % turn})
+        ar = ar_of(res)
+        ok(ar is not None and ar.startswith(" " + ID + ";"),
+           "n1: message %d%s: A-R written with its leading space"
+           % (turn, tag), repr(ar))
+        c.quit_nc()
+        c.connect("client%d.example" % turn, "192.0.2.%d" % (turn + 1), 25)
+        c.helo("client%d.example" % turn)
+        if offer_nr_body:
+            silent(c, "connect and HELO")
+
+
 def n1(wd):
     d = start(wd, "n1")
     try:
         c, neg = session(d)
-        ok(neg.protocol & 0x100000 != 0, "n1: SMFIP_HDR_LEADSPC negotiated",
-           hex(neg.protocol))
-        for turn in (1, 2, 3):
-            c.mail("<a@sender.example>")
-            c.rcpt("<b@rcpt.example>")
-            c.data(macros={"i": "Q%d" % turn})
-            for name, value in PLAIN:
-                c.header(name, " " + value)
-            c.eoh()
-            body = c.body(b"unsigned body\r\n")
-            res = c.eom(macros={"i": "Q%d" % turn})
-            ar = ar_of(res)
-            ok(ar is not None and ar.startswith(" " + ID + ";"),
-               "n1: message %d: A-R written with its leading space" % turn,
-               repr(ar))
-            ok(body is not None and body.cmd == "s",
-               "n1: message %d: unneeded body skipped (SMFIS_SKIP)" % turn,
-               repr(body))
-            c.quit_nc()
-            c.connect("client%d.example" % turn, "192.0.2.%d" % (turn + 1),
-                      25)
-            c.helo("client%d.example" % turn)
+        ok(neg.protocol & SMFIP_HDR_LEADSPC != 0,
+           "n1: SMFIP_HDR_LEADSPC negotiated", hex(neg.protocol))
+        ok(neg.protocol & NR_TAKEN == NR_TAKEN and
+           neg.protocol & (SMFIP_NR_MAIL | SMFIP_NODATA | SMFIP_NOHELO) == 0,
+           "n1: no reply but for MAIL and end of message", hex(neg.protocol))
+        n1_turns(d, c, True)
         c.quit()
         ok(c.wait_closed(5), "n1: QUIT closes the connection")
-        ok("reused without its negotiated" not in d.log_text(),
-           "n1: no connection reused without its negotiation",
-           d.log_text())
+        c = d.client()
+        neg = c.negotiate(protocol=ALL_STEPS & ~SMFIP_NR_BODY)
+        ok(neg.protocol & SMFIP_NR_BODY == 0,
+           "n1: NR_BODY not offered, not negotiated", hex(neg.protocol))
+        c.connect("client.example", "192.0.2.1", 25, macros={"j": "mta"})
+        c.helo("client.example")
+        n1_turns(d, c, False)
+        c.quit()
+        log = d.log_text()
+        ok("reused without its negotiated" not in log and
+           "claimed not to reply" not in log,
+           "n1: no connection reused without its negotiation, no reply "
+           "libmilter had to drop", log)
     finally:
         d.stop()
 
