@@ -144,8 +144,6 @@ am_arc_verify_eoh(struct am_arc_verify *v, const struct am_msg *m)
 		    set->ams.body_limit);
 		v->ams_key[i] = key_slot(v, &set->ams);
 	}
-	if (v->budget != NULL && v->nkeys > 0)
-		(void)am_dns_budget_deadline(v->budget);	/* starts it */
 	v->is_body = true;
 	return true;
 }

@@ -27,8 +27,9 @@
  *             ignored when eoh returned false.
  *             am_arc_verify_set_budget() (before eoh) makes the key lookups
  *             wait against the message's DNS budget b (borrowed; dns_budget.h)
- *             instead of timeout_ms from eom: eoh starts the budget when it
- *             starts a lookup, and eom waits no later than its deadline (a
+ *             instead of timeout_ms from eom: the lookups eoh starts run
+ *             while the body streams, and eom waits no later than the
+ *             budget's deadline, starting the budget if nothing has yet (a
  *             spent budget is a temperror without a query's wait).
  *             am_arc_verify_eom() fills *out (overwritten; release an old
  *             one first) after the §5.2 algorithm:

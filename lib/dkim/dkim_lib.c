@@ -30,6 +30,7 @@
 #include "core/xalloc.h"
 #include "dns/dns.h"
 #include "dns/dns_budget.h"
+#include "dns/dns_prefetch.h"
 #include "dkim/dkim_lib.h"
 
 /* What our hooks get as libopendkim's "query service". */
@@ -55,6 +56,9 @@ struct am_dkim_lib {
 /* The message budget of the verification running on this thread, between
  * am_dkim_lib_budget_begin() and _end(); NULL otherwise. */
 static _Thread_local struct am_dns_budget *current_budget;
+/* Its key lookups started early, between am_dkim_lib_prefetch_begin() and
+ * _end(); NULL otherwise. */
+static _Thread_local struct am_dns_prefetch *current_prefetch;
 
 /* am_dkim_lib_budget_begin - key lookups on this thread use b. */
 void
@@ -72,19 +76,40 @@ am_dkim_lib_budget_end(void)
 	current_budget = NULL;
 }
 
-/* dns_start - begin the TXT (or other) lookup; never fails. */
+/* am_dkim_lib_prefetch_begin - key lookups on this thread take p's. */
+void
+am_dkim_lib_prefetch_begin(struct am_dns_prefetch *p)
+{
+	if (current_prefetch != NULL)
+		AM_PANIC("am_dkim_lib_prefetch_begin: nested");
+	current_prefetch = p;
+}
+
+/* am_dkim_lib_prefetch_end - no early lookups on this thread any more. */
+void
+am_dkim_lib_prefetch_end(void)
+{
+	current_prefetch = NULL;
+}
+
+/* dns_start - begin the TXT (or other) lookup, or take the one started
+ * early; never fails. */
 static int
 dns_start(void *svc_, int type, unsigned char *qname, unsigned char *buf,
     size_t buflen, void **qh)
 {
 	struct dkim_dns_svc *svc = svc_;
 	struct dkim_dns_q *dq = am_xcalloc(1, sizeof(*dq));
+	uint64_t deadline = UINT64_MAX;
 
 	if (current_budget != NULL) {
 		dq->deadline_ms = am_dns_budget_deadline(current_budget);
-		dq->q = am_dns_start_by(svc->dns, (const char *)qname, type,
-		    dq->deadline_ms);
-	} else
+		deadline = dq->deadline_ms;
+	}
+	if (current_budget != NULL || current_prefetch != NULL)
+		dq->q = am_dns_prefetch_start_by(current_prefetch, svc->dns,
+		    (const char *)qname, type, deadline);
+	else
 		dq->q = am_dns_start(svc->dns, (const char *)qname, type);
 	dq->buf = buf;
 	dq->buflen = buflen;
@@ -231,7 +256,11 @@ static bool
 set_options(struct am_dkim_lib *dl, const struct am_config *cfg,
     struct am_why *why)
 {
-	unsigned int flags = DKIM_LIBFLAGS_BADSIGHANDLES;
+	/* DELAYSIGPROC: the key lookups run in dkim_eom(), not dkim_eoh(),
+	 * so nothing waits for DNS before end of message (dkim_verify.c
+	 * starts them at end of headers through the prefetch table). */
+	unsigned int flags = DKIM_LIBFLAGS_BADSIGHANDLES |
+	    DKIM_LIBFLAGS_DELAYSIGPROC;
 	unsigned int minbits = (unsigned int)cfg->dkim_min_key_bits;
 	unsigned int timeout = (unsigned int)cfg->dns_timeout;
 
@@ -299,6 +328,13 @@ DKIM_LIB *
 am_dkim_lib_handle(struct am_dkim_lib *dl)
 {
 	return dl->lib;
+}
+
+/* am_dkim_lib_dns - the hooks' resolver, borrowed. */
+struct am_dns *
+am_dkim_lib_dns(const struct am_dkim_lib *dl)
+{
+	return dl->svc.dns;
 }
 
 /* am_dkim_lib_policy - the verification policy, borrowed. */

@@ -19,6 +19,10 @@
  *               libopendkim calls the hooks synchronously on the thread
  *               that called it, and they get no per-message argument, so a
  *               thread-local pointer carries b (as spf_dns.h does).
+ *               Between am_dkim_lib_prefetch_begin(p) and
+ *               am_dkim_lib_prefetch_end() on the same thread a lookup
+ *               takes the query p started early for that name
+ *               (dns_prefetch.h) instead of making a new one.
  *               The whole wire answer is copied (clamped to libopendkim's
  *               buffer); a TEMPERROR (SERVFAIL, REFUSED, timeout, bogus) is
  *               DKIM_DNS_ERROR, so libopendkim says KEYFAIL (temperror),
@@ -30,7 +34,10 @@
  *               and dkim_dns_init() runs here, because libopendkim's lazy
  *               initialisation is unsynchronised.
  *             - Flags: BADSIGHANDLES (malformed signatures stay in the
- *               siglist so they get a permerror), no CACHE (unbound caches).
+ *               siglist so they get a permerror), no CACHE (unbound caches),
+ *               DELAYSIGPROC (the key lookups run in dkim_eom(), not in
+ *               dkim_eoh(): no callback before end of message waits for
+ *               DNS; the verifier starts them at end of headers).
  *             - MINKEYBITS = MinimumKeyBits, TIMEOUT = DNSTimeout.
  *             - A prescreen callback that marks signatures past
  *               MaxSignatures IGNORE before their keys are fetched. It reads
@@ -53,6 +60,7 @@
  *             After that the handle is read-only: dkim_verify()/dkim_sign()
  *             with it from any thread.
  *
+ *             am_dkim_lib_dns() is the resolver the hooks use (borrowed).
  *             am_dkim_lib_free() calls dkim_close(), accepts NULL, returns
  *             NULL; every DKIM handle made from it must be freed before.
  * DIAGNOSTICS am_dkim_lib_new() returns NULL with a reason in why when
@@ -71,6 +79,7 @@
 #include "config/config.h"
 #include "dns/dns.h"
 #include "dns/dns_budget.h"
+#include "dns/dns_prefetch.h"
 
 /* The DKIM verification keys of the configuration, copied at set-up. */
 struct am_dkim_policy {
@@ -90,5 +99,8 @@ DKIM_LIB *am_dkim_lib_handle(struct am_dkim_lib *dl);
 const struct am_dkim_policy *am_dkim_lib_policy(const struct am_dkim_lib *dl);
 void am_dkim_lib_budget_begin(struct am_dns_budget *b);
 void am_dkim_lib_budget_end(void);
+void am_dkim_lib_prefetch_begin(struct am_dns_prefetch *p);
+void am_dkim_lib_prefetch_end(void);
+struct am_dns *am_dkim_lib_dns(const struct am_dkim_lib *dl);
 
 #endif

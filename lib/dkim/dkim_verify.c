@@ -13,6 +13,7 @@
  */
 #include "autoconf.h"
 
+#include <arpa/nameser.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "core/buf.h"
 #include "core/xalloc.h"
 #include "msg/authres.h"
+#include "dns/dns_prefetch.h"
 #include "dkim/dkim_lib.h"
 #include "dkim/dkim_verify.h"
 
@@ -47,6 +49,8 @@ struct am_dkim_verify {
 	size_t nraw;			/* DKIM-Signature headers seen */
 	struct am_dns_budget *budget;	/* borrowed: the message's DNS
 					 * budget, or NULL */
+	struct am_dns_prefetch *keys;	/* owned: the key lookups started at
+					 * eoh, taken at eom; or NULL */
 };
 
 /* am_dkim_verify_new - a verifier with its libopendkim handle. */
@@ -98,6 +102,7 @@ am_dkim_verify_free(struct am_dkim_verify *v)
 		return NULL;
 	if (v->d != NULL)
 		(void)dkim_free(v->d);
+	v->keys = am_dns_prefetch_free(v->keys);
 	for (i = 0; i < v->nraw; i++)
 		rawsig_release(&v->raw[i]);
 	free(v->raw);
@@ -217,32 +222,67 @@ sig_pending(DKIM_SIGINFO *sig)
 	    no_error(dkim_sig_geterror(sig));
 }
 
-/* am_dkim_verify_eoh - key lookups; whether the body must be hashed. */
+/* start_key - the key lookup of sig, started now (it runs while the body
+ * streams; dkim_eom() takes it through the DNS hooks). libopendkim asks
+ * for selector._domainkey.domain (dkim-keys.c); a name that would not fit
+ * is left to it. */
+static void
+start_key(struct am_dkim_verify *v, DKIM_SIGINFO *sig)
+{
+	const char *d = (const char *)dkim_sig_getdomain(sig);
+	const char *s = (const char *)dkim_sig_getselector(sig);
+	char name[AM_DNS_MAX_NAME + 2];
+
+	if (d == NULL || s == NULL || am_snprintf(name, sizeof(name),
+	    "%s._domainkey.%s", s, d) != AM_OK)
+		return;
+	if (v->keys == NULL)
+		v->keys = am_dns_prefetch_new(am_dkim_lib_dns(v->dl));
+	(void)am_dns_prefetch_add(v->keys, name, ns_t_txt);
+}
+
+/* am_dkim_verify_eoh - start the key lookups; whether the body must be
+ * hashed. The signatures are judged at eom (DELAYSIGPROC, dkim_lib.h). */
 bool
 am_dkim_verify_eoh(struct am_dkim_verify *v)
 {
 	DKIM_SIGINFO **sigs = NULL;
 	DKIM_STAT st;
 	int n = 0, i;
+	bool more = false;
 
 	if (v == NULL || v->state != V_HEADERS)
 		AM_PANIC("am_dkim_verify_eoh: NULL or called twice");
 	v->state = V_SKIP;
 	if (v->d == NULL || v->nraw == 0)
 		return false;
-	am_dkim_lib_budget_begin(v->budget);
 	st = dkim_eoh(v->d);
-	am_dkim_lib_budget_end();
 	if (st == DKIM_STAT_NOSIG)
 		return false;
 	if (dkim_getsiglist(v->d, &sigs, &n) != DKIM_STAT_OK)
 		return false;
 	for (i = 0; i < n; i++)
 		if (sig_pending(sigs[i])) {
-			v->state = V_BODY;
-			return true;
+			start_key(v, sigs[i]);
+			more = true;
 		}
-	return false;
+	if (more)
+		v->state = V_BODY;
+	return more;
+}
+
+/* am_dkim_verify_domains - the d= values written so far. */
+size_t
+am_dkim_verify_domains(const struct am_dkim_verify *v, const char **d,
+    size_t max)
+{
+	size_t i;
+
+	if (v == NULL || (d == NULL && max > 0))
+		AM_PANIC("am_dkim_verify_domains: NULL argument");
+	for (i = 0; i < v->nraw && i < max; i++)
+		d[i] = v->raw[i].d;
+	return i;
 }
 
 /* am_dkim_verify_body - one chunk, hashed as it streams. */
@@ -491,8 +531,11 @@ am_dkim_verify_eom(struct am_dkim_verify *v, struct am_dkim_results *out)
 		return;
 	if (v->d != NULL) {
 		am_dkim_lib_budget_begin(v->budget);
+		am_dkim_lib_prefetch_begin(v->keys);
 		(void)dkim_eom(v->d, NULL);
+		am_dkim_lib_prefetch_end();
 		am_dkim_lib_budget_end();
+		v->keys = am_dns_prefetch_free(v->keys);
 		if (dkim_getsiglist(v->d, &sigs, &n) != DKIM_STAT_OK)
 			n = 0;
 	}

@@ -27,19 +27,28 @@
  *             together end by its deadline, and once it is spent a lookup
  *             fails at once (temperror, "timeout") without a query.
  *
- *             am_dkim_verify_eoh() ends the header block; the key lookups
- *             run here (DNS, bounded by DNSTimeout each and by the budget
- *             when one is set; at most MaxSignatures of them). It returns whether the body is
- *             needed: false when the message is unsigned or no signature
- *             can be verified any more (every one already has its result),
- *             so the caller may skip am_dkim_verify_body() entirely.
+ *             am_dkim_verify_eoh() ends the header block and starts the
+ *             key lookups (at most MaxSignatures of them, in parallel,
+ *             nobody waiting: dns_prefetch.h), so they run while the body
+ *             streams; nothing waits for DNS before eom. It returns whether
+ *             the body is needed: false when the message is unsigned or no
+ *             signature can be verified (every one already has its result:
+ *             ignored past MaxSignatures, or malformed), so the caller may
+ *             skip am_dkim_verify_body() entirely.
+ *             am_dkim_verify_domains() puts up to max d= values of the
+ *             DKIM-Signature headers seen so far (as written, header order,
+ *             borrowed until the verifier is freed; "" when absent) into d
+ *             and returns how many: what DMARC may align with, before
+ *             anything is verified.
  *             am_dkim_verify_body() streams one body chunk (CRLF line ends
  *             as the MTA sends them); the body is hashed, never kept. Calls
  *             after eoh returned false are ignored.
  *
- *             am_dkim_verify_eom() fills *out (overwritten; release an old
- *             one first) with one entry per DKIM-Signature header, in header
- *             order. out->count == 0 means unsigned (dkim=none). A verifier
+ *             am_dkim_verify_eom() waits for the key lookups (each no
+ *             longer than DNSTimeout, and than the budget's deadline when
+ *             one is set), verifies, and fills *out (overwritten; release
+ *             an old one first) with one entry per DKIM-Signature header,
+ *             in header order. out->count == 0 means unsigned (dkim=none). A verifier
  *             is single-use: after eom only am_dkim_verify_free() is valid.
  *
  *             Results (enum am_dkim_result), per signature:
@@ -139,6 +148,8 @@ void am_dkim_verify_set_budget(struct am_dkim_verify *v,
 void am_dkim_verify_header(struct am_dkim_verify *v, const char *name,
     const char *value, size_t len);
 bool am_dkim_verify_eoh(struct am_dkim_verify *v);
+size_t am_dkim_verify_domains(const struct am_dkim_verify *v, const char **d,
+    size_t max);
 void am_dkim_verify_body(struct am_dkim_verify *v, const void *p, size_t len);
 void am_dkim_verify_eom(struct am_dkim_verify *v, struct am_dkim_results *out);
 void am_dkim_results_add_authres(const struct am_dkim_results *res,

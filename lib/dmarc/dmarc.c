@@ -22,6 +22,7 @@
  */
 #include "autoconf.h"
 
+#include <arpa/nameser.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #include "msg/authres.h"
 #include "config/config.h"
 #include "dns/dns.h"
+#include "dns/dns_prefetch.h"
 #include "msg/from.h"
 #include "core/netaddr.h"
 #include "dmarc/orgdomain.h"
@@ -248,6 +250,62 @@ am_dmarc_evaluate(const struct am_dmarc *dm, const struct am_dmarc_input *in,
 	}
 	for (i = 0; i < res->n; i++)
 		res->author[i].nauthors = res->n;
+	am_from_free(f);
+}
+
+/* same_tld - do two valid names end in the same label? */
+static bool
+same_tld(const char *a, const char *b)
+{
+	const char *ta = strrchr(a, '.'), *tb = strrchr(b, '.');
+
+	return strcmp(ta != NULL ? ta + 1 : a, tb != NULL ? tb + 1 : b) == 0;
+}
+
+/* prefetch_author - the lookups of one author domain (dmarc.h). */
+static void
+prefetch_author(const struct am_dmarc *dm, const char *author,
+    const char *const *ids, size_t nids, struct am_dns_prefetch *p)
+{
+	char name[AM_DOMAIN_MAX_LEN + 16], id[AM_DOMAIN_MAX_LEN + 1];
+	size_t i;
+
+	if (am_snprintf(name, sizeof(name), "_dmarc.%s", author) == AM_OK)
+		(void)am_dns_prefetch_add(p, name, ns_t_txt);
+	if (dm->psl != NULL)
+		return;
+	for (i = 0; i < nids; i++) {
+		if (ids[i] == NULL || am_domain_normalise(ids[i], id,
+		    sizeof(id), NULL) != AM_OK || strcmp(id, author) == 0 ||
+		    !same_tld(id, author))
+			continue;
+		am_treewalk_prefetch(author, p);
+		am_treewalk_prefetch(id, p);
+	}
+}
+
+/* am_dmarc_prefetch - start what evaluating in will look up (dmarc.h). */
+void
+am_dmarc_prefetch(const struct am_dmarc *dm, const struct am_dmarc_input *in,
+    const char *const *ids, size_t nids, struct am_dns_prefetch *p)
+{
+	struct am_dmarc_result scratch;
+	struct am_from *f;
+	size_t i, j;
+
+	if (dm == NULL || in == NULL || p == NULL ||
+	    (in->nfrom > 0 && in->from == NULL) || (nids > 0 && ids == NULL))
+		AM_PANIC("am_dmarc_prefetch: NULL argument");
+	fresh(&scratch);
+	if ((f = parse_from(in, &scratch)) == NULL)
+		return;
+	for (i = 0; i < f->n; i++) {
+		for (j = 0; j < i; j++)		/* each domain once */
+			if (strcmp(f->mbox[j].domain, f->mbox[i].domain) == 0)
+				break;
+		if (j == i)
+			prefetch_author(dm, f->mbox[i].domain, ids, nids, p);
+	}
 	am_from_free(f);
 }
 

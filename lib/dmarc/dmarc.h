@@ -118,6 +118,21 @@
  *             comment, "" here).
  *             Never call this for outbound mail.
  *
+ *             am_dmarc_prefetch() starts, into p (dns_prefetch.h), the
+ *             lookups the evaluation of in's From headers will make for
+ *             certain or very likely, so they run while the body streams:
+ *             _dmarc.<author> for each author domain, and, with the tree
+ *             walk, every _dmarc name of the walks from the author domain
+ *             and from each identifier in ids[0 .. nids - 1] (the DKIM d=
+ *             domains and the SPF domain, as the headers and the envelope
+ *             name them, before anything is verified) that differs from the
+ *             author domain under the same top-level domain: relaxed
+ *             alignment walks them. Only in->from and in->nfrom are read.
+ *             Not started early: the walk that looks for the policy of an
+ *             author domain without a record, the PSL organizational
+ *             domain's record, and the np= existence query (they depend on
+ *             answers). The evaluation takes them through in->prefetch.
+ *
  *             am_dmarc_add_authres() appends one resinfo, RFC 8601 / RFC
  *             7489 §11.2: "dmarc=fail (p=reject sp=none dis=reject)
  *             header.from=example.com policy.dmarc=reject" (comment and
@@ -150,6 +165,7 @@
 #include "dkim/dkim_verify.h"
 #include "dns/dns.h"
 #include "arc/arc_verify.h"
+#include "dns/dns_prefetch.h"
 #include "msg/from.h"
 #include "core/netaddr.h"
 #include "dmarc/orgdomain.h"
@@ -232,6 +248,9 @@ struct am_dmarc_input {
 	const struct am_arc_sealer *arc;	/* the ARC set a trusted
 						 * sealer vouches for, or
 						 * NULL */
+	struct am_dns_prefetch *prefetch;	/* queries started early
+						 * (am_dmarc_prefetch), taken
+						 * by the evaluation; or NULL */
 };
 
 struct am_dmarc;
@@ -241,6 +260,9 @@ struct am_dmarc *am_dmarc_new(struct am_dns *dns, const struct am_config *cfg,
 struct am_dmarc *am_dmarc_free(struct am_dmarc *dm);
 void am_dmarc_evaluate(const struct am_dmarc *dm,
     const struct am_dmarc_input *in, struct am_dmarc_results *res);
+void am_dmarc_prefetch(const struct am_dmarc *dm,
+    const struct am_dmarc_input *in, const char *const *ids, size_t nids,
+    struct am_dns_prefetch *p);
 void am_dmarc_results_release(struct am_dmarc_results *res);
 void am_dmarc_add_authres(const struct am_dmarc_result *res,
     struct am_authres *ar);

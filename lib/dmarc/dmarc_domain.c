@@ -30,6 +30,7 @@
 #include "msg/authres.h"
 #include "config/config.h"
 #include "dns/dns.h"
+#include "dns/dns_prefetch.h"
 #include "msg/from.h"
 #include "core/netaddr.h"
 #include "dmarc/orgdomain.h"
@@ -252,8 +253,8 @@ author_exists(struct eval *ev)
 	/* XXX: a DNS failure here counts as existing (sp= rather than np=);
 	 * a temperror would be stricter but fails mail on an extra query. */
 	memset(&ans, 0, sizeof(ans));
-	q = am_dns_start_by(ev->dm->dns, ev->author, ns_t_a,
-	    ev->in->deadline_ms);
+	q = am_dns_prefetch_start_by(ev->in->prefetch, ev->dm->dns, ev->author,
+	    ns_t_a, ev->in->deadline_ms);
 	am_dns_wait(q, ev->in->deadline_ms, &ans);
 	q = am_dns_query_free(q);
 	exists = ans.result != AM_DNS_NXDOMAIN;
@@ -540,6 +541,7 @@ am_dmarc_eval_domain(const struct am_dmarc *dm,
 	    author);	/* normalised by lib/msg/from */
 	ev.author = res->header_from;
 	am_dmarc_memo_init(&ev.memo);
+	ev.memo.pre = in->prefetch;
 	eval_record(&ev, author);
 	if (ev.has_awalk)
 		am_treewalk_release(&ev.awalk);

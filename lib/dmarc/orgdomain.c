@@ -370,10 +370,21 @@ fetch_select(const struct am_dns_answer *ans, struct am_dmarc_fetch *f)
 	f->psd = f->record != NULL ? record_psd(f->record) : 'u';
 }
 
+static void fetch_pre(struct am_dns *dns, struct am_dns_prefetch *pre,
+    const char *domain, uint64_t deadline_ms, struct am_dmarc_fetch *f);
+
 /* am_dmarc_fetch - _dmarc.<domain> TXT, DMARC records only. */
 void
 am_dmarc_fetch(struct am_dns *dns, const char *domain, uint64_t deadline_ms,
     struct am_dmarc_fetch *f)
+{
+	fetch_pre(dns, NULL, domain, deadline_ms, f);
+}
+
+/* fetch_pre - am_dmarc_fetch, taking the query started early in pre. */
+static void
+fetch_pre(struct am_dns *dns, struct am_dns_prefetch *pre, const char *domain,
+    uint64_t deadline_ms, struct am_dmarc_fetch *f)
 {
 	struct am_dns_answer ans;
 	struct am_dns_query *q;
@@ -389,7 +400,7 @@ am_dmarc_fetch(struct am_dns *dns, const char *domain, uint64_t deadline_ms,
 		return;
 	}
 	memset(&ans, 0, sizeof(ans));
-	q = am_dns_start_by(dns, name, ns_t_txt, deadline_ms);
+	q = am_dns_prefetch_start_by(pre, dns, name, ns_t_txt, deadline_ms);
 	am_dns_wait(q, deadline_ms, &ans);
 	q = am_dns_query_free(q);
 	f->dns = ans.result;
@@ -415,6 +426,7 @@ void
 am_dmarc_memo_init(struct am_dmarc_memo *m)
 {
 	m->n = 0;
+	m->pre = NULL;
 }
 
 /* am_dmarc_memo_release - free the remembered records. */
@@ -437,7 +449,7 @@ am_dmarc_fetch_memo(struct am_dns *dns, struct am_dmarc_memo *m,
 				fetch_copy(f, &m->e[i].f);
 				return;
 			}
-	am_dmarc_fetch(dns, domain, deadline_ms, f);
+	fetch_pre(dns, m != NULL ? m->pre : NULL, domain, deadline_ms, f);
 	if (m != NULL && m->n < AM_DMARC_MEMO_MAX &&
 	    strlen(domain) < sizeof(m->e[0].domain)) {
 		AM_SNPRINTF_FIT(m->e[m->n].domain, sizeof(m->e[0].domain),
@@ -549,6 +561,32 @@ am_treewalk_run_memo(struct am_dns *dns, struct am_dmarc_memo *m,
 	}
 	walk_select(tw, dom);
 	return AM_OK;
+}
+
+/* am_treewalk_prefetch - start the _dmarc queries of every target the
+ * walk from domain can reach (the same targets as am_treewalk_run_memo). */
+void
+am_treewalk_prefetch(const char *domain, struct am_dns_prefetch *p)
+{
+	char dom[AM_DOMAIN_MAX_LEN + 1], name[AM_DOMAIN_MAX_LEN + 16];
+	const char *target;
+	size_t x, n;
+
+	if (domain == NULL || p == NULL)
+		AM_PANIC("am_treewalk_prefetch: NULL argument");
+	if (am_domain_normalise(domain, dom, sizeof(dom), NULL) != AM_OK)
+		return;
+	target = dom;
+	x = label_count(dom);
+	for (n = 1;; n++) {
+		if (am_snprintf(name, sizeof(name), "_dmarc.%s", target) ==
+		    AM_OK)
+			(void)am_dns_prefetch_add(p, name, ns_t_txt);
+		if (label_count(target) <= 1 || n == AM_TREEWALK_MAX_QUERIES)
+			break;
+		target = n == 1 && x >= 8 ? skip_labels(dom, x - 7) :
+		    skip_labels(target, 1);
+	}
 }
 
 /* is_suffix - is name a suffix of d on a label boundary (or d itself)? */

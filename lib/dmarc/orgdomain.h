@@ -119,6 +119,12 @@
  *             a copy of the first answer (a temperror too, so one message
  *             sees one answer per name). memo NULL: no memo. At most
  *             AM_DMARC_MEMO_MAX names are kept; later ones are fetched.
+ *             A name the memo has not seen is fetched through m->pre when
+ *             it is set (borrowed; dns_prefetch.h: the query started early
+ *             for that name, if any, is taken instead of a new one).
+ *             am_treewalk_prefetch() starts the _dmarc queries of every
+ *             target a walk from domain can reach (at most 8), into p; a
+ *             domain that is not a valid name starts nothing.
  * THREADS     a struct am_psl is immutable and may be shared; the other
  *             functions are reentrant (dns is thread-safe).
  * DIAGNOSTICS NULL arguments (other than why and first) are a panic.
@@ -134,6 +140,7 @@
 
 #include "core/am.h"
 #include "dns/dns.h"
+#include "dns/dns_prefetch.h"
 #include "msg/from.h"
 
 struct am_psl;
@@ -166,6 +173,8 @@ void am_dmarc_fetch_release(struct am_dmarc_fetch *f);
 
 struct am_dmarc_memo {
 	size_t n;				/* entries used */
+	struct am_dns_prefetch *pre;		/* borrowed: early queries to
+						 * take, or NULL */
 	struct {
 		char domain[AM_DOMAIN_MAX_LEN + 1];	/* without _dmarc. */
 		struct am_dmarc_fetch f;	/* owned copy */
@@ -245,6 +254,7 @@ enum am_status am_treewalk_run_memo(struct am_dns *dns,
     struct am_dmarc_memo *m, const char *domain,
     struct am_dmarc_fetch *first, uint64_t deadline_ms,
     struct am_treewalk *tw, struct am_why *why);
+void am_treewalk_prefetch(const char *domain, struct am_dns_prefetch *p);
 bool am_treewalk_may_be_org(const struct am_treewalk *tw, const char *name);
 enum am_treewalk_cmp am_treewalk_compare(const struct am_treewalk *a,
     const struct am_treewalk *b);

@@ -29,9 +29,10 @@ struct dmarc_act {
 				 * quarantine header's value */
 };
 
-/* decide_mode - outbound: authenticated, a signing daemon, or internal. */
-static enum am_mode
-decide_mode(const struct am_policy *p, const struct am_results *r)
+/* am_verdict_mode - outbound: authenticated, a signing daemon, or
+ * internal. */
+enum am_mode
+am_verdict_mode(const struct am_policy *p, const struct am_results *r)
 {
 	if (r->auth_user != NULL)
 		return AM_MODE_OUTBOUND;
@@ -377,7 +378,7 @@ am_verdict_decide(const struct am_policy *p, const struct am_results *r,
 	if (p == NULL || r == NULL || v == NULL)
 		AM_PANIC("am_verdict_decide: NULL argument");
 	am_verdict_release(v);	/* a verdict of MAIL FROM is replaced */
-	v->mode = decide_mode(p, r);
+	v->mode = am_verdict_mode(p, r);
 	v->dmarc_action = AM_ACTION_ACCEPT;
 	am_verdict_set(v, AM_DISP_ACCEPT, "", "", "");
 	switch (r->stage) {

@@ -15,7 +15,8 @@
  *             Mode (both stages): outbound when the client authenticated
  *             (r->auth_user), arrived through a daemon listed in
  *             SigningDaemons (r->daemon_name, any case) or has an address in
- *             InternalHosts; otherwise inbound.
+ *             InternalHosts; otherwise inbound. am_verdict_mode() is that
+ *             rule alone (also before MAIL FROM, with what r knows then).
  *
  *             At AM_RESULTS_MAIL: RequireTLS. A violated rule with action
  *             reject is 530 5.7.0, tempfail 450 4.7.0, with the rule's text
@@ -92,5 +93,7 @@
 
 void am_verdict_decide(const struct am_policy *p, const struct am_results *r,
     struct am_verdict *v);
+enum am_mode am_verdict_mode(const struct am_policy *p,
+    const struct am_results *r);
 
 #endif

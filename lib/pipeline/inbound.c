@@ -7,9 +7,18 @@
  * hashes the body alongside and seals when the decision asks.
  * The body is hashed as it streams and never buffered; when the message
  * carries no signature the body is not needed. Results only: what to do
- * about them is lib/pipeline/decide.c's. All DNS lookups of the message
- * share one budget of DNSTimeout (dns_budget.h), started by the first of
- * them (the DKIM keys at end of headers, else SPF).
+ * about them is lib/pipeline/decide.c's.
+ *
+ * DNS off the end-of-message path (issue 16): SPF runs on lib/spf's pool
+ * from HELO and MAIL FROM (am_spf_job_*), the DKIM keys and the _dmarc
+ * names are looked up from end of headers (dkim_verify.c, dns_prefetch.h),
+ * so their round trips pass while the body streams; end of message collects
+ * them. Nothing waits for DNS before end of message, and every wait there
+ * is bounded by one budget of DNSTimeout that end of message starts
+ * (dns_budget.h): the verdict comes within DNSTimeout (plus the CPU time of
+ * the checks) of the end of DATA, however long the body took. A lookup
+ * started early has its own DNSTimeout from when it starts (SPF: the whole
+ * evaluation), which ends no later than that deadline.
  */
 #include "autoconf.h"
 
@@ -23,6 +32,7 @@
 #include "arc/arc_seal.h"
 #include "arc/arc_trust.h"
 #include "arc/arc_verify.h"
+#include "dns/dns_prefetch.h"
 #include "pipeline/inbound.h"
 
 #define RECEIVED_SPF_MAX 4096	/* bytes of the Received-SPF value */
@@ -30,7 +40,13 @@
 struct am_inbound {
 	struct am_runtime *rt;		/* borrowed, pinned by the session */
 	struct am_dns_budget *budget;	/* owned: DNSTimeout for every
-					 * lookup of the message */
+					 * lookup of the message, from eom */
+	struct am_spf_job *spf_helo_job;	/* owned: HELO check started
+						 * early, or NULL */
+	struct am_spf_job *spf_mfrom_job;	/* owned: MAIL FROM check
+						 * started early, or NULL */
+	struct am_dns_prefetch *dmarc_pre;	/* owned: _dmarc lookups
+						 * started at eoh, or NULL */
 	struct am_dkim_verify *dkv;	/* owned; NULL once finished */
 	bool dkim_needs_body;		/* set at eoh */
 	bool eoh_done;			/* am_inbound_eoh ran */
@@ -89,12 +105,46 @@ am_inbound_free(struct am_inbound *in)
 	in->arcv = am_arc_verify_free(in->arcv);
 	in->seal = am_arc_seal_free(in->seal);
 	am_arc_result_release(&in->arc);
+	in->spf_helo_job = am_spf_job_free(in->spf_helo_job);
+	in->spf_mfrom_job = am_spf_job_free(in->spf_mfrom_job);
+	in->dmarc_pre = am_dns_prefetch_free(in->dmarc_pre);
 	am_dkim_results_release(&in->dkim);
 	am_dmarc_results_release(&in->dmarc);
 	free(in->received_spf);
 	in->budget = am_dns_budget_free(in->budget);
 	free(in);
 	return NULL;
+}
+
+/* am_inbound_helo_start - the HELO check, started now (inbound.h). */
+struct am_spf_job *
+am_inbound_helo_start(struct am_runtime *rt, const struct am_addr *client,
+    const char *helo)
+{
+	if (rt == NULL || client == NULL)
+		AM_PANIC("am_inbound_helo_start: NULL argument");
+	return am_spf_job_start(rt->spf, AM_SPF_SCOPE_HELO, client, helo, NULL,
+	    (unsigned)rt->cfg->dns_timeout * 1000U);
+}
+
+/* am_inbound_mail - start SPF for the transaction (inbound.h). */
+void
+am_inbound_mail(struct am_inbound *in, const struct am_inbound_env *env,
+    struct am_spf_job *helo_job)
+{
+	unsigned timeout_ms = (unsigned)in->rt->cfg->dns_timeout * 1000U;
+
+	if (env->client == NULL) {
+		(void)am_spf_job_free(helo_job);
+		return;
+	}
+	if (helo_job != NULL && !am_spf_job_is(helo_job, AM_SPF_SCOPE_HELO,
+	    env->client, env->helo, NULL))
+		helo_job = am_spf_job_free(helo_job);
+	in->spf_helo_job = helo_job != NULL ? helo_job :
+	    am_inbound_helo_start(in->rt, env->client, env->helo);
+	in->spf_mfrom_job = am_spf_job_start(in->rt->spf, AM_SPF_SCOPE_MFROM,
+	    env->client, env->helo, env->sender, timeout_ms);
 }
 
 void
@@ -155,6 +205,58 @@ am_inbound_body(struct am_inbound *in, const void *p, size_t len)
 	return in->dkim_needs_body || in->arc_needs_body || in->seal != NULL;
 }
 
+/* am_inbound_prefetch - the _dmarc lookups, from end of headers. */
+void
+am_inbound_prefetch(struct am_inbound *in, const struct am_inbound_env *env)
+{
+	const char *ids[AM_INBOUND_PREFETCH_IDS + 1], *at;
+	struct am_dmarc_input din;
+	size_t n;
+
+	if (in->dmarc_pre != NULL)
+		return;
+	n = in->dkv != NULL ? am_dkim_verify_domains(in->dkv, ids,
+	    AM_INBOUND_PREFETCH_IDS) : 0;
+	/* the SPF domain: MAIL FROM's, or the HELO name for the null sender */
+	at = strrchr(env->sender, '@');
+	ids[n++] = *env->sender != '\0' ? (at != NULL ? at + 1 :
+	    env->sender) : env->helo;
+	memset(&din, 0, sizeof(din));
+	din.from = env->from;
+	din.nfrom = env->nfrom;
+	in->dmarc_pre = am_dns_prefetch_new(in->rt->dns);
+	am_dmarc_prefetch(in->rt->dmarc, &din, ids, n, in->dmarc_pre);
+}
+
+/* jobs_match - both checks were started early for these inputs. */
+static bool
+jobs_match(const struct am_inbound *in, const struct am_inbound_env *env)
+{
+	return in->spf_helo_job != NULL && in->spf_mfrom_job != NULL &&
+	    am_spf_job_is(in->spf_helo_job, AM_SPF_SCOPE_HELO, env->client,
+	    env->helo, NULL) && am_spf_job_is(in->spf_mfrom_job,
+	    AM_SPF_SCOPE_MFROM, env->client, env->helo, env->sender);
+}
+
+/* spf_results - both identities: the checks started early, or (none
+ * started: no client at MAIL FROM, or a caller that never told us) run
+ * now. */
+static void
+spf_results(struct am_inbound *in, const struct am_inbound_env *env)
+{
+	uint64_t deadline = am_dns_budget_deadline(in->budget);
+
+	if (jobs_match(in, env)) {
+		am_spf_job_finish(in->spf_helo_job, deadline, &in->spf_helo);
+		am_spf_job_finish(in->spf_mfrom_job, deadline,
+		    &in->spf_mfrom);
+	} else
+		am_spf_check(in->rt->spf, env->client, env->helo, env->sender,
+		    deadline, &in->spf_mfrom, &in->spf_helo);
+	in->spf_helo_job = am_spf_job_free(in->spf_helo_job);
+	in->spf_mfrom_job = am_spf_job_free(in->spf_mfrom_job);
+}
+
 /* run_spf - both identities; the Received-SPF text for the MAIL FROM one
  * (the HELO one when MAIL FROM was not checked). A value that would not
  * fit is left out whole. */
@@ -165,8 +267,7 @@ run_spf(struct am_inbound *in, const struct am_inbound_env *env)
 	const struct am_spf_result *r;
 	struct am_buf out;
 
-	am_spf_check(in->rt->spf, env->client, env->helo, env->sender,
-	    am_dns_budget_deadline(in->budget), &in->spf_mfrom, &in->spf_helo);
+	spf_results(in, env);
 	in->spf_ran = true;
 	r = in->spf_mfrom.is_checked ? &in->spf_mfrom : &in->spf_helo;
 	if (!r->is_checked)
@@ -194,13 +295,18 @@ run_dmarc(struct am_inbound *in, const struct am_inbound_env *env)
 	din.sample_draw = -1;
 	din.arc = in->arc_ran ? am_arc_trust_vouching(&in->arc,
 	    in->rt->arc_trust) : NULL;
+	din.prefetch = in->dmarc_pre;
 	am_dmarc_evaluate(in->rt->dmarc, &din, &in->dmarc);
 	in->dmarc_ran = true;
+	in->dmarc_pre = am_dns_prefetch_free(in->dmarc_pre);
 }
 
 void
 am_inbound_eom(struct am_inbound *in, const struct am_inbound_env *env)
 {
+	/* The budget starts here, at the end of DATA: everything below waits
+	 * against one deadline (see the top of the file). */
+	(void)am_dns_budget_deadline(in->budget);
 	am_inbound_eoh(in, env->msg);
 	if (in->dkv != NULL) {
 		am_dkim_verify_eom(in->dkv, &in->dkim);

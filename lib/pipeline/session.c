@@ -66,6 +66,8 @@ struct am_session {
 	char *daemon_name;		/* owned; {daemon_name} or NULL */
 	struct am_tls_track *tls;	/* owned; TLS macro snapshots */
 	bool has_leadspc;		/* SMFIP_HDR_LEADSPC negotiated */
+	struct am_spf_job *helo_job;	/* owned: the HELO check started at
+					 * HELO, for the next transaction */
 	/* per transaction; reset at MAIL FROM and abort */
 	struct am_msg *msg;		/* owned */
 	bool in_tx;			/* MAIL FROM seen */
@@ -160,6 +162,7 @@ am_session_free(struct am_session *s)
 	if (s == NULL)
 		return NULL;
 	tx_reset(s);
+	s->helo_job = am_spf_job_free(s->helo_job);
 	s->msg = am_msg_free(s->msg);
 	free(s->hostname);
 	free(s->helo);
@@ -221,6 +224,22 @@ am_session_connect(struct am_session *s, const char *hostname,
 	s->daemon_name = macro_dup(get, arg, "{daemon_name}");
 }
 
+/* may_be_inbound - would a transaction of this connection be inbound
+ * unless its client authenticates? (decide.h: the mode rule, with what
+ * is known before MAIL FROM) */
+static bool
+may_be_inbound(const struct am_session *s)
+{
+	struct am_results r;
+
+	am_results_init(&r, AM_RESULTS_MAIL);
+	r.daemon_name = s->daemon_name;
+	r.client = s->has_addr ? &s->addr : NULL;
+	return am_verdict_mode(s->rt->policy, &r) == AM_MODE_INBOUND;
+}
+
+/* am_session_helo - the HELO name; its SPF check starts now for the next
+ * transaction (inbound.h), when one may be inbound. */
 void
 am_session_helo(struct am_session *s, const char *helo, am_macro_fn get,
     void *arg)
@@ -228,6 +247,9 @@ am_session_helo(struct am_session *s, const char *helo, am_macro_fn get,
 	free(s->helo);
 	s->helo = am_xstrdup(helo ? helo : "");
 	am_tls_observe(s->tls, true, get, arg);
+	s->helo_job = am_spf_job_free(s->helo_job);
+	if (s->has_addr && may_be_inbound(s))
+		s->helo_job = am_inbound_helo_start(s->rt, &s->addr, s->helo);
 }
 
 /* results_of - the transaction's part of the results, for stage. */
@@ -279,6 +301,38 @@ summarise(const struct am_session *s, const struct am_results *r,
 	am_logline_format(&l, &v->summary);
 }
 
+/* inbound_env - what the connection knows, for the inbound checks. DMARC
+ * sees every From header: one that was too long to keep still counts (as
+ * an empty value), so a hidden second From is a multiple-From case. from
+ * is owned by the caller (free()); NULL: no From headers (at MAIL FROM). */
+static void
+inbound_env(const struct am_session *s, struct am_inbound_env *env,
+    struct am_str **from)
+{
+	const struct am_header *h;
+	size_t i;
+
+	env->client = s->has_addr ? &s->addr : NULL;
+	env->client_ip = s->addr_text;
+	env->helo = s->helo ? s->helo : "";
+	env->sender = am_msg_sender(s->msg) ? am_msg_sender(s->msg) : "";
+	env->from = NULL;
+	env->nfrom = 0;
+	env->msg = s->msg;
+	if (from == NULL)
+		return;
+	*from = am_xcalloc(s->from_total ? s->from_total : 1, sizeof(**from));
+	for (i = 0; i < s->from_total; i++)
+		if ((h = am_msg_find(s->msg, "From", i)) != NULL) {
+			(*from)[i].p = h->value;
+			(*from)[i].len = h->value_len;
+		} else {
+			(*from)[i].p = "";
+		}
+	env->from = *from;
+	env->nfrom = s->from_total;
+}
+
 /* check_tls_policy - RequireTLS at MAIL FROM: which rule, if any, the
  * connection violates (the decision says what follows). */
 static void
@@ -301,6 +355,7 @@ void
 am_session_mail(struct am_session *s, const char *sender, am_macro_fn get,
     void *arg, struct am_verdict *v)
 {
+	struct am_inbound_env env;
 	struct am_results r;
 	char *qid;
 
@@ -325,10 +380,15 @@ am_session_mail(struct am_session *s, const char *sender, am_macro_fn get,
 		s->in_tx = false;
 		return;
 	}
-	if (s->mode == AM_MODE_INBOUND)
+	if (s->mode == AM_MODE_INBOUND) {
 		s->in = am_inbound_new(s->rt, am_session_id(s));
-	else
+		inbound_env(s, &env, NULL);
+		am_inbound_mail(s->in, &env, s->helo_job);
+		s->helo_job = NULL;
+	} else {
 		s->out = am_outbound_new(s->rt, am_session_id(s));
+		s->helo_job = am_spf_job_free(s->helo_job);
+	}
 }
 
 void
@@ -402,13 +462,20 @@ am_session_header(struct am_session *s, const char *name, const char *value,
 void
 am_session_eoh(struct am_session *s, am_macro_fn get, void *arg)
 {
+	struct am_inbound_env env;
+	struct am_str *from;
+
 	take_queue_id(s, get, arg);
 	if (s->eoh_done)
 		return;
 	s->eoh_done = true;
 	s->stage = "eoh";
-	if (s->in != NULL)
+	if (s->in != NULL) {
 		am_inbound_eoh(s->in, s->msg);
+		inbound_env(s, &env, &from);
+		am_inbound_prefetch(s->in, &env);
+		free(from);
+	}
 	if (s->out != NULL)
 		am_outbound_eoh(s->out, s->msg);
 }
@@ -434,34 +501,6 @@ am_session_abort(struct am_session *s)
 	if (s->in_tx)
 		atomic_fetch_add(&s->ctx->stats.aborted, 1);
 	tx_reset(s);
-}
-
-/* inbound_env - what the connection knows, for the inbound checks. DMARC
- * sees every From header: one that was too long to keep still counts (as
- * an empty value), so a hidden second From is a multiple-From case. from
- * is owned by the caller (free()). */
-static void
-inbound_env(const struct am_session *s, struct am_inbound_env *env,
-    struct am_str **from)
-{
-	const struct am_header *h;
-	size_t i;
-
-	*from = am_xcalloc(s->from_total ? s->from_total : 1, sizeof(**from));
-	for (i = 0; i < s->from_total; i++)
-		if ((h = am_msg_find(s->msg, "From", i)) != NULL) {
-			(*from)[i].p = h->value;
-			(*from)[i].len = h->value_len;
-		} else {
-			(*from)[i].p = "";
-		}
-	env->client = s->has_addr ? &s->addr : NULL;
-	env->client_ip = s->addr_text;
-	env->helo = s->helo ? s->helo : "";
-	env->sender = am_msg_sender(s->msg) ? am_msg_sender(s->msg) : "";
-	env->from = *from;
-	env->nfrom = s->from_total;
-	env->msg = s->msg;
 }
 
 /* forged_list - every watched header that claims our id, owned. */

@@ -75,6 +75,7 @@ am_spf_new(struct am_dns *dns, const struct am_config *cfg, struct am_why *why)
 	SPF_info_handler = quiet;
 	SPF_debug_handler = quiet;
 	spf = am_xcalloc(1, sizeof(*spf));
+	am_spf_pool_init(spf);
 	spf->layer = am_spf_dns_new(dns);
 	spf->server = SPF_server_new_dns(spf->layer, 0);
 	if (spf->server == NULL) {
@@ -108,6 +109,7 @@ am_spf_free(struct am_spf *spf)
 {
 	if (spf == NULL)
 		return NULL;
+	am_spf_pool_stop(spf);
 	if (spf->server != NULL)
 		SPF_server_free(spf->server);
 	spf->layer = am_spf_dns_free(spf->layer);
@@ -371,6 +373,28 @@ check_mfrom(struct am_spf *spf, const struct am_addr *client,
 	    deadline_ms, r);
 }
 
+/* am_spf_eval_one - one identity, result r filled (spf_impl.h). */
+void
+am_spf_eval_one(struct am_spf *spf, enum am_spf_scope scope,
+    const struct am_addr *client, const char *helo, const char *mail_from,
+    uint64_t deadline_ms, struct am_spf_result *r)
+{
+	if (helo == NULL)
+		helo = "";
+	if (mail_from == NULL)
+		mail_from = "";
+	result_init(r, scope);
+	if (am_addr_is_loopback(client))
+		/* libspf2 passes every loopback client: don't ask it */
+		AM_SNPRINTF_FIT(r->reason, sizeof(r->reason),
+		    "loopback client");
+	else if (scope == AM_SPF_SCOPE_HELO)
+		check_helo(spf, client, helo, deadline_ms, r);
+	else
+		check_mfrom(spf, client, helo, mail_from, deadline_ms, r);
+	set_comment(r, client);
+}
+
 /* am_spf_check - evaluate MAIL FROM and HELO for one message. */
 void
 am_spf_check(struct am_spf *spf, const struct am_addr *client,
@@ -380,22 +404,8 @@ am_spf_check(struct am_spf *spf, const struct am_addr *client,
 	if (spf == NULL || client == NULL || mfrom == NULL ||
 	    helo_result == NULL)
 		AM_PANIC("am_spf_check: NULL argument");
-	if (helo == NULL)
-		helo = "";
-	if (mail_from == NULL)
-		mail_from = "";
-	result_init(mfrom, AM_SPF_SCOPE_MFROM);
-	result_init(helo_result, AM_SPF_SCOPE_HELO);
-	if (am_addr_is_loopback(client)) {
-		/* libspf2 passes every loopback client: don't ask it */
-		AM_SNPRINTF_FIT(mfrom->reason, sizeof(mfrom->reason),
-		    "loopback client");
-		AM_SNPRINTF_FIT(helo_result->reason,
-		    sizeof(helo_result->reason), "loopback client");
-	} else {
-		check_helo(spf, client, helo, deadline_ms, helo_result);
-		check_mfrom(spf, client, helo, mail_from, deadline_ms, mfrom);
-	}
-	set_comment(mfrom, client);
-	set_comment(helo_result, client);
+	am_spf_eval_one(spf, AM_SPF_SCOPE_HELO, client, helo, mail_from,
+	    deadline_ms, helo_result);
+	am_spf_eval_one(spf, AM_SPF_SCOPE_MFROM, client, helo, mail_from,
+	    deadline_ms, mfrom);
 }

@@ -46,8 +46,35 @@
  *             (reset first); values that are not dot-atoms, or contain "=",
  *             are quoted-strings with \ and " escaped; AM_PERMFAIL when out's
  *             cap is hit. am_spf_result_name() gives the RFC 7208 §2.6 name.
- * THREADS     one am_spf shared read-only by all threads; a check runs on the
- *             calling thread only. am_spf_new/free while no check runs.
+ *             Early start: am_spf_job_start() starts the check of one
+ *             identity (scope HELO: helo; MAIL FROM: mail_from under helo,
+ *             as am_spf_check() does them) and returns an owned job at once.
+ *             A pool of up to AM_SPF_THREADS threads, made on first use,
+ *             runs it; its lookups may take timeout_ms (DNSTimeout) in all
+ *             from when a thread starts it, the same limit a check at end
+ *             of message has. A loopback client is judged at once (no DNS).
+ *             am_spf_job_finish() gives the result (overwritten into r),
+ *             waiting until it is there; a job no thread has started yet is
+ *             run by the caller with deadline_ms (so a busy pool costs no
+ *             more than checking at end of message). Once per job.
+ *             am_spf_job_is() says whether j was started for this scope,
+ *             client, helo and (MAIL FROM) mail_from. am_spf_job_free()
+ *             accepts NULL and returns NULL; it may be called at any time
+ *             (an aborted transaction): a job not yet started is dropped, a
+ *             running one is left to its thread, which frees it when done.
+ *             am_spf_free() waits for the running jobs; every job must have
+ *             been freed before (else it panics).
+ *             Why a thread and not early lookups: libspf2 evaluates
+ *             synchronously through our DNS layer. Prefetching the names it
+ *             will ask would start only the first one (the record); the
+ *             includes, redirects and mechanisms it asks next would have to
+ *             be found by parsing records and expanding macros ourselves, a
+ *             second SPF evaluator next to libspf2. Running libspf2 itself
+ *             early hides every round trip of the chain, and it remains the
+ *             only code that reads SPF records.
+ * THREADS     one am_spf shared read-only by all threads; am_spf_check()
+ *             runs on the calling thread only; a job has one owner.
+ *             am_spf_new/free while no check runs.
  * DIAGNOSTICS interface violations (NULL arguments, unknown address family)
  *             panic; everything DNS or records can cause is a result.
  */
@@ -108,5 +135,16 @@ enum am_status am_spf_received_spf(const struct am_spf_result *r,
     const char *receiver, const char *client_ip, const char *helo,
     const char *envelope_from, struct am_buf *out) AM_WUR;
 const char *am_spf_result_name(enum am_spf_res r);
+
+struct am_spf_job;
+
+struct am_spf_job *am_spf_job_start(struct am_spf *spf,
+    enum am_spf_scope scope, const struct am_addr *client, const char *helo,
+    const char *mail_from, unsigned timeout_ms);
+bool am_spf_job_is(const struct am_spf_job *j, enum am_spf_scope scope,
+    const struct am_addr *client, const char *helo, const char *mail_from);
+void am_spf_job_finish(struct am_spf_job *j, uint64_t deadline_ms,
+    struct am_spf_result *r);
+struct am_spf_job *am_spf_job_free(struct am_spf_job *j);
 
 #endif

@@ -8,7 +8,10 @@
 #define AM_SPF_IMPL_H
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <spf2/spf.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "core/am.h"
 #include "core/buf.h"
@@ -16,11 +19,29 @@
 #include "spf/spf.h"
 #include "spf/spf_dns.h"
 
+#define AM_SPF_THREADS 16	/* evaluations running early at once */
+
+/* The threads that run checks started early (spf_job.c). */
+struct spf_pool {
+	pthread_mutex_t lock;		/* covers everything below and, in
+					 * each job, state, is_detached and
+					 * the queue links */
+	pthread_cond_t work;		/* a job queued, or stop */
+	pthread_cond_t done;		/* a job finished (broadcast) */
+	struct am_spf_job *head;	/* queued jobs, oldest first */
+	struct am_spf_job *tail;
+	pthread_t tid[AM_SPF_THREADS];	/* started threads */
+	unsigned nthreads;		/* entries of tid used */
+	unsigned nidle;			/* threads waiting for work */
+	bool is_stopping;		/* am_spf_free() runs */
+};
+
 struct am_spf {
 	SPF_server_t *server;	/* owned */
 	SPF_dns_server_t *layer;	/* owned: our DNS layer under server */
 	unsigned void_limit;	/* SPFVoidLookupLimit */
 	char receiver[256];	/* %{r} in explanations: AuthservID */
+	struct spf_pool pool;	/* threads started on first use */
 };
 
 /* One identity being evaluated; lives on the checking thread's stack. */
@@ -32,6 +53,18 @@ struct check {
 	const char *sender;		/* borrowed: local@domain */
 	const char *helo;		/* borrowed: HELO name as given */
 };
+
+/* am_spf_eval_one - one identity (spf.c): what am_spf_check() does for
+ * scope, r overwritten. */
+void am_spf_eval_one(struct am_spf *spf, enum am_spf_scope scope,
+    const struct am_addr *client, const char *helo, const char *mail_from,
+    uint64_t deadline_ms, struct am_spf_result *r);
+
+/* am_spf_pool_init / am_spf_pool_stop - the job threads (spf_job.c): set
+ * up in am_spf_new(); stopped and joined in am_spf_free(), after they have
+ * finished every job left (detached ones included). */
+void am_spf_pool_init(struct am_spf *spf);
+void am_spf_pool_stop(struct am_spf *spf);
 
 /* am_spf_expand_exp - the exp= text of a fail, expanded (spf_exp.c); an
  * am_spf_dns_exp_fn whose dc->arg is the struct check. */

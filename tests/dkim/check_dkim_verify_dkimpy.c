@@ -3,7 +3,9 @@
  * dkimpy (python3-dkim) with fresh openssl keys, the keys as libunbound
  * local data (no stub DNS, no traffic): pass and fail for RSA and Ed25519,
  * policy (rsa-sha1, key size, l=, MaxSignatures), malformed signatures, a
- * missing key, a refused query, and bodies fed in chunks of any size.
+ * missing key, a refused query, bodies fed in chunks of any size, and the
+ * key lookups started at end of headers (one query per key, none left
+ * behind by a verifier freed before end of message).
  * check_dkim_verify.c has the published vectors and corpora.
  */
 #include "autoconf.h"
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -354,6 +357,98 @@ START_TEST(test_chunks)
 }
 END_TEST
 
+/* feed_headers - the header block of msg (CRLF) into v, then eoh (its
+ * answer); *body points past the blank line. */
+static bool
+feed_headers(struct am_dkim_verify *v, const char *msg, const char **body)
+{
+	const char *p = msg, *end, *colon;
+	char name[64];
+
+	while (strncmp(p, "\r\n", 2) != 0) {
+		end = p;
+		do	/* a folded line goes on after CRLF and WSP */
+			end = strstr(end + 1, "\r\n");
+		while (end != NULL && (end[2] == ' ' || end[2] == '\t'));
+		ck_assert(end != NULL);
+		colon = memchr(p, ':', (size_t)(end - p));
+		ck_assert(colon != NULL && (size_t)(colon - p) < sizeof(name));
+		memcpy(name, p, (size_t)(colon - p));
+		name[colon - p] = '\0';
+		am_dkim_verify_header(v, name, colon + 1,
+		    (size_t)(end - colon - 1));
+		p = end + 2;
+	}
+	*body = p + 2;
+	return am_dkim_verify_eoh(v);
+}
+
+/* ms_since - elapsed ms since t0 (CLOCK_MONOTONIC). */
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)((t.tv_sec - t0->tv_sec) * 1000 +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+/* The key lookups start at end of headers, one per signature to verify
+ * (none past MaxSignatures), without waiting for them (answers delayed by
+ * 300 ms: end of headers returns at once), and end of message makes no new
+ * one; a verifier freed after end of headers (an aborted message) cancels
+ * them: the fixture's am_dns_free() would panic on a query left alive. */
+START_TEST(test_keys_at_eoh)
+{
+	static const struct { const char *file; unsigned long keys; } c[] = {
+		{ "both.eml", 2 }, { "many.eml", 10 }, { "rsa.eml", 1 },
+	};
+	struct am_dkim_results res;
+	struct am_dkim_verify *v;
+	struct am_dkim_lib *dl;
+	const char *body;
+	struct timespec t0;
+	unsigned long n0;
+	size_t i, j;
+	char *msg;
+	long ms;
+
+	fixture_dns();
+	dl = am_test_dkim_lib();
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		msg = fixture(c[i].file);
+		n0 = am_dns_query_count(am_test_dkim_dns);
+		v = am_dkim_verify_new(dl, "T1");
+		am_dns_set_callback_delay(am_test_dkim_dns, i == 0 ? 300000 : 0);
+		(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+		ck_assert(feed_headers(v, msg, &body));
+		ms = ms_since(&t0);
+		ck_assert_msg(ms < 150, "%s: eoh took %ld ms", c[i].file, ms);
+		ck_assert_msg(am_dns_query_count(am_test_dkim_dns) ==
+		    n0 + c[i].keys, "%s: %lu queries at eoh, want %lu",
+		    c[i].file, am_dns_query_count(am_test_dkim_dns) - n0,
+		    c[i].keys);
+		am_dkim_verify_body(v, body, strlen(body));
+		am_dkim_verify_eom(v, &res);
+		ck_assert_msg(i != 0 || ms_since(&t0) >= 300,
+		    "%s: eom did not wait for the keys", c[i].file);
+		ck_assert_uint_eq(am_dns_query_count(am_test_dkim_dns),
+		    n0 + c[i].keys);
+		for (j = 0; j < res.count && j < 10; j++)
+			CK_RES(res, j, AM_DKIM_PASS);
+		am_dkim_results_release(&res);
+		v = am_dkim_verify_free(v);
+		/* aborted after end of headers */
+		v = am_dkim_verify_new(dl, "T2");
+		ck_assert(feed_headers(v, msg, &body));
+		v = am_dkim_verify_free(v);
+		free(msg);
+	}
+	am_dkim_lib_free(dl);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -375,6 +470,7 @@ suite(void)
 	tcase_add_test(d, test_max_signatures);
 	tcase_add_test(d, test_malformed);
 	tcase_add_test(d, test_chunks);
+	tcase_add_test(d, test_keys_at_eoh);
 	suite_add_tcase(s, d);
 	return s;
 }

@@ -4,6 +4,7 @@
 #include "autoconf.h"
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,11 +14,11 @@
 #include "testutil/testsession.h"
 #include "testutil/testutil.h"
 
-/* am_test_ctx_new - a context on a config written from text. */
-struct am_ctx *
-am_test_ctx_new(const char *text)
+/* ctx_with - a context on the text; local_dns: local data only. */
+static struct am_ctx *
+ctx_with(const char *text, bool local_dns)
 {
-	struct am_runtime_opts o = { .local_dns = true };
+	struct am_runtime_opts o = { .local_dns = local_dns };
 	struct am_buf errs;
 	struct am_config *cfg;
 	struct am_runtime *rt;
@@ -34,6 +35,20 @@ am_test_ctx_new(const char *text)
 		ck_abort_msg("runtime: %s", am_buf_str(&errs));
 	am_buf_release(&errs);
 	return am_ctx_new(rt);
+}
+
+/* am_test_ctx_new - a context on a config written from text. */
+struct am_ctx *
+am_test_ctx_new(const char *text)
+{
+	return ctx_with(text, true);
+}
+
+/* am_test_ctx_from - the same on the resolver the text names. */
+struct am_ctx *
+am_test_ctx_from(const char *text)
+{
+	return ctx_with(text, false);
 }
 
 /* am_test_macros_get - the macro getter for struct am_test_macros. */

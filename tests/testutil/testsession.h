@@ -19,6 +19,8 @@
  *             am_test_ctx_new() returns an owned context (am_ctx_free()) on
  *             the configuration text, with a local-data-only resolver (no
  *             traffic; add data to ctx->current->dns with testrr.h).
+ *             am_test_ctx_from() is the same on the resolver the text
+ *             names (Nameservers; a testdns.h unbound or a dead port).
  *             struct am_test_macros holds the MTA macros of a transaction;
  *             am_test_macros_get() is the am_session macro getter for it (a
  *             NULL arg has no macros).
@@ -49,6 +51,7 @@ struct am_test_macros {
 };
 
 struct am_ctx *am_test_ctx_new(const char *text);
+struct am_ctx *am_test_ctx_from(const char *text);
 const char *am_test_macros_get(void *arg, const char *name);
 const char *am_test_ins_value(const struct am_verdict *v, const char *name);
 void am_test_session_run(struct am_session *s, const char *ip,
