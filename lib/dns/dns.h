@@ -5,7 +5,9 @@
  *             opts->nameservers ("addr[@port], ..."; NULL/empty = the system's
  *             /etc/resolv.conf), DNSSEC trust anchor from
  *             opts->trust_anchor_file (NULL/empty = no validation), debug
- *             output silenced, and one poller thread that runs ub_process().
+ *             output silenced, up to 256 queries in flight (libunbound's
+ *             library default is 16), and one poller thread that runs
+ *             ub_process().
  *             libunbound's own worker thread is started before it returns
  *             (a local "localhost." query), not at the first real query:
  *             libevent exits the process when that thread cannot get its
