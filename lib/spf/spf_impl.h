@@ -19,7 +19,7 @@
 #include "spf/spf.h"
 #include "spf/spf_dns.h"
 
-#define AM_SPF_THREADS 16	/* evaluations running early at once */
+#define AM_SPF_THREADS 64	/* evaluations running early at once */
 
 /* The threads that run checks started early (spf_job.c). */
 struct spf_pool {
@@ -33,6 +33,7 @@ struct spf_pool {
 	pthread_t tid[AM_SPF_THREADS];	/* started threads */
 	unsigned nthreads;		/* entries of tid used */
 	unsigned nidle;			/* threads waiting for work */
+	unsigned nqueued;		/* jobs in the queue */
 	bool is_stopping;		/* am_spf_free() runs */
 };
 

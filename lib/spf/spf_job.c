@@ -69,6 +69,7 @@ unlink_job(struct spf_pool *p, struct am_spf_job *j)
 	else
 		p->tail = j->prev;
 	j->prev = j->next = NULL;
+	p->nqueued--;
 }
 
 /* run - evaluate j (state RUNNING, lock not held). */
@@ -111,15 +112,18 @@ worker(void *arg)
 	return NULL;
 }
 
-/* grow - one more thread when none is idle (lock held). A thread that
- * cannot be made leaves the job queued: its owner runs it at the end. */
+/* grow - one more thread when the queue holds more jobs than there are
+ * idle threads to take them (lock held; a woken thread counts as idle
+ * until it runs, so a burst of jobs gets threads of its own instead of
+ * waiting one after the other). A thread that cannot be made leaves the
+ * job queued: its owner runs it at the end. */
 static void
 grow(struct am_spf *spf)
 {
 	struct spf_pool *p = &spf->pool;
 	sigset_t all, old;
 
-	if (p->nidle > 0 || p->nthreads == AM_SPF_THREADS)
+	if (p->nqueued <= p->nidle || p->nthreads == AM_SPF_THREADS)
 		return;
 	/* no signal for pool threads (STYLE §17) */
 	(void)sigfillset(&all);
@@ -191,6 +195,7 @@ am_spf_job_start(struct am_spf *spf, enum am_spf_scope scope,
 	else
 		p->head = j;
 	p->tail = j;
+	p->nqueued++;
 	grow(spf);
 	(void)pthread_cond_signal(&p->work);
 	(void)pthread_mutex_unlock(&p->lock);

@@ -190,7 +190,7 @@ END_TEST
  * name needs no lookup), not after the busy ones. */
 START_TEST(test_busy_pool)
 {
-	struct am_spf_job *busy[24], *j;
+	struct am_spf_job *busy[70], *j;
 	struct am_addr a = addr("192.0.2.5");
 	struct am_spf_result r;
 	struct timespec t0;
@@ -198,7 +198,7 @@ START_TEST(test_busy_pool)
 	struct am_spf *s = dead(&d);
 	size_t i;
 
-	for (i = 0; i < 24; i++)
+	for (i = 0; i < 70; i++)
 		busy[i] = am_spf_job_start(s, AM_SPF_SCOPE_MFROM, &a,
 		    "h.example", "u@pass.example", 1500);
 	(void)usleep(100 * 1000);
@@ -213,7 +213,7 @@ START_TEST(test_busy_pool)
 	j = am_spf_job_free(j);
 	/* the busy ones end as temperror within their own DNSTimeout */
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (i = 0; i < 24; i++) {
+	for (i = 0; i < 70; i++) {
 		am_spf_job_finish(busy[i], am_dns_deadline(1500), &r);
 		ck_assert_str_eq(am_spf_result_name(r.result), "temperror");
 		busy[i] = am_spf_job_free(busy[i]);
