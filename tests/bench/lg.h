@@ -70,6 +70,8 @@ struct lg_opts {
 	const char *daemon;	/* {daemon_name}, default "smtpd" */
 	const char *myhost;	/* macro j */
 	uint32_t proto_off;	/* SMFIP_* flags not offered (-x) */
+	long	 offset;	/* message k is corpus file offset + k (-o) */
+	int	 nodelay;	/* TCP_NODELAY on our side (-N) */
 };
 
 /* A connection to one milter and what it negotiated. */
@@ -104,7 +106,7 @@ void	lg_corpus_free(struct lg_corpus *);
 /* lg_milter.c: 0 on success, -1 on a socket or protocol error (errno-ish
  * reason printed to stderr once per thread by the caller). */
 int	lg_sess_open(struct lg_sess *, const char *spec, int timeout_s,
-	    uint32_t proto_off);
+	    uint32_t proto_off, int nodelay);
 void	lg_sess_close(struct lg_sess *);
 int	lg_sess_connect(struct lg_sess *, const struct lg_opts *,
 	    const struct lg_msg *);

@@ -4,7 +4,8 @@
  *
  *   loadgen -s SOCK [-s SOCK2] [-c CONC] [-n COUNT] [-k PER_CONN]
  *       [-t SECS] [-w TIMEOUT] [-T] [-A AUTHUSER] [-D DAEMON_NAME]
- *       [-a CLIENT] [-H HELO] [-F FROM] [-R RCPT] [-d K] CORPUS_DIR
+ *       [-a CLIENT] [-H HELO] [-F FROM] [-R RCPT] [-d K] [-x HEXMASK]
+ *       [-o OFFSET] [-N] CORPUS_DIR
  *
  * SOCK is unix:PATH or inet:PORT@HOST. With two -s, every message goes
  * through milter A and then milter B, as Postfix does with two smtpd_milters
@@ -16,7 +17,10 @@
  * {auth_authen} at MAIL, -D {daemon_name}. -d K prints the header edits
  * (and quarantine/replycode) of message K on stdout. -x HEXMASK leaves
  * those SMFIP_* flags out of the offer (e.g. -x 200: no SMFIP_NODATA, as an
- * MTA that lacks it). Latency is from the
+ * MTA that lacks it). -o OFFSET starts at corpus file OFFSET (message k is
+ * file (OFFSET + k) mod N: a corpus of unique names used once per run
+ * stays cold). -N sets TCP_NODELAY on our inet sockets (as if the milter
+ * acknowledged every packet at once). Latency is from the
  * first byte of a message's session (or of its MAIL when the connection is
  * reused) to the last milter's verdict. Output, two lines:
  *   loadgen: milters=1 conc=4 msgs=1000 secs=1.23 rate=813.0 p50_ms=...
@@ -89,7 +93,8 @@ ensure_sess(struct worker *w, int i, const struct lg_msg *m)
 	if (s->fd >= 0)
 		lg_sess_close(s);
 	w->used[i] = 0;
-	if (lg_sess_open(s, o->sock[i], o->timeout_s, o->proto_off) < 0)
+	if (lg_sess_open(s, o->sock[i], o->timeout_s, o->proto_off,
+	    o->nodelay) < 0)
 		return -1;
 	if (lg_sess_connect(s, o, m) < 0) {
 		lg_sess_close(s);
@@ -173,7 +178,8 @@ worker_main(void *arg)
 		t0 = now();
 		if (k == r->o.dump_k)
 			pthread_mutex_lock(&r->dump_lock);
-		a = one_message(w, k, &r->corpus.msgs[k % (long)r->corpus.n]);
+		a = one_message(w, k, &r->corpus.msgs[(r->o.offset + k) %
+		    (long)r->corpus.n]);
 		if (k == r->o.dump_k)
 			pthread_mutex_unlock(&r->dump_lock);
 		r->lat_ms[k] = (now() - t0) * 1000.0;
@@ -229,7 +235,7 @@ usage(void)
 	fprintf(stderr, "usage: loadgen -s SOCK [-s SOCK2] [-c CONC] "
 	    "[-n COUNT] [-k PER_CONN] [-t SECS] [-w TIMEOUT] [-T] [-A USER]\n"
 	    "    [-D DAEMON] [-a CLIENT] [-H HELO] [-F FROM] [-R RCPT] "
-	    "[-d K] [-x HEXMASK] CORPUS_DIR\n");
+	    "[-d K] [-x HEXMASK] [-o OFFSET] [-N] CORPUS_DIR\n");
 	exit(2);
 }
 
@@ -243,7 +249,7 @@ parse_opts(struct lg_opts *o, int argc, char **argv)
 	    .client = "192.0.2.1", .helo = "client.example",
 	    .from = "sender@example.com", .rcpt = "rcpt@mx.bench.example",
 	    .daemon = "smtpd", .myhost = "mx.bench.example" };
-	while ((c = getopt(argc, argv, "s:c:n:k:t:w:TA:D:a:H:F:R:d:x:")) != -1) {
+	while ((c = getopt(argc, argv, "s:c:n:k:t:w:TA:D:a:H:F:R:d:x:o:N")) != -1) {
 		switch (c) {
 		case 's':
 			if (o->nsock == LG_MAX_MILTERS)
@@ -265,12 +271,14 @@ parse_opts(struct lg_opts *o, int argc, char **argv)
 		case 'd': o->dump_k = atol(optarg); break;
 		case 'x': o->proto_off = (uint32_t)strtoul(optarg, NULL, 16);
 			break;
+		case 'o': o->offset = atol(optarg); break;
+		case 'N': o->nodelay = 1; break;
 		default: usage();
 		}
 	}
 	if (o->nsock == 0 || optind != argc - 1 || o->conc < 1 ||
 	    o->conc > 1024 || o->count < 1 || o->per_conn < 1 ||
-	    o->timeout_s < 1 || o->max_secs <= 0)
+	    o->timeout_s < 1 || o->max_secs <= 0 || o->offset < 0)
 		usage();
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """mkcorpus.py - benchmark corpus, keys and DNS zone (tests/bench).
 
-    /usr/bin/python3 mkcorpus.py OUTDIR
+    /usr/bin/python3 mkcorpus.py OUTDIR [--latency N]
 
 Writes, all under OUTDIR:
   keys/<name>.pem        private keys, mode 0600 (RSA-2048 PKCS#1 PEM, Ed25519
@@ -9,6 +9,12 @@ Writes, all under OUTDIR:
   inbound/NN-kind.eml    inbound mail; NN-kind.eml.env gives the envelope
                          (client, helo, from, rcpt) for tests/bench/loadgen
   outbound/NN-kind.eml   unsigned submissions From: @sign.bench.example
+  latency/NNNNN.eml      with --latency N: N inbound messages, each under its
+                         own domain mNNNNN.lat.bench.example (From, MAIL
+                         FROM, HELO mail.mNNNNN..., DKIM d=, alternately
+                         RSA-2048 and Ed25519, selector "lat"), so that no
+                         lookup of one message is in any cache when the
+                         next one comes: the cold-cache latency runs
   zone.txt               one RR per line (unbound local-data syntax): DKIM
                          keys, SPF for every MAIL FROM and HELO domain, DMARC
                          records and A records; fed to tests/testdns.sh
@@ -178,10 +184,35 @@ def zone(keys):
     return "\n".join(rrs) + "\n"
 
 
+def latency(outdir, keys, n):
+    """n messages with names of their own; their records (returned)."""
+    d = os.path.join(outdir, "latency")
+    os.makedirs(d, exist_ok=True)
+    spf = "v=spf1 ip4:%s.0/24 -all" % NET
+    rrs = []
+    for i in range(n):
+        dom = "m%05d.lat.bench.example" % i
+        key = keys["in-rsa"] if i % 2 == 0 else keys["in-ed"]
+        m = message("alice@" + dom, "Latency %d" % i, 4000, 1000 + i)
+        name = os.path.join(d, "%05d.eml" % i)
+        write(name, sign(m, key, "lat", dom))
+        write(name + ".env", envelope("mail." + dom, "bounce@" + dom,
+                                      10 + i % 200))
+        rrs += [txt_rr(dom, spf), txt_rr("mail." + dom, spf),
+                key.record("lat", dom),
+                txt_rr("_dmarc." + dom, "v=DMARC1; p=reject")]
+    return rrs
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: mkcorpus.py OUTDIR")
-    out = sys.argv[1]
+    args = sys.argv[1:]
+    nlat = 0
+    if len(args) == 3 and args[1] == "--latency" and args[2].isdigit():
+        nlat = int(args[2])
+        args = args[:1]
+    if len(args) != 1:
+        sys.exit("usage: mkcorpus.py OUTDIR [--latency N]")
+    out = args[0]
     for sub in ("keys", "inbound", "outbound"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     os.chmod(os.path.join(out, "keys"), 0o700)
@@ -189,7 +220,10 @@ def main():
             "out-rsa": Key(out, "out-rsa", "rsa"), "out-ed": Key(out, "out-ed", "ed")}
     inbound(out, keys)
     outbound(out)
-    write(os.path.join(out, "zone.txt"), zone(keys).encode())
+    text = zone(keys)
+    if nlat > 0:
+        text += "\n".join(latency(out, keys, nlat)) + "\n"
+    write(os.path.join(out, "zone.txt"), text.encode())
 
 
 if __name__ == "__main__":

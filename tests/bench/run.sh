@@ -4,13 +4,16 @@
 # a private mount namespace for OpenDMARC, a throwaway Postfix).
 #
 #   tests/bench/run.sh [-n MSGS] [-t SECS] [-c "1 4 16 64"] [-s "inet unix"]
-#                      [-p "floor inbound sign e2e soak"] [-k]
+#                      [-p "floor inbound sign e2e latency soak"] [-r RTT_MS]
+#                      [-l LAT_MSGS] [-k]
 #
 #  -n  messages per measurement (default 2000), -t  cap in seconds per
 #  measurement (default 8; the rate is then over the messages done), -c the
 #  concurrency levels, -s socket kinds, -p parts to run (default: floor
-#  inbound sign e2e; soak adds a 100 000-message memory run), -k keep the
-#  work dir.
+#  inbound sign e2e latency; soak adds a 100 000-message memory run), -r
+#  the DNS round trip of the latency part in ms (default 20), -l messages
+#  of a latency run at c=1 (default 150; 4x that at c=16), -k keep the
+#  work dir. The table ends with the issue-16 targets, each met or missed.
 #
 # What runs, all on loopback, every process recorded by pid and stopped by
 # pid on exit:
@@ -26,8 +29,16 @@
 #  - for part e2e: smtp-source -> a throwaway Postfix -> smtp-sink.
 # Parts: floor: tests/bench/nullmilter, a libmilter milter that does no
 # work, on the signing corpus: what the milter protocol and libmilter alone
-# cost here (the table adds each signing row's CPU over it); (a) inbound: authmilter vs OpenDKIM(verify) then OpenDMARC chained;
-# (b) sign: authmilter vs OpenDKIM signing, RSA-2048 and Ed25519; (c) e2e.
+# cost here (the table adds each signing row's CPU over it); (a) inbound:
+# authmilter vs OpenDKIM(verify) then OpenDMARC chained, over inet also
+# with -N (loadgen's TCP_NODELAY: no write waits for a milter's ACK, as if
+# every milter acknowledged at once); (b) sign: authmilter vs OpenDKIM
+# signing, RSA-2048 and Ed25519; (c) e2e; (d) latency: the inbound chain
+# and authmilter behind a resolver one round trip away
+# (tests/bench/dnsdelay holds every answer RTT ms; this kernel has no
+# netem), on messages whose names are all unique (mkcorpus.py --latency:
+# cold caches), then the same messages again (warm), at c=1 and c=16 over
+# unix sockets.
 # Columns: msgs/s, p50/p99 latency (ms), peak RSS (VmHWM, MB; the sum for a
 # chain), CPU ms/msg (utime+stime of the milter process(es) over the run /
 # messages), and authmilter/anchor ratios.
@@ -40,14 +51,17 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LOADGEN=${LOADGEN:-$top_builddir/tests/bench/loadgen}
 AUTHMILTER=${AUTHMILTER:-$top_builddir/milter/authmilter}
 NULLMILTER=${NULLMILTER:-$top_builddir/tests/bench/nullmilter}
+DNSDELAY=${DNSDELAY:-$top_builddir/tests/bench/dnsdelay}
 
-MSGS=2000 SECS=8 CONCS="1 4 16 64" SOCKS="inet unix" PARTS="floor inbound sign e2e"
-KEEP=0
-while getopts n:t:c:s:p:k o; do
+MSGS=2000 SECS=8 CONCS="1 4 16 64" SOCKS="inet unix"
+PARTS="floor inbound sign e2e latency"
+KEEP=0 RTT=20 LATN=150 LAT_CONCS=${LAT_CONCS:-"1 16"} LAT_SECS=${LAT_SECS:-30}
+while getopts n:t:c:s:p:r:l:k o; do
 	case $o in
 	n) MSGS=$OPTARG ;; t) SECS=$OPTARG ;; c) CONCS=$OPTARG ;;
-	s) SOCKS=$OPTARG ;; p) PARTS=$OPTARG ;; k) KEEP=1 ;;
-	*) echo "usage: $0 [-n MSGS] [-t SECS] [-c CONCS] [-s SOCKS] [-p PARTS] [-k]" >&2
+	s) SOCKS=$OPTARG ;; p) PARTS=$OPTARG ;; r) RTT=$OPTARG ;;
+	l) LATN=$OPTARG ;; k) KEEP=1 ;;
+	*) echo "usage: $0 [-n MSGS] [-t SECS] [-c CONCS] [-s SOCKS] [-p PARTS] [-r RTT_MS] [-l LAT_MSGS] [-k]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -56,7 +70,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 say() { echo "# $*" >&2; }
 
 [ "$(id -u)" = 0 ] || die "needs root (port 53 on loopback, unshare -m, Postfix)"
-for f in "$LOADGEN" "$AUTHMILTER" "$NULLMILTER"; do
+for f in "$LOADGEN" "$AUTHMILTER" "$NULLMILTER" "$DNSDELAY"; do
 	[ -x "$f" ] || die "$f not built (run make in $top_builddir)"
 done
 
@@ -146,7 +160,14 @@ anchor_sock() { case $1 in unix:*) echo "local:${1#unix:}" ;; *) echo "$1" ;; es
 # ------------------------------------------------------------- corpus, DNS
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 say "work dir $WORK"
-/usr/bin/python3 "$BENCH_DIR/mkcorpus.py" "$WORK/corpus" || die "mkcorpus.py failed"
+# lat_n C - messages of a latency run at concurrency C.
+lat_n() { local k=$(( $1 / 4 )); [ $k -lt 1 ] && k=1; echo $((LATN * k)); }
+LAT_TOTAL=0
+case " $PARTS " in *" latency "*)
+	for c in $LAT_CONCS; do LAT_TOTAL=$((LAT_TOTAL + 2 * $(lat_n "$c"))); done ;;
+esac
+/usr/bin/python3 "$BENCH_DIR/mkcorpus.py" "$WORK/corpus" \
+    $([ $LAT_TOTAL -gt 0 ] && echo --latency $LAT_TOTAL) || die "mkcorpus.py failed"
 CORPUS=$WORK/corpus
 
 start_dns() {
@@ -189,6 +210,10 @@ start_dns() {
 }
 start_dns
 say "DNS: unbound pid $DNS_PID on $DNS_ADDR:53"
+# The resolver the milters started next are given (the latency part
+# points them at dnsdelay): an address for Nameservers, a resolv.conf.
+NS=$DNS_ADDR
+RESOLV=$WORK/resolv.conf
 
 # ------------------------------------------------------------- milters
 # Each start_* writes a config, starts the daemon in the foreground, waits
@@ -201,7 +226,7 @@ start_authmilter() {
 	{
 		echo "Socket $spec"
 		echo "AuthservID mx.bench.example"
-		echo "Nameservers $DNS_ADDR"
+		echo "Nameservers $NS"
 		echo "TrustAnchorFile"
 		echo "Syslog no"
 		echo "StatsFile"
@@ -230,7 +255,7 @@ start_opendkim() {
 		echo "Socket $(anchor_sock "$spec")"
 		echo "PidFile $WORK/$name.pid"
 		echo "AuthservID mx.bench.example"
-		echo "Nameservers $DNS_ADDR"
+		echo "Nameservers $NS"
 		echo "Syslog no"
 		echo "Canonicalization relaxed/relaxed"
 		for l in "$@"; do echo "$l"; done
@@ -264,7 +289,7 @@ start_opendmarc() {
 		for l in "$@"; do echo "$l"; done
 	} > "$WORK/$name.conf"
 	unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && exec opendmarc -f -c "$2"' \
-	    sh "$WORK/resolv.conf" "$WORK/$name.conf" </dev/null >"$WORK/$name.log" 2>&1 &
+	    sh "$RESOLV" "$WORK/$name.conf" </dev/null >"$WORK/$name.log" 2>&1 &
 	MPID=$!
 	track $MPID
 	wait_sock "$spec" $MPID || die "$name did not start: $(tail -3 "$WORK/$name.log")"
@@ -327,6 +352,11 @@ part_inbound() {
 			a=$(measure $ampid -- -s "$am" -c "$c" -T "$CORPUS/inbound")
 			b=$(measure $odpid $dmpid -- -s "$od" -s "$dm" -c "$c" -T "$CORPUS/inbound")
 			row "inbound $kind c=$c" "$a" "$b"
+			[ "$kind" = inet ] || continue
+			# the same with immediate ACKs (loadgen -N)
+			a=$(measure $ampid -- -s "$am" -c "$c" -N -T "$CORPUS/inbound")
+			b=$(measure $odpid $dmpid -- -s "$od" -s "$dm" -c "$c" -N -T "$CORPUS/inbound")
+			row "inbound inet-N c=$c" "$a" "$b"
 		done
 		"$LOADGEN" -n 1 -d 0 -s "$am" -T "$CORPUS/inbound" > "$WORK/dump-am-in-$kind.txt" 2>&1
 		"$LOADGEN" -n 1 -d 0 -s "$od" -s "$dm" -T "$CORPUS/inbound" > "$WORK/dump-anchor-in-$kind.txt" 2>&1
@@ -355,6 +385,12 @@ part_floor() {
 # outbound corpus comes from 127.0.0.1 with {auth_authen} set.
 part_sign() {
 	local alg kind c am od ampid odpid a b key sel oalg
+	# one signature's cost here (the target adds 0.15 ms to it)
+	openssl speed -seconds 2 rsa2048 ed25519 2>/dev/null |
+	    awk '/^rsa 2048 bits/ { printf "rsa %.4f\n", 1000 / $6 }
+		/EdDSA \(Ed25519\)/ { printf "ed25519 %.4f\n", 1000 / $(NF - 1) }' \
+	    > "$WORK/sign_ms"
+	say "openssl sign ms: $(tr '\n' ' ' < "$WORK/sign_ms")"
 	for alg in rsa ed25519; do
 		case $alg in
 		rsa) key=$CORPUS/keys/out-rsa.pem sel=srsa oalg=rsa-sha256 ;;
@@ -572,6 +608,68 @@ pf_milter() {
 	esac
 }
 
+# (d) latency: every DNS answer RTT ms late (dnsdelay in front of the
+# benchmark unbound, on 127.53.N.2:53 for OpenDMARC's resolv.conf), unix
+# sockets. Each run takes messages whose names no earlier run used (loadgen
+# -o): cold caches for authmilter's and OpenDKIM's libunbound (OpenDMARC
+# has none); then the messages the cold run did, again: warm.
+start_dnsdelay() {
+	local i=0
+	LAT_ADDR=${DNS_ADDR%.1}.2
+	"$DNSDELAY" "$LAT_ADDR" 53 "$DNS_ADDR" 53 "$RTT" </dev/null \
+	    >"$WORK/dnsdelay.log" 2>&1 &
+	DELAY_PID=$!
+	track $DELAY_PID
+	while [ $i -lt 50 ] && alive $DELAY_PID; do
+		[ -n "$(ss -Hanu "sport = :53" | grep -F "$LAT_ADDR:")" ] && break
+		sleep 0.1; i=$((i + 1))
+	done
+	alive $DELAY_PID || die "dnsdelay did not start: $(cat "$WORK/dnsdelay.log")"
+	printf 'nameserver %s\noptions attempts:1 timeout:2\n' "$LAT_ADDR" \
+	    > "$WORK/resolv-lat.conf"
+}
+
+# done_msgs - messages the last measurement finished.
+done_msgs() { tail -2 "$WORK/loadgen.log" | sed -n 's/.* msgs=\([0-9]*\) .*/\1/p'; }
+
+part_latency() {
+	local c n am od dm ampid odpid dmpid a b na nb off=0
+	[ "$LAT_TOTAL" -gt 0 ] || return 0
+	start_dnsdelay
+	NS=$LAT_ADDR RESOLV=$WORK/resolv-lat.conf
+	am=$(sockspec unix am-lat)
+	start_authmilter am-lat "$am" "InternalHosts 10.255.255.0/24" \
+	    "ReportStore $WORK/reports-lat.db"
+	ampid=$MPID
+	od=$(sockspec unix odkim-lat)
+	start_opendkim odkim-lat "$od" "Mode v" "AlwaysAddARHeader yes"
+	odpid=$MPID
+	dm=$(sockspec unix odmarc-lat)
+	start_opendmarc odmarc-lat "$dm"
+	dmpid=$MPID
+	NS=$DNS_ADDR RESOLV=$WORK/resolv.conf
+	for c in $LAT_CONCS; do
+		n=$(lat_n "$c")
+		a=$(measure $ampid -- -s "$am" -c "$c" -n "$n" -o $off \
+		    -t "$LAT_SECS" -T "$CORPUS/latency")
+		na=$(done_msgs)
+		b=$(measure $odpid $dmpid -- -s "$od" -s "$dm" -c "$c" -n "$n" \
+		    -o $((off + n)) -t "$LAT_SECS" -T "$CORPUS/latency")
+		nb=$(done_msgs)
+		row "latency rtt=$RTT cold c=$c" "$a" "$b"
+		a=$(measure $ampid -- -s "$am" -c "$c" -n "${na:-1}" -o $off \
+		    -t "$LAT_SECS" -T "$CORPUS/latency")
+		b=$(measure $odpid $dmpid -- -s "$od" -s "$dm" -c "$c" \
+		    -n "${nb:-1}" -o $((off + n)) -t "$LAT_SECS" -T "$CORPUS/latency")
+		row "latency rtt=$RTT warm c=$c" "$a" "$b"
+		off=$((off + 2 * n))
+	done
+	"$LOADGEN" -n 1 -d 0 -s "$am" -T -o $((LAT_TOTAL - 1)) "$CORPUS/latency" \
+	    > "$WORK/dump-am-lat.txt" 2>&1
+	stop_pid $ampid; stop_pid $odpid; stop_pid $dmpid; stop_pid $DELAY_PID
+	say "dnsdelay: $(cat "$WORK/dnsdelay.log")"
+}
+
 # soak: 100 000 inbound messages at concurrency 64 over a unix socket, the
 # resident set printed every 10 000 (growth would be a leak). Not in the
 # default parts.
@@ -618,6 +716,88 @@ print_table() {
 	}' "$RESULTS" "$RESULTS"
 }
 
+# print_targets - the issue-16 targets, from the table's rows: each met,
+# missed, or not measured (its part was not run).
+print_targets() {
+	echo "# targets (issue 16)"
+	awk -F'|' -v rtt="$RTT" -v signf="$WORK/sign_ms" -v soakf="$WORK/soak.txt" '
+	function r(x, y) { return (x + 0 > 0 && y + 0 > 0) ? x / y : -1 }
+	function say(name, ok, text) {
+		printf "%-58s %-6s %s\n", name, ok == "" ? "-" : (ok ? "met" : "MISSED"), text
+	}
+	function ex(s, key,   n, i, f, kv) {	# extra key=value of a row part
+		n = split(s, f, " ")
+		for (i = 6; i <= n; i++) { split(f[i], kv, "="); if (kv[1] == key) return kv[2] }
+		return ""
+	}
+	BEGIN {
+		while ((getline l < signf) > 0) { split(l, f, " "); sign[f[1]] = f[2] }
+		first = last = 0
+		while ((getline l < soakf) > 0) {
+			split(l, f, " "); for (i = 1; i <= NF; i++) ;
+			if (match(l, /VmRSS [0-9]+/)) { v = substr(l, RSTART + 6, RLENGTH - 6); if (!first) first = v; last = v }
+		}
+	}
+	{ split($2, a, " "); split($3, b, " "); rows[$1] = 1; am[$1] = $2; an[$1] = $3 }
+	$1 ~ /^floor / { split($2, f, " "); floor[substr($1, 7)] = f[5] }
+	END {
+		# inbound throughput against the chain at c=16
+		x = r(split1(am["inbound unix c=16"]), split1(an["inbound unix c=16"]))
+		y = r(split1(am["inbound inet-N c=16"]), split1(an["inbound inet-N c=16"]))
+		m = (x < 0) ? y : (y < 0 ? x : (x < y ? x : y))
+		say("inbound >= 3x chain at c=16, immediate ACKs (unix, inet -N)",
+		    m < 0 ? "" : m >= 3, m < 0 ? "" : sprintf("unix %.2fx, inet -N %.2fx", x, y))
+		x = r(split1(am["inbound inet c=16"]), split1(an["inbound inet c=16"]))
+		say("inbound >= 10x chain at c=16, MTA ACKs (inet)", x < 0 ? "" : x >= 10,
+		    x < 0 ? "" : sprintf("%.2fx", x))
+		# signing CPU over the floor
+		worst = ""; ok = ""; txt = ""
+		for (k in rows) if (k ~ /^sign /) {
+			split(k, w, " "); key = w[3] " " w[4]; alg = w[2]
+			if (!(key in floor) || !(alg in sign)) continue
+			split(am[k], f, " "); over = f[5] - floor[key]; lim = sign[alg] + 0.15
+			if (ok == "") ok = 1
+			if (over > lim) { ok = 0; txt = txt sprintf(" %s %.3f>%.3f", k, over, lim) }
+			else if (worst == "" || lim - over < wm) { wm = lim - over; worst = sprintf("closest: %s %.3f <= %.3f", k, over, lim) }
+		}
+		say("signing CPU <= floor + one signature + 0.15 ms", ok, ok == "" ? "" : (ok ? worst : "over:" txt))
+		# Postfix end to end
+		for (kind = 0; kind < 2; kind++) {
+			sk = kind ? "inet" : "unix"; lim = kind ? 0.8 : 0.9; ok = ""; mn = ""
+			for (k in rows) if (k ~ ("^e2e " sk " ")) {
+				v = ex(am[k], "vs-none") + 0
+				if (ok == "") ok = 1
+				if (mn == "" || v < mn) { mn = v; mk = k }
+				if (v < lim) ok = 0
+			}
+			say(sprintf("Postfix e2e >= %.1f of no milter (%s)", lim, sk), ok,
+			    ok == "" ? "" : sprintf("lowest %.2f (%s)", mn, mk))
+		}
+		# memory
+		ok = ""; mx = 0
+		for (k in rows) if (k ~ / c=64$/ && k !~ /^e2e /) {
+			split(am[k], f, " "); if (f[4] == "-") continue
+			if (ok == "") ok = 1
+			if (f[4] + 0 > mx) { mx = f[4] + 0; mk = k }
+			if (f[4] + 0 > 30) ok = 0
+		}
+		say("RSS <= 30 MB at 64 connections", ok, ok == "" ? "" : sprintf("highest %.1f MB (%s)", mx, mk))
+		say("RSS flat over 100 000 messages (soak)", first ? (last <= first * 1.05) : "",
+		    first ? sprintf("VmRSS %d kB after 10 000, %d kB at the end", first, last) : "")
+		# latency under a DNS round trip
+		for (c = 1; c <= 64; c *= 4) {
+			ck = "latency rtt=" rtt " cold c=" c; wk = "latency rtt=" rtt " warm c=" c
+			if (!(ck in rows)) continue
+			split(am[ck], f, " "); split(am[wk], g, " ")
+			d = f[2] - g[2]
+			say(sprintf("cold p50 <= warm p50 + 2 round trips (c=%d)", c), d <= 2 * rtt,
+			    sprintf("%.1f ms over warm = %.2f round trips of %d ms", d, d / rtt, rtt))
+		}
+	}
+	function split1(s,   f) { split(s, f, " "); return f[1] }
+	' "$RESULTS"
+}
+
 : > "$RESULTS"
 for part in $PARTS; do
 	case $part in
@@ -625,6 +805,7 @@ for part in $PARTS; do
 	inbound) part_inbound ;;
 	sign) part_sign ;;
 	e2e) part_e2e ;;
+	latency) part_latency ;;
 	soak) part_soak ;;
 	*) die "unknown part $part" ;;
 	esac
@@ -632,4 +813,5 @@ done
 echo "# $(nproc) CPUs; load average (1/5/15 min) at start $LOAD0, at end $(cut -d' ' -f1-3 /proc/loadavg); MSGS=$MSGS SECS=$SECS"
 print_table
 [ -s "$WORK/soak.txt" ] && cat "$WORK/soak.txt"
+print_targets
 exit 0
