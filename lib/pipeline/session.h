@@ -15,7 +15,15 @@
  *             the macros the milter asks the MTA for (smfi_setsymlist).
  *
  *             am_session_mail() starts a transaction (the previous message's
- *             state is reset); am_session_abort() discards it. Header values
+ *             state is reset); am_session_abort() discards it, with
+ *             whatever it started (inbound.h).
+ *             The DNS of an inbound message starts as early as its inputs
+ *             are known (inbound.h): am_session_helo() starts the SPF check
+ *             of the HELO name for the next transaction (unless the
+ *             connection is outbound without authenticating: a signing
+ *             daemon or an internal client), am_session_mail() the MAIL FROM
+ *             check, am_session_eoh() the DKIM key and DMARC lookups; none
+ *             of them waits, and am_session_eom() collects them. Header values
  *             are passed as received (leading space kept with
  *             SMFIP_HDR_LEADSPC, folded lines separated by "\n").
  *
