@@ -106,7 +106,9 @@ set_forwarders(struct ub_ctx *ctx, const char *list, struct am_why *why)
 
 /* UDP sockets libunbound may have open at once, one per query in flight
  * (a file descriptor each). */
-#define AM_DNS_OUTGOING_PORTS "256"
+#define AM_DNS_OUTGOING_PORTS 256
+#define AM_DNS_STR_(x) #x
+#define AM_DNS_STR(x) AM_DNS_STR_(x)
 
 /* ctx_setup - configure ctx in the order libunbound requires. */
 static enum am_status
@@ -131,7 +133,7 @@ ctx_setup(struct ub_ctx *ctx, const struct am_dns_opts *opts,
 	 * came back in four waves of 16, 20 ms apart).
 	 */
 	if ((r = ub_ctx_set_option(ctx, "outgoing-range:",
-	    AM_DNS_OUTGOING_PORTS)) != 0) {
+	    AM_DNS_STR(AM_DNS_OUTGOING_PORTS))) != 0) {
 		step = "outgoing-range";
 		goto fail;
 	}
