@@ -88,6 +88,9 @@ worker(void *arg)
 	struct spf_pool *p = &spf->pool;
 	struct am_spf_job *j;
 
+	/* named, so a process listing (and tests/e2e/dns_faults) can tell the
+	 * pool's parked threads from others */
+	(void)pthread_setname_np(pthread_self(), "am-spf-pool");
 	(void)pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (p->head == NULL && !p->is_stopping) {
