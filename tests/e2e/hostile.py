@@ -49,7 +49,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.environ.get("top_srcdir", os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "testutil"))
 from faultdns import FaultDNS  # noqa: E402
-from milterclient import Closed, Daemon, packet  # noqa: E402
+from milterclient import Closed, Daemon  # noqa: E402
+import tap  # noqa: E402
+from tap import ok  # noqa: E402
 
 TOP_BUILDDIR = os.environ.get("top_builddir", os.path.join(HERE, "..", ".."))
 BINARY = os.environ.get("E2E_AUTHMILTER",
@@ -62,21 +64,6 @@ ED_SEED = os.path.join(TOP, "tests", "conformance", "dkim", "rfc8463",
                        "ed25519-private.seed.b64")
 BH = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
-results = {"n": 0, "pass": 0, "fail": 0}
-
-
-def ok(cond, desc, diag=""):
-    results["n"] += 1
-    if cond:
-        results["pass"] += 1
-        print("ok %d - %s" % (results["n"], desc))
-    else:
-        results["fail"] += 1
-        print("not ok %d - %s" % (results["n"], desc))
-        for ln in str(diag).splitlines()[-20:]:
-            print("#   " + ln)
-    sys.stdout.flush()
-    return cond
 
 
 def is_asan():
@@ -406,9 +393,7 @@ def main():
             print("# kept " + wd)
         else:
             shutil.rmtree(wd, ignore_errors=True)
-    print("1..%d" % results["n"])
-    print("%d passed, %d failed" % (results["pass"], results["fail"]))
-    return 0 if results["fail"] == 0 else 1
+    return tap.summary()
 
 
 if __name__ == "__main__":

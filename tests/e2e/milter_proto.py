@@ -46,6 +46,8 @@ from milterclient import (ALL_STEPS, SMFIP_HDR_LEADSPC,  # noqa: E402
                           SMFIP_NR_CONN, SMFIP_NR_DATA, SMFIP_NR_EOH,
                           SMFIP_NR_HDR, SMFIP_NR_HELO, SMFIP_NR_MAIL,
                           SMFIP_NR_RCPT, Closed, Daemon, packet)
+import tap  # noqa: E402
+from tap import ok  # noqa: E402
 
 TOP_BUILDDIR = os.environ.get("top_builddir", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -55,21 +57,6 @@ DNS_PORT = os.environ.get("AM_TEST_DNS_PORT", "9")
 ONLY = os.environ.get("E2E_ONLY", "")
 ID = "mx.test.example"
 
-results = {"n": 0, "pass": 0, "fail": 0}
-
-
-def ok(cond, desc, diag=""):
-    results["n"] += 1
-    if cond:
-        results["pass"] += 1
-        print("ok %d - %s" % (results["n"], desc))
-    else:
-        results["fail"] += 1
-        print("not ok %d - %s" % (results["n"], desc))
-        for ln in str(diag).splitlines()[-15:]:
-            print("#   " + ln)
-    sys.stdout.flush()
-    return cond
 
 
 def base_config(extra=()):
@@ -372,9 +359,7 @@ def main():
             print("# kept " + wd)
         else:
             shutil.rmtree(wd, ignore_errors=True)
-    print("1..%d" % results["n"])
-    print("%d passed, %d failed" % (results["pass"], results["fail"]))
-    return 0 if results["fail"] == 0 else 1
+    return tap.summary()
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..")), "tests",
     "testutil"))
 from milterclient import Daemon  # noqa: E402
+import tap  # noqa: E402
+from tap import ok  # noqa: E402
 
 TOP_BUILDDIR = os.environ.get("top_builddir", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -51,21 +53,6 @@ DECODERS = ["PEM_read_bio_PrivateKey", "PEM_read_bio_PrivateKey_ex",
             "OSSL_DECODER_from_data"]
 MARK = "@@amkeys "
 
-results = {"n": 0, "pass": 0, "fail": 0}
-
-
-def ok(cond, desc, diag=""):
-    results["n"] += 1
-    if cond:
-        results["pass"] += 1
-        print("ok %d - %s" % (results["n"], desc))
-    else:
-        results["fail"] += 1
-        print("not ok %d - %s" % (results["n"], desc))
-        for ln in str(diag).splitlines()[-20:]:
-            print("#   " + ln)
-    sys.stdout.flush()
-    return cond
 
 
 def breakpoint(f, func, what):
@@ -210,14 +197,13 @@ def main():
            "without decoding", "\n".join(ev))
     finally:
         d.stop()
-    if results["fail"] == 0 and not os.environ.get("E2E_KEEP"):
+    if tap.failed() == 0 and not os.environ.get("E2E_KEEP"):
         for name in os.listdir(wd):
             os.unlink(os.path.join(wd, name))
         os.rmdir(wd)
     else:
         print("# kept " + wd)
-    print("%d passed, %d failed" % (results["pass"], results["fail"]))
-    return 0 if results["fail"] == 0 else 1
+    return tap.summary(plan=False)
 
 
 if __name__ == "__main__":
