@@ -456,16 +456,20 @@ open_reports(struct am_ctx *ctx, const struct am_config *cfg)
 {
 	struct am_report_store_opts opts = { 0 };
 	struct am_why why = { "" };
+	struct am_buf shown;
 
 	if (cfg->report_store[0] == '\0')
 		return;
 	opts.queue_max = (size_t)cfg->report_queue_size;
+	am_buf_init(&shown, 4096);
+	(void)am_report_store_display(cfg->report_store, &shown);
 	ctx->reports = am_report_store_open(cfg->report_store, &opts, &why);
 	if (ctx->reports == NULL)
-		am_fatal("ReportStore %s: %s", cfg->report_store, why.text);
+		am_fatal("ReportStore %s: %s", am_buf_str(&shown), why.text);
 	if (why.text[0] != '\0')
-		am_log_warn("ReportStore %s: %s (will retry)", cfg->report_store,
-		    why.text);
+		am_log_warn("ReportStore %s: %s (will retry)",
+		    am_buf_str(&shown), why.text);
+	am_buf_release(&shown);
 }
 
 /* log_failure_report - one decision of the failure report sender. */

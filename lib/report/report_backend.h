@@ -52,6 +52,7 @@
 #include <stdint.h>
 
 #include "core/am.h"
+#include "core/buf.h"
 
 enum am_report_text {		/* text columns, in schema order */
 	AM_RT_SOURCE_IP,
@@ -186,6 +187,9 @@ typedef void am_report_agg_scan_fn(void *arg,
 struct am_report_backend {
 	const char *name;
 	bool (*accepts)(const char *path);
+	/* appends path as a log line may show it (no secret); NULL:
+	 * the path itself */
+	void (*display)(const char *path, struct am_buf *out);
 	void *(*open)(const char *path, bool is_readonly, struct am_why *why);
 	enum am_status (*write)(void *h, struct am_report_flat *const *rows,
 	    size_t n, struct am_why *why);

@@ -736,29 +736,10 @@ am_report_pg_clean(struct am_buf *b, const char *s)
 	return st;
 }
 
-/* pg_accepts - a libpq URI, or a key=value string libpq can parse. */
-static bool
-pg_accepts(const char *path)
-{
-	PQconninfoOption *o;
-	char *err = NULL;
-
-	if (strncmp(path, "postgresql://", 13) == 0 ||
-	    strncmp(path, "postgres://", 11) == 0)
-		return true;
-	if (strchr(path, '=') == NULL)
-		return false;	/* a file name */
-	if ((o = PQconninfoParse(path, &err)) == NULL) {
-		PQfreemem(err);
-		return false;
-	}
-	PQconninfoFree(o);
-	return true;
-}
-
 const struct am_report_backend am_report_pg = {
 	.name = "postgresql",
-	.accepts = pg_accepts,
+	.accepts = am_report_pg_accepts,
+	.display = am_report_pg_display,
 	.open = pg_open,
 	.write = pg_write,
 	.scan = pg_scan,

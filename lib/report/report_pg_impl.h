@@ -14,7 +14,9 @@
  *             am_report_pg_clean() appends s with every byte outside
  *             well-formed UTF-8 as '?' (PostgreSQL refuses them). The
  *             am_report_pg_agg_* functions are the agg_* operations of
- *             struct am_report_backend.
+ *             struct am_report_backend. am_report_pg_accepts() and
+ *             am_report_pg_display() are its accepts and display
+ *             (report_pg_conninfo.c).
  * THREADS     a handle is used by one thread at a time.
  */
 #ifndef AM_REPORT_PG_IMPL_H
@@ -56,5 +58,8 @@ enum am_status am_report_pg_agg_scan(void *h, int64_t begin, int64_t end,
     struct am_why *why);
 enum am_status am_report_pg_agg_expire(void *h, int64_t before,
     uint64_t *deleted, struct am_why *why);
+
+bool am_report_pg_accepts(const char *path);
+void am_report_pg_display(const char *path, struct am_buf *out);
 
 #endif

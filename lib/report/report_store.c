@@ -542,6 +542,20 @@ am_report_backend_find(const char *path)
 	return &am_report_sqlite;
 }
 
+/* am_report_store_display - path as a log line may show it. */
+const char *
+am_report_store_display(const char *path, struct am_buf *out)
+{
+	const struct am_report_backend *be = am_report_backend_find(path);
+
+	am_buf_reset(out);
+	if (be->display != NULL)
+		be->display(path, out);
+	else
+		(void)am_buf_puts(out, path);
+	return am_buf_str(out);
+}
+
 /* am_report_store_is_file - path names a SQLite file. */
 bool
 am_report_store_is_file(const char *path)

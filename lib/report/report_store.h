@@ -19,6 +19,10 @@
  *             ("host=db1 dbname=reports"), is one database shared by a
  *             fleet of hosts (lib/report/report_pg.c); anything else is a
  *             SQLite file of this host (am_report_store_is_file() is true).
+ *             am_report_store_display() writes path into out (reset first)
+ *             as a log line or a message may show it and returns its text:
+ *             a PostgreSQL string with a password is rebuilt with the
+ *             password as "********" (lib/report/report_pg_conninfo.c).
  *
  *             am_report_store_open() returns an owned store (NULL only when
  *             the writer thread cannot be started; reason in why). It tries
@@ -99,6 +103,7 @@
 #include <stdint.h>
 
 #include "core/am.h"
+#include "core/buf.h"
 
 #define AM_REPORT_STR_MAX	1024	/* bytes kept of any one string */
 #define AM_REPORT_LIST_MAX	32	/* entries kept of any one list */
@@ -248,6 +253,7 @@ struct am_report_set *am_report_set_free(struct am_report_set *set);
 enum am_status am_report_store_expire(const char *path, int64_t before,
     uint64_t *deleted, struct am_why *why);
 bool am_report_store_is_file(const char *path);
+const char *am_report_store_display(const char *path, struct am_buf *out);
 
 /* Names as written in reports and in the store. */
 const char *am_report_disp_name(enum am_report_disp d);

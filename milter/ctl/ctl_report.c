@@ -184,30 +184,34 @@ report_expire(const struct am_config *cfg, const struct report_opts *o)
 	int64_t before = (int64_t)time(NULL) -
 	    (int64_t)cfg->report_retention * 86400;
 	struct am_why why;
+	struct am_buf shown;
 	uint64_t n;
 	size_t i;
 	int rc = 0;
 
+	am_buf_init(&shown, 4096);
 	for (i = 0; i < o->n_stores; i++) {
+		(void)am_report_store_display(o->stores[i], &shown);
 		if (am_report_store_expire(o->stores[i], before, &n,
 		    &why) != AM_OK) {
-			fprintf(stderr, "authmilterctl: report expire: %s\n",
-			    why.text);
+			fprintf(stderr, "authmilterctl: report expire %s: %s\n",
+			    am_buf_str(&shown), why.text);
 			rc = 1;
 			continue;
 		}
-		printf("%s: %llu rows deleted\n", o->stores[i],
+		printf("%s: %llu rows deleted\n", am_buf_str(&shown),
 		    (unsigned long long)n);
 		if (am_report_agg_expire(o->stores[i], before, &n,
 		    &why) != AM_OK) {
-			fprintf(stderr, "authmilterctl: report expire: %s\n",
-			    why.text);
+			fprintf(stderr, "authmilterctl: report expire %s: %s\n",
+			    am_buf_str(&shown), why.text);
 			rc = 1;
 			continue;
 		}
-		printf("%s: %llu received reports deleted\n", o->stores[i],
-		    (unsigned long long)n);
+		printf("%s: %llu received reports deleted\n",
+		    am_buf_str(&shown), (unsigned long long)n);
 	}
+	am_buf_release(&shown);
 	return rc;
 }
 

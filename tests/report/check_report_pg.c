@@ -266,6 +266,52 @@ START_TEST(store_kind)
 }
 END_TEST
 
+/* shown - am_report_store_display() of path. */
+static char *
+shown(const char *path)
+{
+	struct am_buf b;
+	char *s;
+
+	am_buf_init(&b, 4096);
+	s = strdup(am_report_store_display(path, &b));
+	am_buf_release(&b);
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+/* store_display: a password never reaches a log line or a message. */
+START_TEST(store_display)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "postgresql://am@db1/reports", "postgresql://am@db1/reports" },
+		{ "host=db1 dbname=reports", "host=db1 dbname=reports" },
+		{ "/var/lib/authmilter/reports.db",
+		    "/var/lib/authmilter/reports.db" },
+		{ "postgresql://am:s3cr%65t@db1:5433/reports",
+		    "user=am password=******** dbname=reports host=db1 port=5433" },
+		{ "postgresql://db1/reports?user=am&password=s3cret",
+		    "user=am password=******** dbname=reports host=db1" },
+		{ "host=db1 password='s3 cret' dbname=reports",
+		    "password=******** dbname=reports host=db1" },
+		{ "host=db1 password = s3cret application_name='a b\\\\c'",
+		    "password=******** host=db1 application_name='a b\\\\c'" },
+		{ "postgresql://am:s3cret@db1/reports?bogus=1",
+		    "(a PostgreSQL connection string libpq cannot parse)" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *s = shown(cases[i].in);
+
+		ck_assert_msg(strcmp(s, cases[i].out) == 0, "%s -> %s",
+		    cases[i].in, s);
+		ck_assert_msg(strstr(s, "s3") == NULL, "%s", s);
+		free(s);
+	}
+}
+END_TEST
+
 static const char v1_schema[] =
     "CREATE TABLE schema_version (version INTEGER NOT NULL);"
     "INSERT INTO schema_version VALUES (1);"
@@ -664,6 +710,7 @@ main(void)
 	tcase_add_test(tc, same_xml_as_sqlite);
 	tcase_add_test(tc, conninfo_and_merge);
 	tcase_add_test(tc, store_kind);
+	tcase_add_test(tc, store_display);
 	tcase_add_test(tc, migrates_schema_1);
 	tcase_add_test(tc, newer_schema_refused);
 	tcase_add_test(tc, invalid_utf8_kept);
