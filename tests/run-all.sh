@@ -105,7 +105,8 @@ for f in /usr/sbin/authmilter /usr/bin/authmilterctl \
     /usr/share/man/man8/authmilter.8 /usr/share/man/man8/authmilterctl.8 \
     /usr/share/man/man5/authmilter.conf.5 /usr/share/doc/authmilter/README \
     /etc/authmilter/authmilter.conf.sample $unitdir/authmilter.service \
-    $unitdir/authmilter-report.service $unitdir/authmilter-report.timer; do
+    $unitdir/authmilter-report.service $unitdir/authmilter-report.timer \
+    $unitdir/authmilter-dashboard.service $unitdir/authmilter-dashboard.timer; do
 	if [ -f "$dest$f" ] && [ -s "$dest$f" ]; then
 		iok "installed $f"
 	else
@@ -124,6 +125,8 @@ if grep -qx "ExecStart=/usr/sbin/authmilter -f -c /etc/authmilter/authmilter.con
     "$dest$unitdir/authmilter.service" &&
     grep -qx "ExecStart=/usr/bin/authmilterctl report expire" \
     "$dest$unitdir/authmilter-report.service" &&
+    grep -qx "ExecStart=/usr/bin/authmilterctl report html --out /var/lib/authmilter/dashboard" \
+    "$dest$unitdir/authmilter-dashboard.service" &&
     ! grep -q /usr/local "$dest$unitdir"/authmilter*; then
 	iok "the installed units name the installed programs"
 else

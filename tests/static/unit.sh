@@ -3,7 +3,8 @@
 # user with the sandbox below (each directive exactly as listed, in the
 # [Service] section), its commands use the /usr/local paths make install
 # rewrites, and, where systemd-analyze exists, it verifies and its offline
-# exposure score is at most 2.0.
+# exposure score is at most 2.0; the report and dashboard units beside it
+# (see below).
 # make check sets top_srcdir and top_builddir; run by hand, they default to
 # the source tree and the current directory.
 set -u
@@ -97,6 +98,56 @@ if command -v systemd-analyze > /dev/null 2>&1; then
 	fi
 else
 	echo "ok - systemd-analyze checks # SKIP systemd-analyze not installed"
+fi
+
+# The oneshot units beside it. authmilter-report.service must keep the
+# MTA's sendmail working: Postfix's sendmail runs the setgid postdrop, so
+# nothing that sets or implies NoNewPrivileges (systemd.exec(5)) may be in
+# it. Every unit names its programs by the /usr/local paths make install
+# rewrites.
+report=$top_srcdir/contrib/systemd/authmilter-report.service
+nnp='^(NoNewPrivileges|PrivateDevices|SystemCallFilter|SystemCallArchitectures|RestrictAddressFamilies|RestrictNamespaces|RestrictRealtime|RestrictSUIDSGID|ProtectKernelModules|ProtectKernelLogs|ProtectClock|ProtectHostname|MemoryDenyWriteExecute|LockPersonality|DynamicUser)='
+if grep -Eq "$nnp" "$report"; then
+	not_ok "authmilter-report.service: nothing implies NoNewPrivileges ($(grep -E "$nnp" "$report" | tr '\n' ' '))"
+else
+	ok "authmilter-report.service: nothing implies NoNewPrivileges (setgid postdrop)"
+fi
+for u in authmilter-report.service authmilter-report.timer \
+    authmilter-dashboard.service authmilter-dashboard.timer; do
+	f=$top_srcdir/contrib/systemd/$u
+	if [ ! -f "$f" ]; then
+		not_ok "$u exists"
+		continue
+	fi
+	if grep '^ExecStart' "$f" | grep -v '=-\{0,1\}/usr/local/bin/authmilterctl ' \
+	    | grep -q .; then
+		not_ok "$u: every ExecStart is /usr/local/bin/authmilterctl"
+	else
+		ok "$u: every ExecStart is /usr/local/bin/authmilterctl"
+	fi
+	command -v systemd-analyze > /dev/null 2>&1 || continue
+	sed "s|/usr/local/bin/|$top_builddir/milter/|g" "$f" > "$tmp/u/$u"
+done
+if command -v systemd-analyze > /dev/null 2>&1; then
+	for u in authmilter-report.service authmilter-dashboard.service; do
+		if systemd-analyze verify --man=no "$tmp/u/$u" > "$tmp/out" 2>&1
+		then
+			ok "systemd-analyze verify $u"
+		else
+			not_ok "systemd-analyze verify $u"
+			sed 's/^/#   /' "$tmp/out"
+		fi
+	done
+	systemd-analyze security --offline=yes \
+	    "$tmp/u/authmilter-dashboard.service" > "$tmp/out" 2>&1
+	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' \
+	    "$tmp/out")
+	if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
+		ok "authmilter-dashboard.service exposure $score (at most 2.0)"
+	else
+		not_ok "authmilter-dashboard.service exposure ${score:-unknown} (at most 2.0)"
+		tail -n 5 "$tmp/out" | sed 's/^/#   /'
+	fi
 fi
 
 echo "$pass passed, $fail failed"
