@@ -21,6 +21,20 @@ not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/unit.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT HUP INT TERM
 
+# exposure UNIT - systemd-analyze's offline exposure score of $tmp/u/UNIT
+# is at most 2.0.
+exposure() {
+	systemd-analyze security --offline=yes "$tmp/u/$1" > "$tmp/out" 2>&1
+	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' \
+	    "$tmp/out")
+	if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
+		ok "systemd-analyze security $1: exposure $score (at most 2.0)"
+	else
+		not_ok "systemd-analyze security $1: exposure ${score:-unknown} (at most 2.0)"
+		tail -n 5 "$tmp/out" | sed 's/^/#   /'
+	fi
+}
+
 # The [Service] lines, comments left out.
 awk '/^\[/ { sec = $0; next } sec == "[Service]" && /^[A-Za-z]/' "$unit" \
     > "$tmp/service"
@@ -86,16 +100,7 @@ if command -v systemd-analyze > /dev/null 2>&1; then
 		not_ok "systemd-analyze verify"
 		sed 's/^/#   /' "$tmp/out"
 	fi
-	systemd-analyze security --offline=yes "$tmp/u/authmilter.service" \
-	    > "$tmp/out" 2>&1
-	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' \
-	    "$tmp/out")
-	if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
-		ok "systemd-analyze security: exposure $score (at most 2.0)"
-	else
-		not_ok "systemd-analyze security: exposure ${score:-unknown} (at most 2.0)"
-		tail -n 5 "$tmp/out" | sed 's/^/#   /'
-	fi
+	exposure authmilter.service
 else
 	echo "ok - systemd-analyze checks # SKIP systemd-analyze not installed"
 fi
@@ -138,16 +143,7 @@ if command -v systemd-analyze > /dev/null 2>&1; then
 			sed 's/^/#   /' "$tmp/out"
 		fi
 	done
-	systemd-analyze security --offline=yes \
-	    "$tmp/u/authmilter-dashboard.service" > "$tmp/out" 2>&1
-	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' \
-	    "$tmp/out")
-	if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
-		ok "authmilter-dashboard.service exposure $score (at most 2.0)"
-	else
-		not_ok "authmilter-dashboard.service exposure ${score:-unknown} (at most 2.0)"
-		tail -n 5 "$tmp/out" | sed 's/^/#   /'
-	fi
+	exposure authmilter-dashboard.service
 fi
 
 echo "$pass passed, $fail failed"
