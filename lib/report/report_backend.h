@@ -18,7 +18,12 @@
  *             n rows in one transaction (all or none): AM_TEMPFAIL when
  *             the store failed (retry the batch later, on a new handle),
  *             AM_PERMFAIL when it refused these rows for their content
- *             (retrying cannot help: drop and count them). scan() calls fn
+ *             (retrying cannot help: drop and count them). The batch's id
+ *             goes into table batches (schema 6) in the same transaction,
+ *             and a batch whose id is already there is not written again
+ *             (AM_OK): a retry after a commit whose acknowledgement was
+ *             lost (the connection broke during COMMIT) adds no row twice.
+ *             expire() also forgets batch ids older than before. scan() calls fn
  *             once per group of equal rows in [begin, end) (and policy
  *             domain == domain unless NULL) with the group's count, the
  *             time of its latest row, and that row's policy columns (fn's
@@ -184,6 +189,13 @@ typedef void am_report_agg_rec_fn(void *arg, size_t i,
 typedef void am_report_agg_scan_fn(void *arg,
     const struct am_agg_flat_report *r, const struct am_agg_flat_record *c);
 
+#define AM_REPORT_BATCH_ID_MAX	33	/* 32 hex digits and a NUL */
+
+struct am_report_batch {	/* what identifies one write() and its retries */
+	char id[AM_REPORT_BATCH_ID_MAX];	/* unique in the fleet */
+	int64_t time;			/* UTC seconds of its first try */
+};
+
 struct am_report_backend {
 	const char *name;
 	bool (*accepts)(const char *path);
@@ -191,8 +203,8 @@ struct am_report_backend {
 	 * the path itself */
 	void (*display)(const char *path, struct am_buf *out);
 	void *(*open)(const char *path, bool is_readonly, struct am_why *why);
-	enum am_status (*write)(void *h, struct am_report_flat *const *rows,
-	    size_t n, struct am_why *why);
+	enum am_status (*write)(void *h, const struct am_report_batch *b,
+	    struct am_report_flat *const *rows, size_t n, struct am_why *why);
 	enum am_status (*scan)(void *h, int64_t begin, int64_t end,
 	    const char *domain, am_report_scan_fn *fn, void *arg,
 	    struct am_why *why);

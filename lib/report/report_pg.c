@@ -99,6 +99,9 @@ static const char *const migration[SCHEMA_VERSION] = {
 	" report BIGINT NOT NULL REFERENCES agg_reports(id) ON DELETE CASCADE,"
 	" count BIGINT NOT NULL, " AM_AGG_RECORD_TEXT_SQL ");"
 	"CREATE INDEX agg_records_report ON agg_records(report);",
+	/* 5 -> 6: the ids of the batches written (report_backend.h) */
+	"CREATE TABLE batches (id TEXT PRIMARY KEY, time BIGINT NOT NULL);"
+	"CREATE INDEX batches_time ON batches(time);",
 };
 
 /* res_why - the reason of a failed result (or of the connection when r is
@@ -440,17 +443,40 @@ copy_end(PGconn *c, const char *reason, struct am_why *why)
 	return st;
 }
 
-/* pg_write - n rows in one COPY (one transaction). */
+/* batch_add - BEGIN, and record b in batches; *is_new is false (and the
+ * transaction rolled back) when it was there already. */
 static enum am_status
-pg_write(void *h, struct am_report_flat *const *rows, size_t n,
-    struct am_why *why)
+batch_add(struct pg_store *s, const struct am_report_batch *b,
+    bool *is_new, struct am_why *why)
+{
+	char t[INT_TEXT];
+	const char *param[2] = { b->id, t };
+	enum am_status st = AM_OK;
+	PGresult *r;
+
+	if ((st = exec(s->conn, "BEGIN", "begin", why)) != AM_OK)
+		return st;
+	snprintf(t, sizeof(t), "%" PRId64, b->time);
+	if ((r = query(s->conn, "INSERT INTO batches (id, time) VALUES"
+	    " ($1, $2) ON CONFLICT (id) DO NOTHING", 2, param, "batch", &st,
+	    why)) == NULL)
+		return st;
+	*is_new = strcmp(PQcmdTuples(r), "0") != 0;
+	PQclear(r);
+	return *is_new ? AM_OK : exec(s->conn, "ROLLBACK", "rollback", why);
+}
+
+/* pg_write - n rows in one COPY, in one transaction with the batch id. */
+static enum am_status
+pg_write(void *h, const struct am_report_batch *b,
+    struct am_report_flat *const *rows, size_t n, struct am_why *why)
 {
 	struct pg_store *s = h;
 	enum am_status st = AM_OK;
 	const char *abandon = NULL;
 	struct am_buf line;
-	char *sql = copy_sql();
-	bool is_too_long = false;
+	char *sql;
+	bool is_too_long = false, is_new = false;
 	PGresult *r;
 	size_t i;
 
@@ -458,11 +484,12 @@ pg_write(void *h, struct am_report_flat *const *rows, size_t n,
 	 * hold the writer forever; only the writer's session gets the limit,
 	 * export and expire may take longer */
 	if (!s->has_timeout && (st = exec(s->conn, "SET statement_timeout = '"
-	    WRITE_TIMEOUT "'", "statement_timeout", why)) != AM_OK) {
-		free(sql);
+	    WRITE_TIMEOUT "'", "statement_timeout", why)) != AM_OK)
 		return st;
-	}
 	s->has_timeout = true;
+	if ((st = batch_add(s, b, &is_new, why)) != AM_OK || !is_new)
+		return st;	/* !is_new: written before, commit unheard */
+	sql = copy_sql();
 	r = PQexec(s->conn, sql);
 	free(sql);
 	if (!is_ok(r, true)) {
@@ -485,7 +512,7 @@ pg_write(void *h, struct am_report_flat *const *rows, size_t n,
 		am_why_set(why, "copy: a row over %u bytes", LINE_MAX_BYTES);
 		return AM_PERMFAIL;
 	}
-	return st;
+	return st == AM_OK ? exec(s->conn, "COMMIT", "commit", why) : st;
 }
 
 /* scan_sql - the grouped SELECT for this database's schema version. */
@@ -543,7 +570,7 @@ pg_scan(void *h, int64_t begin, int64_t end, const char *domain,
 	return AM_OK;
 }
 
-/* pg_expire - delete rows older than before. */
+/* pg_expire - delete rows and batch ids older than before. */
 static enum am_status
 pg_expire(void *h, int64_t before, uint64_t *deleted, struct am_why *why)
 {
@@ -559,6 +586,10 @@ pg_expire(void *h, int64_t before, uint64_t *deleted, struct am_why *why)
 	    "expire", &st, why)) == NULL)
 		return st;
 	*deleted = strtoull(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	if ((r = query(s->conn, "DELETE FROM batches WHERE time < $1", 1,
+	    param, "expire", &st, why)) == NULL)
+		return st;
 	PQclear(r);
 	return AM_OK;
 }

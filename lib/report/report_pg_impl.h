@@ -29,7 +29,7 @@
 #include "core/buf.h"
 #include "report/report_backend.h"
 
-#define SCHEMA_VERSION	5
+#define SCHEMA_VERSION	6
 #define INT_TEXT	24		/* an int64 as text, with NUL */
 
 struct pg_store {

@@ -79,6 +79,9 @@ static const char *const migration[SCHEMA_VERSION] = {
 	" report INTEGER NOT NULL REFERENCES agg_reports(id),"
 	" count INTEGER NOT NULL, " AM_AGG_RECORD_TEXT_SQL ");"
 	"CREATE INDEX agg_records_report ON agg_records(report);",
+	/* 5 -> 6: the ids of the batches written (report_backend.h) */
+	"CREATE TABLE batches (id TEXT PRIMARY KEY, time INTEGER NOT NULL);"
+	"CREATE INDEX batches_time ON batches(time);",
 };
 
 /* db_why - the reason from SQLite's last error on db. */
@@ -289,19 +292,46 @@ insert_one(struct sqlite_store *s, const struct am_report_flat *f,
 	return AM_OK;
 }
 
-/* sq_write - n rows in one transaction. */
+/* batch_add - record b in batches (inside the write's transaction);
+ * *is_new is false when it was there already. */
 static enum am_status
-sq_write(void *h, struct am_report_flat *const *rows, size_t n,
-    struct am_why *why)
+batch_add(struct sqlite_store *s, const struct am_report_batch *b,
+    bool *is_new, struct am_why *why)
+{
+	enum am_status ret = AM_OK;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO batches"
+	    " (id, time) VALUES (?1, ?2)", -1, &st, NULL) != SQLITE_OK)
+		return db_why(s->db, "prepare batch", why);
+	sqlite3_bind_text(st, 1, b->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, b->time);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_why(s->db, "batch", why);
+	else
+		*is_new = sqlite3_changes(s->db) > 0;
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* sq_write - n rows in one transaction, once per batch id. */
+static enum am_status
+sq_write(void *h, const struct am_report_batch *b,
+    struct am_report_flat *const *rows, size_t n, struct am_why *why)
 {
 	struct sqlite_store *s = h;
 	enum am_status st = AM_OK;
+	bool is_new = false;
 	size_t i;
 
 	if (s->insert == NULL && (st = prepare_insert(s, why)) != AM_OK)
 		return st;
 	if ((st = exec(s->db, "BEGIN IMMEDIATE", "begin", why)) != AM_OK)
 		return st;
+	if ((st = batch_add(s, b, &is_new, why)) == AM_OK && !is_new) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return AM_OK;	/* written before: its commit went unheard */
+	}
 	for (i = 0; i < n && st == AM_OK; i++)
 		st = insert_one(s, rows[i], why);
 	sqlite3_reset(s->insert);
@@ -380,25 +410,39 @@ sq_scan(void *h, int64_t begin, int64_t end, const char *domain,
 	return AM_OK;
 }
 
-/* sq_expire - delete rows older than before. */
+/* delete_before - DELETE FROM table WHERE time < before; *n: rows. */
+static enum am_status
+delete_before(sqlite3 *db, const char *sql, int64_t before, uint64_t *n,
+    struct am_why *why)
+{
+	enum am_status ret = AM_OK;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_why(db, "prepare expire", why);
+	sqlite3_bind_int64(st, 1, before);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = db_why(db, "expire", why);
+	else
+		*n = (uint64_t)sqlite3_changes(db);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* sq_expire - delete rows and batch ids older than before. */
 static enum am_status
 sq_expire(void *h, int64_t before, uint64_t *deleted, struct am_why *why)
 {
 	struct sqlite_store *s = h;
-	sqlite3_stmt *st;
-	int rc;
+	enum am_status st;
+	uint64_t n;
 
 	*deleted = 0;
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM rows WHERE time < ?1", -1,
-	    &st, NULL) != SQLITE_OK)
-		return db_why(s->db, "prepare expire", why);
-	sqlite3_bind_int64(st, 1, before);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_why(s->db, "expire", why);
-	*deleted = (uint64_t)sqlite3_changes(s->db);
-	return AM_OK;
+	if ((st = delete_before(s->db, "DELETE FROM rows WHERE time < ?1",
+	    before, deleted, why)) != AM_OK)
+		return st;
+	return delete_before(s->db, "DELETE FROM batches WHERE time < ?1",
+	    before, &n, why);
 }
 
 /* sent_row - the columns of a sent row into out (error not kept). */

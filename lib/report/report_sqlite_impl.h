@@ -17,7 +17,7 @@
 
 #include "report/report_backend.h"
 
-#define SCHEMA_VERSION	5
+#define SCHEMA_VERSION	6
 
 struct sqlite_store {
 	sqlite3 *db;		/* owned */

@@ -9,7 +9,9 @@
  * pointer moves; the one writer thread takes up to batch_max rows (waiting
  * at most batch_ms for a batch to fill) and commits them in one
  * transaction. A failed batch stays in flight and is retried with backoff
- * while the ring keeps accepting rows, dropping its oldest when full.
+ * while the ring keeps accepting rows, dropping its oldest when full; it
+ * keeps its id across retries, so a store that committed it without our
+ * hearing so does not take it twice (report_backend.h).
  * PITFALLS "Reports": a failing store never tempfails mail.
  */
 #include "autoconf.h"
@@ -20,6 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
 
 #include "core/buf.h"
 #include "core/xalloc.h"
@@ -51,6 +56,7 @@ struct am_report_store {
 	struct am_report_counters c;	/* queue_depth unused here */
 	uint64_t errors_taken;		/* c.write_errors at take_error() */
 	struct am_why last_why;		/* the latest failure */
+	uint64_t batches;		/* batches taken; writer thread only */
 };
 
 #define ENTRY_MAX	(3 * (AM_REPORT_STR_MAX + 24))
@@ -262,18 +268,47 @@ take_batch(struct am_report_store *rs, struct am_report_flat **out)
 	return n;
 }
 
+/* batch_new - the id of a new batch: 128 random bits in hex (without a
+ * random source: time, pid and a count, unique on this host). */
+static void
+batch_new(struct am_report_store *rs, struct am_report_batch *b)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[16];
+	struct timespec now;
+	size_t i;
+
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	b->time = (int64_t)now.tv_sec;
+	rs->batches++;
+	if (RAND_bytes(r, (int)sizeof(r)) != 1) {
+		if (am_snprintf(b->id, sizeof(b->id), "%08llx%08lx%08lx%08llx",
+		    (unsigned long long)now.tv_sec & 0xffffffffULL,
+		    (unsigned long)now.tv_nsec & 0xffffffffUL,
+		    (unsigned long)getpid() & 0xffffffffUL,
+		    (unsigned long long)rs->batches & 0xffffffffULL) != AM_OK)
+			AM_PANIC("batch_new: id too long");
+		return;
+	}
+	for (i = 0; i < sizeof(r); i++) {
+		b->id[2 * i] = hex[r[i] >> 4];
+		b->id[2 * i + 1] = hex[r[i] & 0xf];
+	}
+	b->id[2 * sizeof(r)] = '\0';
+}
+
 /* try_write - (re)open the store if needed and write one batch; AM_PERMFAIL
  * only when the store refused these rows (an open that fails is retried). */
 static enum am_status
-try_write(struct am_report_store *rs, struct am_report_flat **rows,
-    size_t n, struct am_why *why)
+try_write(struct am_report_store *rs, const struct am_report_batch *b,
+    struct am_report_flat **rows, size_t n, struct am_why *why)
 {
 	enum am_status st;
 
 	if (rs->h == NULL && (rs->h = rs->be->open(rs->path, false,
 	    why)) == NULL)
 		return AM_TEMPFAIL;
-	st = rs->be->write(rs->h, rows, n, why);
+	st = rs->be->write(rs->h, b, rows, n, why);
 	if (st != AM_OK) {
 		/* a fresh handle on the next try: the file may be replaced */
 		rs->be->close(rs->h);
@@ -299,6 +334,7 @@ static void
 write_batch(struct am_report_store *rs, struct am_report_flat **rows,
     size_t n)
 {
+	struct am_report_batch b;
 	struct timespec until;
 	struct am_why why;
 	enum am_status st;
@@ -306,13 +342,14 @@ write_batch(struct am_report_store *rs, struct am_report_flat **rows,
 	bool is_last;
 	size_t i;
 
+	batch_new(rs, &b);	/* the same id on every retry */
 	for (;;) {
 		pthread_mutex_lock(&rs->lock);
 		is_last = rs->is_stopping;
 		if (rs->is_giving_up)
 			break;
 		pthread_mutex_unlock(&rs->lock);
-		if ((st = try_write(rs, rows, n, &why)) == AM_OK) {
+		if ((st = try_write(rs, &b, rows, n, &why)) == AM_OK) {
 			pthread_mutex_lock(&rs->lock);
 			rs->c.is_failing = false;
 			batch_done(rs, n, true);

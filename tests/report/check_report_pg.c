@@ -24,6 +24,7 @@
 #include "core/buf.h"
 #include "report/report_store.h"
 #include "report/report_xml.h"
+#include "testutil/testbatch.h"
 #include "testutil/testpg.h"
 #include "testutil/testutil.h"
 
@@ -206,7 +207,7 @@ START_TEST(same_xml_as_sqlite)
 	ck_assert_int_eq(am_testpg_int(pg, "roundtrip",
 	    "SELECT count(*) FROM rows"), 15);
 	ck_assert_int_eq(am_testpg_int(pg, "roundtrip",
-	    "SELECT version FROM schema_version"), 5);
+	    "SELECT version FROM schema_version"), 6);
 	same_reports(db, uri, 0, 86400);
 	same_reports(db, uri, 86400, 2 * 86400);
 	set = query1(uri, 0, 86400, "a.example");	/* domain filter */
@@ -352,7 +353,7 @@ START_TEST(migrates_schema_1)
 	am_report_store_enqueue(rs, &r);
 	am_report_store_close(rs, NULL);
 	ck_assert_int_eq(am_testpg_int(pg, "v1",
-	    "SELECT version FROM schema_version"), 5);
+	    "SELECT version FROM schema_version"), 6);
 	ck_assert_int_eq(am_testpg_int(pg, "v1",	/* step 5: received */
 	    "SELECT count(*) FROM agg_reports"), 0);
 	ck_assert_int_eq(am_testpg_int(pg, "v1",
@@ -372,6 +373,17 @@ START_TEST(migrates_schema_1)
 	ck_assert_int_eq(rec->row.policy.pct, 50);
 	ck_assert(rec->row.policy.is_aspf_strict);
 	set = am_report_set_free(set);
+	free(uri);
+}
+END_TEST
+
+/* batch_written_once: a batch retried after its COMMIT went unheard adds
+ * no row (report_backend.h). */
+START_TEST(batch_written_once)
+{
+	char *uri = newdb("batch");
+
+	am_testbatch_written_once(uri);
 	free(uri);
 }
 END_TEST
@@ -713,6 +725,7 @@ main(void)
 	tcase_add_test(tc, store_display);
 	tcase_add_test(tc, migrates_schema_1);
 	tcase_add_test(tc, newer_schema_refused);
+	tcase_add_test(tc, batch_written_once);
 	tcase_add_test(tc, invalid_utf8_kept);
 	tcase_add_test(tc, expire_old_rows);
 	tcase_add_test(tc, database_unavailable);

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "report/report_store.h"
+#include "testutil/testbatch.h"
 #include "testutil/testutil.h"
 
 static double
@@ -136,7 +137,7 @@ START_TEST(round_trip)
 	ck_assert_uint_eq(c.dropped, 0);
 	ck_assert_uint_eq(c.queue_depth, 0);
 	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM rows"), 3);
-	ck_assert_int_eq(db_int(db, "SELECT version FROM schema_version"), 5);
+	ck_assert_int_eq(db_int(db, "SELECT version FROM schema_version"), 6);
 	set = query1(db, 0, 2000, NULL);
 	ck_assert_uint_eq(set->n_domains, 1);
 	ck_assert_uint_eq(set->domains[0].n_records, 1);
@@ -516,7 +517,7 @@ START_TEST(migrates_schema_1)
 	rs = open_ok(db, NULL);
 	am_report_store_enqueue(rs, &r);
 	am_report_store_close(rs, NULL);
-	ck_assert_int_eq(db_int(db, "SELECT version FROM schema_version"), 5);
+	ck_assert_int_eq(db_int(db, "SELECT version FROM schema_version"), 6);
 	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM schema_version"), 1);
 	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM agg_reports"), 0);
 	ck_assert_int_eq(db_int(db, "SELECT np FROM rows WHERE time = 100"),
@@ -533,6 +534,14 @@ START_TEST(migrates_schema_1)
 	ck_assert_int_eq(rec->row.policy.pct, 50);
 	ck_assert(rec->row.policy.is_aspf_strict);
 	set = am_report_set_free(set);
+}
+END_TEST
+
+/* batch_written_once: a batch retried after its commit went unheard adds
+ * no row (report_backend.h). */
+START_TEST(batch_written_once)
+{
+	am_testbatch_written_once(am_test_path(0, "batch.db"));
 }
 END_TEST
 
@@ -668,6 +677,7 @@ main(void)
 	tcase_add_test(tc, kill9_keeps_committed_batches);
 	tcase_add_test(tc, migrates_schema_1);
 	tcase_add_test(tc, newer_schema_refused);
+	tcase_add_test(tc, batch_written_once);
 	tcase_add_test(tc, expire_old_rows);
 	tcase_add_test(tc, long_strings_cut);
 	tcase_add_test(tc, writer_throughput);
