@@ -173,8 +173,10 @@ worker_main(void *arg)
 	for (i = 0; i < LG_MAX_MILTERS; i++)
 		w->sess[i].fd = -1;
 	while ((k = atomic_fetch_add(&r->next, 1)) < r->o.count) {
-		if (now() - r->t_start > r->o.max_secs)
+		if (now() - r->t_start > r->o.max_secs) {
+			r->lat_ms[k] = -1;	/* taken, never sent */
 			break;
+		}
 		t0 = now();
 		if (k == r->o.dump_k)
 			pthread_mutex_lock(&r->dump_lock);
@@ -206,10 +208,14 @@ static long
 report(struct run *r, struct worker *ws, double secs)
 {
 	long total[LG_NACTIONS] = { 0 }, n = 0, k;
-	double *lat = malloc(sizeof(double) * (size_t)(r->o.count + 1));
+	long end = atomic_load(&r->next) < r->o.count ?
+	    (long)atomic_load(&r->next) : r->o.count;	/* indices taken */
+	double *lat = malloc(sizeof(double) * (size_t)(end + 1));
 	int i, a;
 
-	for (k = 0; k < r->o.count; k++)
+	if (lat == NULL)
+		return 1;
+	for (k = 0; k < end; k++)
 		if (r->lat_ms[k] >= 0)
 			lat[n++] = r->lat_ms[k];
 	qsort(lat, (size_t)n, sizeof(double), cmp_double);
@@ -287,7 +293,7 @@ main(int argc, char **argv)
 {
 	struct run r;
 	struct worker *ws;
-	long k, failed;
+	long failed;
 	int i;
 
 	memset(&r, 0, sizeof(r));
@@ -302,8 +308,9 @@ main(int argc, char **argv)
 	ws = calloc((size_t)r.o.conc, sizeof(*ws));
 	if (r.lat_ms == NULL || ws == NULL)
 		return 2;
-	for (k = 0; k < r.o.count; k++)
-		r.lat_ms[k] = -1;
+	/* lat_ms[k] is written by the worker that takes k (-1 when it stops
+	 * before sending): no pass over all -n entries here, which with a
+	 * huge -n and a -t cap took seconds before the first message */
 	pthread_mutex_init(&r.dump_lock, NULL);
 	atomic_init(&r.next, 0);
 	r.t_start = now();

@@ -72,6 +72,10 @@ while [ $cycle -le "$CRASH_CYCLES" ]; do
 	echo "# cycle $cycle: $got messages answered before kill -9," \
 	    "StatsFile said ${written:-?} rows written, the store has $r" \
 	    "($((got - r)) lost, batch limit $BATCH)"
+	# without this the cycle can pass with no load at all (loadgen once
+	# spent seconds before its first message and the kill came first)
+	check "cycle $cycle: the load ran before the kill ($((got - ${warm:-0})) answered under load)" \
+	    test "$((got - ${warm:-0}))" -gt "$CRASH_CONC"
 	check "cycle $cycle: every row reported written is there ($r >= ${written:-?})" \
 	    test -n "$written" -a "$r" -ge "${written:-0}"
 	check "cycle $cycle: at most one batch lost ($((got - r)) of $got)" \
