@@ -22,6 +22,13 @@ apt-get install -y -q --no-install-recommends \
 	python3 python3-dkim python3-authres libmail-dkim-perl opendkim-tools \
 	libxml2-utils valgrind unbound iproute2 \
 	groff-base mandoc man-db strace
+# The e2e suites' own tools, which a minimal Debian 12 root lacks (without
+# them those suites SKIP): the sqlite3 shell (tests/e2e/crash.sh and
+# privileges.sh check the store's integrity and rows), gdb
+# (tests/e2e/sign_keys.sh reads the daemon's memory for key bytes), and
+# python3-cryptography, which python3-dkim only recommends (Ed25519 keys for
+# the corpus of tests/e2e/load.sh and crash.sh).
+apt-get install -y -q --no-install-recommends sqlite3 gdb python3-cryptography
 # tests/report/check_report_browser: the DMARC dashboard (authmilterctl
 # report html) rendered by a real browser, headless; a font for its text.
 apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
