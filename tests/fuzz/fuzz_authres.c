@@ -94,7 +94,7 @@ parse_side(const char *data, size_t size)
 	ours = am_authres_is_ours(data, size, "mx.example.org");
 	if (am_authres_parse(data, size, &p, &why) != AM_OK)
 		return;
-	check(ours == (strcasecmp(p->authserv_id, "mx.example.org") == 0),
+	check(ours == am_authres_id_eq(p->authserv_id, "mx.example.org"),
 	    "is_ours disagrees with parse", p->authserv_id, "mx.example.org");
 	if (p->authserv_id[0] != '\0')
 		check(am_authres_is_ours(data, size, p->authserv_id),
