@@ -26,6 +26,8 @@
  *   loadgen: milters=1 conc=4 msgs=1000 secs=1.23 rate=813.0 p50_ms=...
  *   loadgen: accept=... continue=... reject=... tempfail=... discard=...
  *       quarantine=... error=...
+ * SIGTERM ends a run as -t does: messages not yet started are not sent and
+ * the two lines are printed (tests/e2e/crash.sh stops its load that way).
  * Exit 0 when every message got a verdict, 1 when some failed, 2 on usage.
  */
 #include <errno.h>
@@ -48,6 +50,7 @@ struct run {
 	struct lg_opts o;		/* options, read-only */
 	struct lg_corpus corpus;	/* messages, read-only */
 	atomic_long next;		/* next message number */
+	atomic_int is_stopped;		/* set by SIGTERM (sig_main) */
 	double	t_start;		/* monotonic seconds */
 	double	*lat_ms;		/* latency of message k, or -1 */
 	pthread_mutex_t dump_lock;	/* serialises -d output */
@@ -173,7 +176,8 @@ worker_main(void *arg)
 	for (i = 0; i < LG_MAX_MILTERS; i++)
 		w->sess[i].fd = -1;
 	while ((k = atomic_fetch_add(&r->next, 1)) < r->o.count) {
-		if (now() - r->t_start > r->o.max_secs) {
+		if (atomic_load(&r->is_stopped) ||
+		    now() - r->t_start > r->o.max_secs) {
 			r->lat_ms[k] = -1;	/* taken, never sent */
 			break;
 		}
@@ -288,9 +292,26 @@ parse_opts(struct lg_opts *o, int argc, char **argv)
 		usage();
 }
 
+/* sig_main - waits for SIGTERM (blocked in every thread) and stops the run. */
+static void *
+sig_main(void *arg)
+{
+	struct run *r = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	if (sigwait(&set, &sig) == 0)
+		atomic_store(&r->is_stopped, 1);
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
+	sigset_t set;
+	pthread_t sig_tid;
 	struct run r;
 	struct worker *ws;
 	long failed;
@@ -313,6 +334,15 @@ main(int argc, char **argv)
 	 * huge -n and a -t cap took seconds before the first message */
 	pthread_mutex_init(&r.dump_lock, NULL);
 	atomic_init(&r.next, 0);
+	atomic_init(&r.is_stopped, 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (pthread_create(&sig_tid, NULL, sig_main, &r) != 0 ||
+	    pthread_detach(sig_tid) != 0) {
+		fprintf(stderr, "loadgen: pthread_create failed\n");
+		return 2;
+	}
 	r.t_start = now();
 	for (i = 0; i < r.o.conc; i++) {
 		ws[i].run = &r;

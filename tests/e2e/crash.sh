@@ -7,9 +7,10 @@
 #     connections up to 447 rows were in flight or queued at the kill);
 #     every corpus message makes one report row
 #     (tests/bench/mkcorpus.py corpus: all DMARC-evaluated);
-#   - after CRASH_AFTER seconds the last StatsFile snapshot is read
-#     (reports.written: rows the daemon says it committed) and the daemon is
-#     killed with SIGKILL at once;
+#   - after CRASH_AFTER seconds, and once the StatsFile counts more than
+#     CRASH_CONC rows enqueued (up to 30 s more), the last snapshot is read
+#     (reports.written: rows the daemon says it committed), the daemon is
+#     killed with SIGKILL at once and the load generator stopped (SIGTERM);
 #   - PRAGMA integrity_check says ok; the store holds at least every row
 #     committed before the snapshot, and of the messages answered before
 #     the kill (loadgen's verdicts) at most one batch (500 rows, the
@@ -55,14 +56,26 @@ while [ $cycle -le "$CRASH_CYCLES" ]; do
 	# than CRASH_AFTER, and the kill came before any answer.
 	dl_lg "$DL_DIR/w$cycle.out" -c 1 -n 1
 	warm=$(answered "$DL_DIR/w$cycle.out")
-	dl_lg "$DL_DIR/c$cycle.out" -c "$CRASH_CONC" -n 100000000 \
-	    -t $((CRASH_AFTER + 2)) &
+	"$DL_LOADGEN" -s "$DL_SOCK" -w 60 -c "$CRASH_CONC" -n 100000000 \
+	    -t 120 "$DL_DIR/corpus/inbound" > "$DL_DIR/c$cycle.out" \
+	    2> "$DL_DIR/c$cycle.out.err" &
 	lgpid=$!
 	sleep "$CRASH_AFTER"
+	# The kill waits for the load to flow (more than CRASH_CONC rows
+	# enqueued, up to 30 s): a CI run on a busy machine had answered 3
+	# messages in CRASH_AFTER seconds under ASan.
+	waited=0
+	while [ $waited -lt 150 ]; do
+		enq=$(stat_of reports.enqueued)
+		[ "${enq:-0}" -gt $((${warm:-0} + CRASH_CONC)) ] && break
+		sleep 0.2
+		waited=$((waited + 1))
+	done
 	written=$(stat_of reports.written)
 	kill -KILL "$DL_PID"
 	wait "$DL_PID" 2>/dev/null
 	DL_PID=
+	kill -TERM "$lgpid"
 	wait "$lgpid"
 	got=$(($(answered "$DL_DIR/c$cycle.out") + ${warm:-0}))
 	integ=$(sqlite3 "$db" 'PRAGMA integrity_check;' 2>&1)
