@@ -455,17 +455,42 @@ am_config_unref(struct am_config *cfg)
 	return NULL;
 }
 
+/* shown - a set string value as show() rewrites it, printed; or false. */
+static bool
+shown(const struct am_config *cfg, size_t i, am_config_show_fn *show,
+    FILE *fp)
+{
+	const char *v;
+	struct am_buf out;
+	bool is_shown;
+
+	if (show == NULL ||
+	    (keys[i].type != CT_STRING && keys[i].type != CT_PATH))
+		return false;
+	v = *(char *const *)key_slot((struct am_config *)cfg, i);
+	if (v == NULL || *v == '\0')
+		return false;
+	am_buf_init(&out, 8192);
+	if ((is_shown = show(keys[i].name, v, &out)) && out.len > 0)
+		(void)fprintf(fp, " %s", am_buf_str(&out));
+	am_buf_release(&out);
+	return is_shown;
+}
+
 /* am_config_print - every key's effective value as a "Key value" line. */
 void
-am_config_print(const struct am_config *cfg, FILE *fp)
+am_config_print(const struct am_config *cfg, am_config_show_fn *show,
+    FILE *fp)
 {
 	size_t i;
 
 	(void)fprintf(fp, "# effective configuration from %s\n", cfg->source);
 	for (i = 0; i < NKEYS; i++) {
 		(void)fputs(keys[i].name, fp);
-		am_config_ops[keys[i].type].print(fp,
-		    key_slot((struct am_config *)cfg, i), cfg->text[i]);
+		if (!shown(cfg, i, show, fp))
+			am_config_ops[keys[i].type].print(fp,
+			    key_slot((struct am_config *)cfg, i),
+			    cfg->text[i]);
 		(void)fputc('\n', fp);
 	}
 }

@@ -42,7 +42,12 @@
  *             committed file is generated). am_config_print_man() writes
  *             the same keys, types, bounds, defaults and docs as the roff
  *             key list of man/authmilter.conf.5. am_config_print() writes the
- *             effective value of every key of a snapshot.
+ *             effective value of every key of a snapshot; when show is not
+ *             NULL it is asked first for every string value (STRING and
+ *             PATH keys that are set) and, when it returns true, what it
+ *             appended to out is printed instead (authmilterctl hides the
+ *             password of a PostgreSQL ReportStore that way: this layer
+ *             does not know which values hold secrets).
  * THREADS     a snapshot is immutable after load; ref/unref are atomic, so a
  *             snapshot may be shared by any number of threads.
  */
@@ -111,7 +116,10 @@ struct am_config *am_config_ref(struct am_config *cfg);
 struct am_config *am_config_unref(struct am_config *cfg);
 void am_config_print_defaults(FILE *fp);
 void am_config_print_man(FILE *fp);
-void am_config_print(const struct am_config *cfg, FILE *fp);
+typedef bool am_config_show_fn(const char *key, const char *value,
+    struct am_buf *out);
+void am_config_print(const struct am_config *cfg, am_config_show_fn *show,
+    FILE *fp);
 const char *am_action_name(enum am_action a);
 const char *am_config_origin(const struct am_config *cfg, const char *key);
 

@@ -33,6 +33,7 @@
 #include "core/netaddr.h"
 #include "pipeline/session.h"
 #include "pipeline/verdict.h"
+#include "report/report_store.h"
 
 #define MAX_MACROS 64
 
@@ -171,6 +172,16 @@ cmd_testkey(void)
 	return rc;
 }
 
+/* show_secretless - ReportStore as the logs show it (no password). */
+static bool
+show_secretless(const char *key, const char *value, struct am_buf *out)
+{
+	if (strcmp(key, "ReportStore") != 0)
+		return false;
+	(void)am_report_store_display(value, out);
+	return true;
+}
+
 static int
 cmd_config(int argc, char **argv)
 {
@@ -188,7 +199,7 @@ cmd_config(int argc, char **argv)
 		usage();
 	if ((cfg = load()) == NULL)
 		return 1;
-	am_config_print(cfg, stdout);
+	am_config_print(cfg, show_secretless, stdout);
 	am_config_unref(cfg);
 	return 0;
 }

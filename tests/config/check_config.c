@@ -518,7 +518,7 @@ capture(const struct am_config *cfg)
 	if (cfg == NULL)
 		am_config_print_defaults(fp);
 	else
-		am_config_print(cfg, fp);
+		am_config_print(cfg, NULL, fp);
 	ck_assert(fclose(fp) == 0);
 	return data;
 }
@@ -586,6 +586,42 @@ START_TEST(test_print_round_trip)
 	free(got);
 	free(out);
 	free(out2);
+}
+END_TEST
+
+/* show_store - a show hook that rewrites ReportStore only. */
+static bool
+show_store(const char *key, const char *value, struct am_buf *out)
+{
+	if (strcmp(key, "ReportStore") != 0)
+		return false;
+	return am_buf_printf(out, "<%zu bytes>", strlen(value)) == AM_OK;
+}
+
+/* am_config_print asks the show hook for set string values only. */
+START_TEST(test_print_show_hook)
+{
+	static const char text[] = "ReportStore host=db1 password=x\n"
+	    "AuthservID mx.example\nDebug yes\n";
+	struct am_config *cfg;
+	char *path = write_file("t.conf", text, strlen(text));
+	char *got = load_errs(path, &cfg), *data = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&data, &len);
+
+	ck_assert_msg(*got == '\0', "got \"%s\", want no errors", got);
+	ck_assert_ptr_nonnull(fp);
+	am_config_print(cfg, show_store, fp);
+	ck_assert(fclose(fp) == 0);
+	ck_assert_ptr_nonnull(strstr(data, "\nReportStore <19 bytes>\n"));
+	ck_assert_ptr_null(strstr(data, "password"));
+	ck_assert_ptr_nonnull(strstr(data, "\nAuthservID mx.example\n"));
+	ck_assert_ptr_nonnull(strstr(data, "\nDebug yes\n"));
+	am_config_unref(cfg);
+	unlink(path);
+	free(path);
+	free(got);
+	free(data);
 }
 END_TEST
 
@@ -713,6 +749,7 @@ config_suite(bool can_fork)
 	tcase_add_test(tc, test_action_name);
 	tcase_add_test(tc, test_print_defaults);
 	tcase_add_test(tc, test_print_round_trip);
+	tcase_add_test(tc, test_print_show_hook);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("hostile");
 	tcase_add_test(tc, test_long_lines);

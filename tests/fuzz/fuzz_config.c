@@ -123,7 +123,7 @@ print(const struct am_config *cfg)
 
 	if (fp == NULL)
 		abort();
-	am_config_print(cfg, fp);
+	am_config_print(cfg, NULL, fp);
 	if (fclose(fp) != 0 || (out = strchr(text, '\n')) == NULL)
 		abort();
 	out = am_xstrdup(out + 1);

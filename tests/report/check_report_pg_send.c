@@ -591,6 +591,28 @@ START_TEST(ctl_export_send_expire)
 }
 END_TEST
 
+/* authmilterctl config shows ReportStore as the logs do: no password. */
+START_TEST(ctl_config_hides_password)
+{
+	static char out[1 << 17];
+	const char *config[] = { "config", NULL };
+
+	write_conf("postgresql://am:s3cr%65t@db1:5433/reports?sslmode=require");
+	ck_assert_int_eq(ctl(config, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "\nReportStore user=am password=******** "
+	    "dbname=reports host=db1 port=5433 sslmode=require\n") != NULL,
+	    "no hidden ReportStore line in:\n%s", out);
+	ck_assert_msg(strstr(out, "s3cr") == NULL, "password shown:\n%s", out);
+	/* the other keys are printed as before */
+	ck_assert_ptr_nonnull(strstr(out, "\nAuthservID recv.example\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nReportOrgName Test Org\n"));
+	write_conf("/var/lib/authmilter/reports.db");
+	ck_assert_int_eq(ctl(config, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out,
+	    "\nReportStore /var/lib/authmilter/reports.db\n"));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -619,6 +641,7 @@ main(void)
 	tcase_add_test(tc, concurrent_send_sqlite);
 	tcase_add_test(tc, dead_claim_waits_for_lease);
 	tcase_add_test(tc, ctl_export_send_expire);
+	tcase_add_test(tc, ctl_config_hides_password);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
