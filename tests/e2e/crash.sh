@@ -56,10 +56,8 @@ while [ $cycle -le "$CRASH_CYCLES" ]; do
 	# than CRASH_AFTER, and the kill came before any answer.
 	dl_lg "$DL_DIR/w$cycle.out" -c 1 -n 1
 	warm=$(answered "$DL_DIR/w$cycle.out")
-	"$DL_LOADGEN" -s "$DL_SOCK" -w 60 -c "$CRASH_CONC" -n 100000000 \
-	    -t 120 "$DL_DIR/corpus/inbound" > "$DL_DIR/c$cycle.out" \
-	    2> "$DL_DIR/c$cycle.out.err" &
-	lgpid=$!
+	dl_lg_bg "$DL_DIR/c$cycle.out" -c "$CRASH_CONC" -n 100000000 -t 120
+	lgpid=$DL_LG_PID
 	sleep "$CRASH_AFTER"
 	# The kill waits for the load to flow (more than CRASH_CONC rows
 	# enqueued, up to 30 s): a CI run on a busy machine had answered 3

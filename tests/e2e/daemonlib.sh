@@ -17,6 +17,7 @@
 #                         wait for "listening on"; false when it fails
 #   dl_lg OUT ARGS...     loadgen on $DL_SOCK over the inbound corpus,
 #                         stdout in OUT, stderr in OUT.err
+#   dl_lg_bg OUT ARGS...  the same in the background, its pid in $DL_LG_PID
 #   ok/notok/check        one result line each; dl_done prints the totals
 #                         and returns the suite's status
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -95,8 +96,10 @@ dl_start() {
 	done
 }
 
-dl_lg() {
+dl_lg_bg() {
 	_out=$1; shift
 	"$DL_LOADGEN" -s "$DL_SOCK" -w 60 "$@" "$DL_DIR/corpus/inbound" \
-	    > "$_out" 2> "$_out.err"
+	    > "$_out" 2> "$_out.err" &
+	DL_LG_PID=$!
 }
+dl_lg() { dl_lg_bg "$@"; wait "$DL_LG_PID"; }
